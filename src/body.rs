@@ -1,0 +1,69 @@
+//! Bodies as streams of `Bytes`: the request body after verification flows into
+//! storage, the stored object flows out to the client; neither is ever collected whole
+//! (except small XML documents, under an explicit limit).
+
+use std::pin::Pin;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
+use hyper::body::Frame;
+
+use crate::error::{S3Error, S3ErrorCode};
+
+/// A body in flight. An `Err` item aborts the transfer: a write is discarded, a read is cut.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, S3Error>> + Send>>;
+
+/// The body type of every response the server sends.
+pub type ResponseBody = UnsyncBoxBody<Bytes, S3Error>;
+
+pub fn empty() -> ResponseBody {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+pub fn full(bytes: impl Into<Bytes>) -> ResponseBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+pub fn streaming(stream: ByteStream) -> ResponseBody {
+    StreamBody::new(stream.map(|r| r.map(Frame::data))).boxed_unsync()
+}
+
+/// A stream of the given chunks (used by the memory store and by tests).
+pub fn from_chunks(chunks: Vec<Bytes>) -> ByteStream {
+    Box::pin(futures_util::stream::iter(chunks.into_iter().map(Ok)))
+}
+
+/// Collects a small body (an XML request document) up to `limit` bytes; more is refused
+/// with `too_large` so a hostile client cannot make the server buffer without bound.
+pub async fn collect_limited(
+    mut body: ByteStream,
+    limit: usize,
+    too_large: impl FnOnce() -> S3Error,
+) -> Result<Bytes, S3Error> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// Turns the incoming hyper body into a [`ByteStream`]. A connection that drops or ends
+/// early becomes `IncompleteBody`, so the storage layer discards the partial write.
+pub fn from_incoming(body: hyper::body::Incoming) -> ByteStream {
+    let stream = http_body_util::BodyStream::new(body).filter_map(|frame| async move {
+        match frame {
+            Ok(frame) => frame.into_data().ok().map(Ok),
+            Err(e) => Some(Err(S3Error::new(S3ErrorCode::IncompleteBody)
+                .reason(format!("the request body ended early: {e}")))),
+        }
+    });
+    Box::pin(stream)
+}

@@ -1,0 +1,151 @@
+//! Server configuration and its documented defaults.
+//!
+//! The defaults reproduce the AWS documentation's worked examples: the example key pair
+//! (`AKIAIOSFODNN7EXAMPLE`), region `us-east-1`, 15 minutes of allowed clock skew and a
+//! 7-day limit on presigned URLs.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The AWS documentation's example access key.
+pub const DEFAULT_ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+/// The AWS documentation's example secret key (not a real credential).
+pub const DEFAULT_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// S3 refuses header-signed requests whose time is more than 15 minutes off.
+pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+/// `X-Amz-Expires` may be at most 7 days (604800 s).
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>
+pub const MAX_EXPIRES_SECS: u64 = 604_800;
+
+/// A secret that never shows up in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself; only the signing code calls this.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// An access key the server accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    pub access_key: String,
+    pub secret_key: Secret,
+    /// When set, requests with this key must carry this `x-amz-security-token`.
+    pub session_token: Option<Secret>,
+}
+
+impl Credential {
+    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Credential {
+            access_key: access_key.into(),
+            secret_key: Secret::new(secret_key),
+            session_token: None,
+        }
+    }
+}
+
+/// Size limits, each explicit and tested. Values follow S3's documented limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Total request header bytes (S3: 8 KB, `RequestHeaderSectionTooLarge` beyond).
+    pub max_header_bytes: usize,
+    /// User metadata (`x-amz-meta-*` names and values): 2 KB (`MetadataTooLarge`).
+    pub max_user_metadata_bytes: usize,
+    /// Keys: 1024 bytes of UTF-8 (`KeyTooLongError`).
+    pub max_key_bytes: usize,
+    /// Single PUT: 5 GiB (`EntityTooLarge`).
+    pub max_object_size: u64,
+    /// XML request documents (DeleteObjects, CreateBucketConfiguration): 2 MiB.
+    pub max_xml_body: usize,
+    /// How long in-flight requests may run after a shutdown signal.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_header_bytes: 8 * 1024,
+            max_user_metadata_bytes: 2 * 1024,
+            max_key_bytes: 1024,
+            max_object_size: 5 * 1024 * 1024 * 1024,
+            max_xml_body: crate::xml::MAX_XML_BODY,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Where objects are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageConfig {
+    Disk(PathBuf),
+    Memory,
+}
+
+/// Everything the server needs to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub region: String,
+    pub credentials: Vec<Credential>,
+    /// Host names under which `bucket.<domain>` is virtual-hosted addressing.
+    pub domains: Vec<String>,
+    pub storage: StorageConfig,
+    /// Buckets created at start if missing.
+    pub buckets: Vec<String>,
+    pub max_skew: Duration,
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            region: DEFAULT_REGION.to_string(),
+            credentials: vec![Credential::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)],
+            domains: vec!["localhost".to_string()],
+            storage: StorageConfig::Disk(PathBuf::from("data")),
+            buckets: Vec::new(),
+            max_skew: MAX_SKEW,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// An in-memory configuration, as tests want it.
+    pub fn in_memory() -> Self {
+        Config {
+            storage: StorageConfig::Memory,
+            ..Config::default()
+        }
+    }
+
+    pub fn credential(&self, access_key: &str) -> Option<&Credential> {
+        self.credentials.iter().find(|c| c.access_key == access_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = Config::default();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains(DEFAULT_SECRET_KEY));
+        assert!(dbg.contains(DEFAULT_ACCESS_KEY));
+    }
+}

@@ -1,0 +1,255 @@
+//! The S3 error table and the one place an error becomes an HTTP response.
+//!
+//! Every stage builds an [`S3Error`] where the failure happens, carrying the data
+//! of the failed check (extra XML elements, a human explanation). [`to_response`]
+//! is the only function that turns one into bytes on the wire, so the XML shape,
+//! the status codes and the HEAD-has-no-body rule live in exactly one place.
+//!
+//! Codes, statuses and messages follow
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>; the
+//! evidence for each message (real S3 bodies quoted in public threads) is in
+//! `docs/aws-evidence.md` and
+//! `../shared/aws-error-reference.md`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::StatusCode;
+
+use crate::xml::XmlWriter;
+
+/// One row of the S3 error table: the wire code, its HTTP status and AWS's default message.
+macro_rules! error_codes {
+    ($($name:ident => ($status:expr, $msg:expr);)*) => {
+        /// An S3 error code, as it appears in `<Code>`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum S3ErrorCode { $($name,)* }
+
+        impl S3ErrorCode {
+            /// The code as written in the XML body.
+            pub fn as_str(self) -> &'static str {
+                match self { $(S3ErrorCode::$name => stringify!($name),)* }
+            }
+            /// The HTTP status AWS uses for this code.
+            pub fn status(self) -> StatusCode {
+                match self { $(S3ErrorCode::$name => StatusCode::from_u16($status).expect("valid status"),)* }
+            }
+            /// AWS's default message for this code.
+            pub fn default_message(self) -> &'static str {
+                match self { $(S3ErrorCode::$name => $msg,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    AccessDenied => (403, "Access Denied");
+    AccessForbidden => (403, "Access Forbidden");
+    AuthorizationHeaderMalformed => (400, "The authorization header that you provided is not valid.");
+    AuthorizationQueryParametersError => (400, "Error parsing the query parameters.");
+    BadDigest => (400, "The Content-MD5 you specified did not match what we received.");
+    BadRequest => (400, "Bad Request");
+    BucketAlreadyExists => (409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.");
+    BucketAlreadyOwnedByYou => (409, "Your previous request to create the named bucket succeeded and you already own it.");
+    BucketNotEmpty => (409, "The bucket you tried to delete is not empty");
+    EntityTooLarge => (400, "Your proposed upload exceeds the maximum allowed size");
+    EntityTooSmall => (400, "Your proposed upload is smaller than the minimum allowed object size.");
+    IllegalLocationConstraintException => (400, "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.");
+    IncompleteBody => (400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+    InternalError => (500, "We encountered an internal error. Please try again.");
+    InvalidAccessKeyId => (403, "The AWS Access Key Id you provided does not exist in our records.");
+    InvalidArgument => (400, "Invalid Argument");
+    InvalidBucketName => (400, "The specified bucket is not valid.");
+    InvalidChunkSizeError => (403, "Only the last chunk is allowed to have a size less than 8192 bytes");
+    InvalidDigest => (400, "The Content-MD5 you specified is not valid.");
+    InvalidLocationConstraint => (400, "The specified location-constraint is not valid");
+    InvalidPart => (400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.");
+    InvalidPartOrder => (400, "The list of parts was not in ascending order. Parts must be ordered by part number.");
+    InvalidRange => (416, "The requested range is not satisfiable");
+    InvalidRequest => (400, "Invalid Request");
+    InvalidURI => (400, "Couldn't parse the specified URI.");
+    InvalidToken => (400, "The provided token is malformed or otherwise invalid.");
+    KeyTooLongError => (400, "Your key is too long");
+    MalformedTrailerError => (400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
+    MalformedXML => (400, "The XML you provided was not well-formed or did not validate against our published schema");
+    MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size");
+    MethodNotAllowed => (405, "The specified method is not allowed against this resource.");
+    MissingContentLength => (411, "You must provide the Content-Length HTTP header.");
+    MissingSecurityHeader => (400, "Your request is missing a required header.");
+    NoSuchBucket => (404, "The specified bucket does not exist");
+    NoSuchCORSConfiguration => (404, "The CORS configuration does not exist");
+    NoSuchKey => (404, "The specified key does not exist.");
+    NoSuchUpload => (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
+    NotImplemented => (501, "A header you provided implies functionality that is not implemented");
+    NotModified => (304, "Not Modified");
+    PreconditionFailed => (412, "At least one of the pre-conditions you specified did not hold");
+    RequestHeaderSectionTooLarge => (400, "Your request header section exceeds the maximum allowed size.");
+    RequestTimeTooSkewed => (403, "The difference between the request time and the current time is too large.");
+    RequestTimeout => (400, "Your socket connection to the server was not read from or written to within the timeout period.");
+    SignatureDoesNotMatch => (403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
+    XAmzContentSHA256Mismatch => (400, "The provided 'x-amz-content-sha256' header does not match what was computed.");
+}
+
+/// A failed request: the S3 code, the message, and the evidence AWS (and we) add.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Error {
+    pub code: S3ErrorCode,
+    pub message: Cow<'static, str>,
+    /// Extra elements after `<Message>`, in order (e.g. `StringToSign`, `ServerTime`).
+    pub extra: Vec<(&'static str, String)>,
+    /// Why, in more words than AWS gives: which check failed and with what values.
+    /// Shown in the log line; the explanation issue adds it to the wire.
+    pub reason: Option<String>,
+    /// The `<Resource>` element; the service fills it in with the request path when unset.
+    pub resource: Option<String>,
+    /// Extra response headers (e.g. `Allow` for 405).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl S3Error {
+    /// An error with AWS's default message for `code`.
+    pub fn new(code: S3ErrorCode) -> Self {
+        S3Error {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            extra: Vec::new(),
+            reason: None,
+            resource: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// An error with a specific message (AWS varies the message per cause for many codes).
+    pub fn with_message(code: S3ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        S3Error {
+            message: message.into(),
+            ..S3Error::new(code)
+        }
+    }
+
+    /// Adds an extra XML element, as AWS does for codes such as `SignatureDoesNotMatch`.
+    pub fn extra(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.extra.push((name, value.into()));
+        self
+    }
+
+    /// Records why the check failed, with the values involved.
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// `InvalidArgument` with the `ArgumentName`/`ArgumentValue` elements AWS adds.
+    pub fn invalid_argument(
+        message: impl Into<Cow<'static, str>>,
+        name: &str,
+        value: impl Into<String>,
+    ) -> Self {
+        S3Error::with_message(S3ErrorCode::InvalidArgument, message)
+            .extra("ArgumentName", name)
+            .extra("ArgumentValue", value)
+    }
+
+    /// An internal failure (I/O). Logged with its cause; never expected in normal use.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        S3Error::new(S3ErrorCode::InternalError).reason(cause.to_string())
+    }
+
+    pub fn no_such_bucket(bucket: &str) -> Self {
+        S3Error::new(S3ErrorCode::NoSuchBucket).extra("BucketName", bucket)
+    }
+
+    pub fn no_such_key(key: &str) -> Self {
+        S3Error::new(S3ErrorCode::NoSuchKey).extra("Key", key)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// The XML body AWS sends for this error.
+    pub fn to_xml(&self, resource: &str, request_id: &str) -> String {
+        let mut w = XmlWriter::new();
+        w.open("Error");
+        w.elem("Code", self.code.as_str());
+        w.elem("Message", &self.message);
+        for (name, value) in &self.extra {
+            w.elem(name, value);
+        }
+        w.elem("Resource", self.resource.as_deref().unwrap_or(resource));
+        w.elem("RequestId", request_id);
+        w.elem("HostId", request_id);
+        w.close("Error");
+        w.finish()
+    }
+}
+
+impl fmt::Debug for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("S3Error");
+        d.field("code", &self.code.as_str())
+            .field("message", &self.message);
+        if !self.extra.is_empty() {
+            d.field("extra", &self.extra);
+        }
+        if let Some(r) = &self.reason {
+            d.field("reason", r);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)?;
+        if let Some(r) = &self.reason {
+            write!(f, " ({r})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for S3Error {}
+
+impl From<std::io::Error> for S3Error {
+    fn from(e: std::io::Error) -> Self {
+        S3Error::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_rows_have_aws_statuses() {
+        assert_eq!(S3ErrorCode::NoSuchKey.status(), StatusCode::NOT_FOUND);
+        assert_eq!(S3ErrorCode::InvalidRange.status().as_u16(), 416);
+        assert_eq!(S3ErrorCode::MissingContentLength.status().as_u16(), 411);
+        assert_eq!(S3ErrorCode::SignatureDoesNotMatch.status().as_u16(), 403);
+        assert_eq!(S3ErrorCode::NotImplemented.status().as_u16(), 501);
+        assert_eq!(S3ErrorCode::AccessDenied.as_str(), "AccessDenied");
+    }
+
+    #[test]
+    fn xml_has_code_message_extras_resource_and_request_id_in_order() {
+        let e = S3Error::no_such_key("a&b");
+        let xml = e.to_xml("/bucket/a&b", "REQ1");
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>\
+             <Message>The specified key does not exist.</Message><Key>a&amp;b</Key>\
+             <Resource>/bucket/a&amp;b</Resource><RequestId>REQ1</RequestId><HostId>REQ1</HostId></Error>"
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! The request as it came off the wire: method, raw and decoded path, query parameters in
+//! wire order, headers, and the request id every response carries.
+//!
+//! Signatures are computed over what the client sent, so the raw forms are kept beside the
+//! decoded ones; nothing here interprets S3 semantics.
+
+use http::{HeaderMap, Method};
+use percent_encoding::percent_decode;
+
+use crate::error::{S3Error, S3ErrorCode};
+
+/// A parsed request head.
+#[derive(Debug, Clone)]
+pub struct S3Request {
+    pub method: Method,
+    /// The path exactly as sent (percent-encoded).
+    pub raw_path: String,
+    /// The query string exactly as sent, without `?`.
+    pub raw_query: String,
+    /// Decoded `(name, value)` pairs in wire order (`+` is a space, as S3 decodes it).
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub request_id: String,
+}
+
+impl S3Request {
+    pub fn new(
+        method: Method,
+        raw_path: &str,
+        raw_query: Option<&str>,
+        headers: HeaderMap,
+        request_id: String,
+    ) -> Result<Self, S3Error> {
+        let raw_query = raw_query.unwrap_or("").to_string();
+        let query = parse_query(&raw_query)?;
+        Ok(S3Request {
+            method,
+            raw_path: raw_path.to_string(),
+            raw_query,
+            query,
+            headers,
+            request_id,
+        })
+    }
+
+    /// The first value of query parameter `name` (names are case-sensitive in S3).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has_query(&self, name: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == name)
+    }
+
+    /// A header's value as text; a value that is not visible ASCII/UTF-8 is read lossily.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Total bytes of the header section, for the `RequestHeaderSectionTooLarge` limit.
+    pub fn header_bytes(&self) -> usize {
+        self.headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum()
+    }
+}
+
+/// Decodes one percent-encoded component into UTF-8; `+` stays `+` (paths) or becomes a
+/// space (`plus_is_space`, query strings). Invalid escapes or UTF-8 → `InvalidURI`, which
+/// is what S3 answers for a URI it cannot parse.
+pub fn decode_component(raw: &str, plus_is_space: bool) -> Result<String, S3Error> {
+    let bytes = raw.as_bytes();
+    // percent_decode passes malformed escapes through; S3 refuses them.
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let ok = bytes.len() >= i + 3
+                && bytes[i + 1].is_ascii_hexdigit()
+                && bytes[i + 2].is_ascii_hexdigit();
+            if !ok {
+                return Err(invalid_uri(format!("malformed percent-escape in {raw:?}")));
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    let decoded: std::borrow::Cow<'_, [u8]> = if plus_is_space && raw.contains('+') {
+        let replaced = raw.replace('+', " ");
+        percent_decode(replaced.as_bytes()).collect::<Vec<u8>>().into()
+    } else {
+        percent_decode(bytes).into()
+    };
+    String::from_utf8(decoded.into_owned())
+        .map_err(|_| invalid_uri(format!("{raw:?} does not decode to UTF-8")))
+}
+
+fn invalid_uri(reason: String) -> S3Error {
+    S3Error::new(S3ErrorCode::InvalidURI).reason(reason)
+}
+
+/// Splits a raw query string into decoded pairs, keeping wire order and duplicates.
+pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, S3Error> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode_component(k, true)?, decode_component(v, true)?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_keeps_order_duplicates_and_decodes_plus_as_space() {
+        let q = parse_query("b=2&a=x+y%2Bz&lifecycle&b=1&=&").unwrap();
+        assert_eq!(
+            q,
+            vec![
+                ("b".into(), "2".into()),
+                ("a".into(), "x y+z".into()),
+                ("lifecycle".into(), "".into()),
+                ("b".into(), "1".into()),
+                ("".into(), "".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_escapes_and_bad_utf8_are_invalid_uri() {
+        for bad in ["%", "%4", "%zz", "a%ff", "%c3%28"] {
+            let e = decode_component(bad, false).unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::InvalidURI, "{bad}");
+        }
+        assert_eq!(decode_component("a+b%20c", false).unwrap(), "a+b c");
+        assert_eq!(decode_component("%E2%9C%93", false).unwrap(), "\u{2713}");
+    }
+}

@@ -1,0 +1,277 @@
+//! Where buckets and objects live: one trait, two backends.
+//!
+//! [`Storage`] is the last stage of the request flow. It knows nothing of HTTP or auth:
+//! it receives validated bucket names and keys, a verified body stream, and returns
+//! metadata and body streams. Both backends pass the same conformance suite
+//! (`tests/storage_conformance.rs`).
+//!
+//! Guarantees every backend gives:
+//! - **Atomic visibility:** a reader sees the previous object or the whole new one, never a
+//!   part. A body stream that ends in `Err` (dropped connection, failed hash) stores nothing
+//!   and leaves the previous object intact.
+//! - **Streaming:** bodies are never collected whole (the memory backend keeps the chunks it
+//!   was given, by its nature).
+//! - **Order:** listings are in UTF-8 byte order of the key, as S3 lists.
+//! - **Hashes as bytes pass:** the MD5 (the ETag) is computed while the body is written.
+
+pub mod disk;
+pub mod keymap;
+pub mod listing;
+pub mod memory;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::body::ByteStream;
+use crate::error::{S3Error, S3ErrorCode};
+
+pub use disk::DiskStorage;
+pub use memory::MemoryStorage;
+
+/// What the client set on an object and gets back on GET/HEAD.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectAttrs {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_language: Option<String>,
+    pub expires: Option<String>,
+    /// `x-amz-meta-*` headers: lowercase name without the prefix → value.
+    pub user_metadata: BTreeMap<String, String>,
+    /// Other stored properties (storage class, checksums, canned ACL), by their header name.
+    pub extra: BTreeMap<String, String>,
+}
+
+/// An object's metadata, as stored beside its body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub key: String,
+    pub size: u64,
+    /// The entity tag without quotes: hex MD5, or `hex-N` for multipart objects.
+    pub etag: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_modified: OffsetDateTime,
+    pub attrs: ObjectAttrs,
+}
+
+impl ObjectMeta {
+    /// The ETag as it goes on the wire, quoted.
+    pub fn quoted_etag(&self) -> String {
+        format!("\"{}\"", self.etag)
+    }
+}
+
+/// A bucket as listed by ListBuckets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketInfo {
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    /// The bucket's region (its LocationConstraint).
+    pub region: String,
+}
+
+/// Runs under the key's write lock just before the new object becomes visible, with the
+/// current object (if any). Conditional PUTs (`If-None-Match: *`, `If-Match`) use it so
+/// the check and the replacement are one atomic step. An `Err` stores nothing.
+pub type CommitCheck = Box<dyn FnOnce(Option<&ObjectMeta>) -> Result<(), S3Error> + Send>;
+
+/// A write of one object.
+pub struct PutRequest {
+    pub attrs: ObjectAttrs,
+    /// The verified body. An `Err` item aborts the write.
+    pub body: ByteStream,
+    /// The `Content-MD5` the client sent, compared with the MD5 computed while writing:
+    /// a mismatch is `BadDigest` and nothing is stored.
+    pub content_md5: Option<[u8; 16]>,
+    pub check: Option<CommitCheck>,
+}
+
+impl PutRequest {
+    pub fn new(attrs: ObjectAttrs, body: ByteStream) -> Self {
+        PutRequest {
+            attrs,
+            body,
+            content_md5: None,
+            check: None,
+        }
+    }
+}
+
+/// An opened object: its metadata and a handle on exactly that version's body, so a
+/// replacement that lands between open and read does not mix two versions.
+pub struct OpenObject {
+    pub meta: ObjectMeta,
+    pub body: Box<dyn ObjectBody>,
+}
+
+/// The body of an opened object.
+pub trait ObjectBody: Send {
+    /// Streams the bytes `start..=end` (already resolved against the size), or all of them.
+    fn stream(self: Box<Self>, range: Option<(u64, u64)>) -> ByteStream;
+}
+
+/// A listing request, already validated by the operation layer.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery<'a> {
+    pub prefix: &'a str,
+    pub delimiter: Option<&'a str>,
+    /// Keys (and common prefixes) strictly greater than this are returned.
+    pub start_after: Option<&'a str>,
+    pub max_keys: usize,
+}
+
+/// One page of a listing, in key order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub objects: Vec<ObjectMeta>,
+    pub common_prefixes: Vec<String>,
+    pub is_truncated: bool,
+    /// The last key or common prefix in this page: where the next page starts after.
+    pub last: Option<String>,
+}
+
+/// The storage backend.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// `BucketAlreadyOwnedByYou` if it exists.
+    async fn create_bucket(&self, name: &str, region: &str) -> Result<BucketInfo, S3Error>;
+    /// `NoSuchBucket`, or `BucketNotEmpty` while it holds objects.
+    async fn delete_bucket(&self, name: &str) -> Result<(), S3Error>;
+    /// `NoSuchBucket` if absent.
+    async fn bucket(&self, name: &str) -> Result<BucketInfo, S3Error>;
+    /// All buckets, by name.
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>, S3Error>;
+    /// Stores (`Some`) or removes (`None`) a bucket configuration document such as `cors`.
+    async fn put_bucket_document(
+        &self,
+        bucket: &str,
+        name: &str,
+        doc: Option<Bytes>,
+    ) -> Result<(), S3Error>;
+    async fn bucket_document(&self, bucket: &str, name: &str) -> Result<Option<Bytes>, S3Error>;
+
+    /// Writes an object atomically; returns its metadata (size, ETag, time).
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        req: PutRequest,
+    ) -> Result<ObjectMeta, S3Error>;
+    /// `NoSuchBucket` / `NoSuchKey`.
+    async fn open_object(&self, bucket: &str, key: &str) -> Result<OpenObject, S3Error>;
+    /// `NoSuchBucket` / `NoSuchKey`.
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, S3Error> {
+        Ok(self.open_object(bucket, key).await?.meta)
+    }
+    /// Deletes; a missing key is not an error (S3 answers 204 either way).
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error>;
+    /// One page of keys in UTF-8 byte order, grouped by the delimiter.
+    async fn list_objects(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, S3Error>;
+}
+
+/// A `Range: bytes=…` request as parsed, before the object's size is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `bytes=a-b`
+    FromTo(u64, u64),
+    /// `bytes=a-`
+    From(u64),
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// Parses a single `bytes=` range. S3 ignores a Range header it cannot parse (and
+    /// multi-range requests), serving the whole object, so `None` means "no range".
+    /// See <https://www.rfc-editor.org/rfc/rfc9110#section-14.2>.
+    pub fn parse(header: &str) -> Option<ByteRange> {
+        let spec = header.trim().strip_prefix("bytes=")?;
+        if spec.contains(',') {
+            return None;
+        }
+        let (a, b) = spec.split_once('-')?;
+        let (a, b) = (a.trim(), b.trim());
+        let num = |s: &str| -> Option<u64> {
+            if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+                None
+            } else {
+                s.parse().ok()
+            }
+        };
+        match (a.is_empty(), b.is_empty()) {
+            (true, false) => num(b).map(ByteRange::Suffix),
+            (false, true) => num(a).map(ByteRange::From),
+            (false, false) => {
+                let (a, b) = (num(a)?, num(b)?);
+                (a <= b).then_some(ByteRange::FromTo(a, b))
+            }
+            (true, true) => None,
+        }
+    }
+
+    /// The inclusive byte span within an object of `size` bytes, or `InvalidRange` (416)
+    /// when nothing of it is satisfiable.
+    pub fn resolve(self, size: u64) -> Result<(u64, u64), S3Error> {
+        let span = match self {
+            ByteRange::FromTo(a, b) if a < size => Some((a, b.min(size - 1))),
+            ByteRange::From(a) if a < size => Some((a, size - 1)),
+            ByteRange::Suffix(n) if n > 0 && size > 0 => Some((size - n.min(size), size - 1)),
+            _ => None,
+        };
+        span.ok_or_else(|| {
+            S3Error::new(S3ErrorCode::InvalidRange)
+                .extra("RangeRequested", self.to_string())
+                .extra("ActualObjectSize", size.to_string())
+                .reason(format!("the object is {size} bytes long"))
+        })
+    }
+}
+
+impl std::fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ByteRange::FromTo(a, b) => write!(f, "bytes={a}-{b}"),
+            ByteRange::From(a) => write!(f, "bytes={a}-"),
+            ByteRange::Suffix(n) => write!(f, "bytes=-{n}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_resolves_ranges_like_s3() {
+        let r = |s| ByteRange::parse(s);
+        assert_eq!(r("bytes=0-9"), Some(ByteRange::FromTo(0, 9)));
+        assert_eq!(r("bytes=5-"), Some(ByteRange::From(5)));
+        assert_eq!(r("bytes=-3"), Some(ByteRange::Suffix(3)));
+        assert_eq!(r("bytes=9-0"), None);
+        assert_eq!(r("bytes=0-1,4-5"), None);
+        assert_eq!(r("items=0-1"), None);
+        assert_eq!(r("bytes=a-b"), None);
+        assert_eq!(ByteRange::FromTo(0, 99).resolve(10).unwrap(), (0, 9));
+        assert_eq!(ByteRange::From(3).resolve(10).unwrap(), (3, 9));
+        assert_eq!(ByteRange::Suffix(3).resolve(10).unwrap(), (7, 9));
+        assert_eq!(ByteRange::Suffix(30).resolve(10).unwrap(), (0, 9));
+        for bad in [
+            ByteRange::FromTo(10, 20),
+            ByteRange::From(10),
+            ByteRange::Suffix(0),
+        ] {
+            let e = bad.resolve(10).unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::InvalidRange);
+        }
+        assert_eq!(
+            ByteRange::Suffix(1).resolve(0).unwrap_err().code,
+            S3ErrorCode::InvalidRange
+        );
+    }
+}

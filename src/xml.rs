@@ -1,0 +1,279 @@
+//! XML in and out, the S3 way.
+//!
+//! Writing: [`XmlWriter`] builds the small response documents S3 returns (always with the
+//! `<?xml …?>` declaration, escaped text, elements in AWS's order).
+//! Reading: [`parse_tree`] turns a request body into a small element tree with quick-xml,
+//! rejecting what is not well formed with `MalformedXML`, as AWS does; operation parsers
+//! then walk the tree and reject unknown or duplicate elements where AWS does.
+
+use quick_xml::events::Event;
+use quick_xml::reader::Reader;
+
+use crate::error::{S3Error, S3ErrorCode};
+
+/// The S3 namespace every response document carries.
+pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// Largest XML request body accepted (DeleteObjects with 1000 keys of 1024 bytes fits).
+pub const MAX_XML_BODY: usize = 2 * 1024 * 1024;
+
+/// A minimal, allocation-friendly XML writer for S3 responses.
+pub struct XmlWriter {
+    out: String,
+}
+
+impl Default for XmlWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl XmlWriter {
+    pub fn new() -> Self {
+        let mut out = String::with_capacity(256);
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        XmlWriter { out }
+    }
+
+    /// Opens an element; `open_ns` adds the S3 namespace (top-level response elements).
+    pub fn open(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    pub fn open_ns(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str(" xmlns=\"");
+        self.out.push_str(S3_NS);
+        self.out.push_str("\">");
+    }
+
+    pub fn close(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// `<name>escaped text</name>`.
+    pub fn elem(&mut self, name: &str, text: &str) {
+        self.open(name);
+        self.out.push_str(&quick_xml::escape::escape(text));
+        self.close(name);
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// A parsed XML element: its local name (namespace prefix dropped), text and children.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    /// Children named `name`.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The single child named `name`; more than one is `MalformedXML`.
+    pub fn one<'a>(&'a self, name: &'a str) -> Result<Option<&'a Element>, S3Error> {
+        let mut it = self.all(name);
+        let first = it.next();
+        if it.next().is_some() {
+            return Err(malformed(format!("element <{name}> appears more than once")));
+        }
+        Ok(first)
+    }
+
+    /// Fails with `MalformedXML` if a child is not one of `allowed`.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), S3Error> {
+        match self
+            .children
+            .iter()
+            .find(|c| !allowed.contains(&c.name.as_str()))
+        {
+            Some(c) => Err(malformed(format!(
+                "unexpected element <{}> inside <{}>",
+                c.name, self.name
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+fn local_name(raw: &str) -> String {
+    raw.to_string()
+}
+
+/// `MalformedXML` with our reason.
+pub fn malformed(reason: impl Into<String>) -> S3Error {
+    S3Error::new(S3ErrorCode::MalformedXML).reason(reason)
+}
+
+/// Parses a whole request document. Depth and size are bounded by the caller's body limit
+/// and by `MAX_DEPTH`, so hostile input cannot exhaust the stack.
+pub fn parse_tree(body: &[u8]) -> Result<Element, S3Error> {
+    const MAX_DEPTH: usize = 32;
+    let text = std::str::from_utf8(body).map_err(|_| malformed("body is not UTF-8"))?;
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(true);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                if root.is_some() {
+                    return Err(malformed("content after the root element"));
+                }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(malformed("nesting too deep"));
+                }
+                let name = local_name(e.local_name().into_inner());
+                stack.push(Element {
+                    name,
+                    ..Element::default()
+                });
+            }
+            Ok(Event::Empty(e)) => {
+                let el = Element {
+                    name: local_name(e.local_name().into_inner()),
+                    ..Element::default()
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None if root.is_none() => root = Some(el),
+                    None => return Err(malformed("content after the root element")),
+                }
+            }
+            Ok(Event::Text(t)) => {
+                let s = t.xml10_content();
+                match stack.last_mut() {
+                    Some(top) => top.text.push_str(&s),
+                    None => return Err(malformed("text outside the root element")),
+                }
+            }
+            Ok(Event::GeneralRef(r)) => {
+                let name = r.to_string();
+                let ch = match name.as_str() {
+                    "amp" => "&".to_string(),
+                    "lt" => "<".to_string(),
+                    "gt" => ">".to_string(),
+                    "quot" => "\"".to_string(),
+                    "apos" => "'".to_string(),
+                    n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                        .map(String::from)
+                        .ok_or_else(|| malformed(format!("bad character reference &{n};")))?,
+                    n if n.starts_with('#') => n[1..]
+                        .parse::<u32>()
+                        .ok()
+                        .and_then(char::from_u32)
+                        .map(String::from)
+                        .ok_or_else(|| malformed(format!("bad character reference &{n};")))?,
+                    n => return Err(malformed(format!("unknown entity &{n};"))),
+                };
+                match stack.last_mut() {
+                    Some(top) => top.text.push_str(&ch),
+                    None => return Err(malformed("text outside the root element")),
+                }
+            }
+            Ok(Event::CData(c)) => {
+                let s = c.to_string();
+                match stack.last_mut() {
+                    Some(top) => top.text.push_str(&s),
+                    None => return Err(malformed("CDATA outside the root element")),
+                }
+            }
+            Ok(Event::End(_)) => {
+                let el = stack.pop().ok_or_else(|| malformed("unbalanced end tag"))?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            Ok(Event::Eof) => break,
+            Ok(Event::DocType(_)) => return Err(malformed("DOCTYPE is not allowed")),
+            Ok(_) => {}
+            Err(e) => return Err(malformed(e.to_string())),
+        }
+    }
+    if !stack.is_empty() {
+        return Err(malformed("document ended inside an element"));
+    }
+    root.ok_or_else(|| malformed("empty document"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_escapes_text() {
+        let mut w = XmlWriter::new();
+        w.open_ns("R");
+        w.elem("K", "a<b>&\"c'");
+        w.close("R");
+        assert!(
+            w.finish()
+                .ends_with("<R xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><K>a&lt;b&gt;&amp;&quot;c&apos;</K></R>")
+        );
+    }
+
+    #[test]
+    fn parses_nested_elements_with_namespace_and_entities() {
+        let t = parse_tree(
+            b"<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>\
+              <Object><Key>a&amp;b</Key></Object><Object><Key>c</Key></Object></Delete>",
+        )
+        .unwrap();
+        assert_eq!(t.name, "Delete");
+        assert_eq!(t.one("Quiet").unwrap().unwrap().text, "true");
+        let keys: Vec<_> = t
+            .all("Object")
+            .map(|o| o.one("Key").unwrap().unwrap().text.clone())
+            .collect();
+        assert_eq!(keys, ["a&b", "c"]);
+    }
+
+    #[test]
+    fn rejects_malformed_documents() {
+        for bad in [
+            &b""[..],
+            b"<a>",
+            b"<a></b>",
+            b"<a/><b/>",
+            b"text",
+            b"<a>&bogus;</a>",
+            b"\xff\xfe",
+            b"<!DOCTYPE x [<!ENTITY y \"z\">]><a/>",
+        ] {
+            let e = parse_tree(bad).unwrap_err();
+            assert_eq!(e.code, S3ErrorCode::MalformedXML, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn rejects_duplicates_and_unknown_children() {
+        let t = parse_tree(b"<a><b>1</b><b>2</b><c/></a>").unwrap();
+        assert_eq!(t.one("b").unwrap_err().code, S3ErrorCode::MalformedXML);
+        assert_eq!(t.only(&["b"]).unwrap_err().code, S3ErrorCode::MalformedXML);
+        assert!(t.only(&["b", "c"]).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected_not_overflowed() {
+        let doc = "<a>".repeat(1000) + &"</a>".repeat(1000);
+        assert_eq!(
+            parse_tree(doc.as_bytes()).unwrap_err().code,
+            S3ErrorCode::MalformedXML
+        );
+    }
+}
