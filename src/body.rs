@@ -55,6 +55,49 @@ pub async fn collect_limited(
     Ok(buf.freeze())
 }
 
+/// Passes the body through unchanged while `update` sees every chunk; at the end
+/// `finish` decides, and its error becomes the stream's last item (so a store discards
+/// the write). The building block of every as-bytes-pass check (SHA-256, checksums).
+pub fn checked<S: Send + 'static>(
+    body: ByteStream,
+    state: S,
+    update: fn(&mut S, &[u8]),
+    finish: fn(S) -> Result<(), S3Error>,
+) -> ByteStream {
+    struct Run<S> {
+        body: ByteStream,
+        state: Option<S>,
+        update: fn(&mut S, &[u8]),
+        finish: fn(S) -> Result<(), S3Error>,
+    }
+    let run = Run {
+        body,
+        state: Some(state),
+        update,
+        finish,
+    };
+    Box::pin(futures_util::stream::unfold(run, |mut run| async move {
+        let state = run.state.as_mut()?;
+        match run.body.next().await {
+            Some(Ok(chunk)) => {
+                (run.update)(state, &chunk);
+                Some((Ok(chunk), run))
+            }
+            Some(Err(e)) => {
+                run.state = None;
+                Some((Err(e), run))
+            }
+            None => {
+                let state = run.state.take()?;
+                match (run.finish)(state) {
+                    Ok(()) => None,
+                    Err(e) => Some((Err(e), run)),
+                }
+            }
+        }
+    }))
+}
+
 /// Turns the incoming hyper body into a [`ByteStream`]. A connection that drops or ends
 /// early becomes `IncompleteBody`, so the storage layer discards the partial write.
 pub fn from_incoming(body: hyper::body::Incoming) -> ByteStream {

@@ -119,6 +119,27 @@ impl ChecksumAlgorithm {
     }
 }
 
+/// Checks the body against a declared `x-amz-checksum-*` value as it streams.
+pub fn checked_body(
+    body: crate::body::ByteStream,
+    alg: ChecksumAlgorithm,
+    declared: String,
+) -> crate::body::ByteStream {
+    crate::body::checked(
+        body,
+        (alg, alg.hasher(), declared),
+        |(_, h, _), chunk| h.update(chunk),
+        |(alg, h, declared)| {
+            let computed = h.finish();
+            if computed == declared {
+                Ok(())
+            } else {
+                Err(alg.mismatch(&declared, &computed))
+            }
+        },
+    )
+}
+
 /// A running checksum.
 pub enum ChecksumHasher {
     Crc(ChecksumAlgorithm, CrcDigest),

@@ -68,6 +68,7 @@ error_codes! {
     InvalidRange => (416, "The requested range is not satisfiable");
     InvalidRequest => (400, "Invalid Request");
     InvalidURI => (400, "Couldn't parse the specified URI.");
+    InvalidStorageClass => (400, "The storage class you specified is not valid");
     InvalidToken => (400, "The provided token is malformed or otherwise invalid.");
     KeyTooLongError => (400, "Your key is too long");
     MalformedTrailerError => (400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
@@ -79,6 +80,7 @@ error_codes! {
     NoSuchBucket => (404, "The specified bucket does not exist");
     NoSuchCORSConfiguration => (404, "The CORS configuration does not exist");
     NoSuchKey => (404, "The specified key does not exist.");
+    NoSuchVersion => (404, "The specified version does not exist.");
     NoSuchUpload => (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
     NotImplemented => (501, "A header you provided implies functionality that is not implemented");
     NotModified => (304, "Not Modified");
@@ -192,6 +194,36 @@ impl S3Error {
         w.close("Error");
         w.finish()
     }
+}
+
+/// The only place an error becomes an HTTP response: AWS's status, the XML body (none
+/// for HEAD, as S3 sends none), `Content-Type: application/xml` and any extra headers.
+/// The request id headers are added by the service, for every response alike.
+pub fn to_response(
+    err: &S3Error,
+    resource: &str,
+    request_id: &str,
+    head: bool,
+) -> http::Response<crate::body::ResponseBody> {
+    let mut builder = http::Response::builder()
+        .status(err.status())
+        .header(http::header::CONTENT_TYPE, "application/xml");
+    for (name, value) in &err.headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    let body = if head {
+        crate::body::empty()
+    } else {
+        let xml = err.to_xml(resource, request_id);
+        builder = builder.header(http::header::CONTENT_LENGTH, xml.len());
+        crate::body::full(xml)
+    };
+    builder.body(body).unwrap_or_else(|_| {
+        // Only an invalid extra header value can fail; answer without it.
+        let mut r = http::Response::new(crate::body::empty());
+        *r.status_mut() = err.status();
+        r
+    })
 }
 
 impl fmt::Debug for S3Error {

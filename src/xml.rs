@@ -63,6 +63,11 @@ impl XmlWriter {
         self.close(name);
     }
 
+    /// Escaped text inside the current element.
+    pub fn elem_text(&mut self, text: &str) {
+        self.out.push_str(&quick_xml::escape::escape(text));
+    }
+
     pub fn finish(self) -> String {
         self.out
     }

@@ -16,7 +16,6 @@ mod verify;
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::addressing::Address;
@@ -150,44 +149,26 @@ pub fn verified_body(body: ByteStream, check: PayloadCheck) -> ByteStream {
 }
 
 fn sha256_checked(body: ByteStream, expected: String) -> ByteStream {
-    struct State {
-        body: ByteStream,
-        hasher: Option<Sha256>,
-        expected: String,
-    }
-    let state = State {
+    crate::body::checked(
         body,
-        hasher: Some(Sha256::new()),
-        expected,
-    };
-    Box::pin(futures_util::stream::unfold(state, |mut st| async move {
-        let hasher = st.hasher.as_mut()?;
-        match st.body.next().await {
-            Some(Ok(chunk)) => {
-                hasher.update(&chunk);
-                Some((Ok(chunk), st))
+        (Sha256::new(), expected),
+        |(hasher, _), chunk| hasher.update(chunk),
+        |(hasher, expected)| {
+            let computed = hex::encode(hasher.finalize());
+            if computed == expected {
+                Ok(())
+            } else {
+                Err(error::content_sha256_mismatch(&expected, &computed))
             }
-            Some(Err(e)) => {
-                st.hasher = None;
-                Some((Err(e), st))
-            }
-            None => {
-                let computed = hex::encode(st.hasher.take()?.finalize());
-                if computed == st.expected {
-                    None
-                } else {
-                    let err = error::content_sha256_mismatch(&st.expected, &computed);
-                    Some((Err(err), st))
-                }
-            }
-        }
-    }))
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use bytes::Bytes;
+    use futures_util::StreamExt;
 
     async fn drain(s: ByteStream) -> Result<Vec<u8>, S3Error> {
         let mut out = Vec::new();

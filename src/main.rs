@@ -1,0 +1,188 @@
+//! The `strict-s3` command: command line → Config, logging, signals → shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use strict_s3::config::{DEFAULT_ACCESS_KEY, DEFAULT_REGION, DEFAULT_SECRET_KEY};
+use strict_s3::{Config, Credential, Server, StorageConfig};
+
+/// A local S3-compatible server that checks every request the way AWS S3 does.
+///
+/// With no options it serves http://127.0.0.1:9000, stores objects under ./data and accepts
+/// the AWS documentation's example key pair in region us-east-1.
+#[derive(Parser, Debug)]
+#[command(name = "strict-s3", version, about, long_about)]
+struct Cli {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, env = "S3_ADDR", default_value = "127.0.0.1:9000")]
+    addr: SocketAddr,
+
+    /// Directory for buckets and objects (created if missing).
+    #[arg(long, env = "S3_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+
+    /// Keep everything in memory instead (lost at exit).
+    #[arg(long, conflicts_with = "data_dir")]
+    in_memory: bool,
+
+    /// The region this endpoint serves; credential scopes must name it.
+    /// [env: S3_REGION, or AWS_REGION]
+    #[arg(long)]
+    region: Option<String>,
+
+    /// Access key id accepted by the server.
+    /// [env: AWS_ACCESS_KEY_ID, or S3_ACCESS_KEY] [default: AKIAIOSFODNN7EXAMPLE]
+    #[arg(long)]
+    access_key: Option<String>,
+
+    /// Secret key of --access-key.
+    /// [env: AWS_SECRET_ACCESS_KEY, or S3_SECRET_KEY] [default: the AWS docs' example secret]
+    #[arg(long)]
+    secret_key: Option<String>,
+
+    /// Session token that requests with this key must carry (x-amz-security-token).
+    /// [env: AWS_SESSION_TOKEN]
+    #[arg(long)]
+    session_token: Option<String>,
+
+    /// Create this bucket at start if missing (repeatable). [env: S3_BUCKET]
+    #[arg(long = "bucket", value_name = "NAME")]
+    buckets: Vec<String>,
+
+    /// Base domain for virtual-hosted-style requests: BUCKET.DOMAIN (repeatable).
+    #[arg(long = "domain", value_name = "DOMAIN", default_value = "localhost")]
+    domains: Vec<String>,
+
+    /// Log filter (tracing EnvFilter syntax), e.g. "debug". [env: RUST_LOG]
+    #[arg(long, default_value = "info")]
+    log: String,
+}
+
+fn env(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+}
+
+impl Cli {
+    fn into_config(self) -> Result<Config, String> {
+        let access_key = self.access_key.or_else(|| env(&["AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY"]));
+        let secret_key = self
+            .secret_key
+            .or_else(|| env(&["AWS_SECRET_ACCESS_KEY", "S3_SECRET_KEY"]));
+        let mut credential = match (access_key, secret_key) {
+            (None, None) => Credential::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY),
+            (Some(a), Some(s)) => Credential::new(a, s),
+            (Some(_), None) => return Err("--access-key needs --secret-key (or AWS_SECRET_ACCESS_KEY / S3_SECRET_KEY)".into()),
+            (None, Some(_)) => return Err("--secret-key needs --access-key (or AWS_ACCESS_KEY_ID / S3_ACCESS_KEY)".into()),
+        };
+        credential.session_token = self
+            .session_token
+            .or_else(|| env(&["AWS_SESSION_TOKEN"]))
+            .map(strict_s3::config::Secret::new);
+        let mut buckets = self.buckets;
+        if let Some(b) = env(&["S3_BUCKET"]) {
+            if !buckets.contains(&b) {
+                buckets.push(b);
+            }
+        }
+        Ok(Config {
+            region: self
+                .region
+                .or_else(|| env(&["S3_REGION", "AWS_REGION"]))
+                .unwrap_or_else(|| DEFAULT_REGION.to_string()),
+            credentials: vec![credential],
+            domains: self.domains,
+            storage: if self.in_memory {
+                StorageConfig::Memory
+            } else {
+                StorageConfig::Disk(self.data_dir)
+            },
+            buckets,
+            ..Config::default()
+        })
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+fn banner(config: &Config, endpoint: &str) -> String {
+    let cred = &config.credentials[0];
+    let storage = match &config.storage {
+        StorageConfig::Disk(d) => format!("{} (on disk)", d.display()),
+        StorageConfig::Memory => "in memory (lost at exit)".to_string(),
+    };
+    let buckets = if config.buckets.is_empty() {
+        "(none yet)".to_string()
+    } else {
+        config.buckets.join(", ")
+    };
+    format!(
+        "strict-s3 listening on {endpoint}\n\
+         \x20 region      {region}\n\
+         \x20 access key  {ak}\n\
+         \x20 secret key  {sk}\n\
+         \x20 storage     {storage}\n\
+         \x20 buckets     {buckets}\n\
+         \n\
+         Try it with the AWS CLI:\n\
+         \x20 export AWS_ACCESS_KEY_ID={ak} AWS_SECRET_ACCESS_KEY='{sk}' AWS_DEFAULT_REGION={region}\n\
+         \x20 aws --endpoint-url {endpoint} s3 mb s3://my-bucket\n\
+         \x20 aws --endpoint-url {endpoint} s3 cp README.md s3://my-bucket/\n\
+         \x20 aws --endpoint-url {endpoint} s3 presign s3://my-bucket/README.md --expires-in 300\n",
+        region = config.region,
+        ak = cred.access_key,
+        sk = cred.secret_key.expose(),
+    )
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_target(false)
+        .init();
+    let addr = cli.addr;
+    let config = match cli.into_config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("strict-s3: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let shown = config.clone();
+    let server = match Server::builder().config(config).addr(addr).start().await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("strict-s3: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", banner(&shown, &server.endpoint()));
+    server.run_until(shutdown_signal()).await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}

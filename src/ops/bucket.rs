@@ -1,0 +1,128 @@
+//! Bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket,
+//! GetBucketLocation.
+
+use http::{Response, StatusCode};
+
+use super::{Ctx, bucket_of, empty_response, xml_response, xml_time};
+use crate::body::{ByteStream, ResponseBody, collect_limited};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::xml::{XmlWriter, malformed, parse_tree};
+
+/// The owner every listing names: strict-s3 has one account.
+pub const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
+pub const OWNER_NAME: &str = "strict-s3";
+
+pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let buckets = ctx.state.storage.list_buckets().await?;
+    let mut w = XmlWriter::new();
+    w.open_ns("ListAllMyBucketsResult");
+    w.open("Owner");
+    w.elem("ID", OWNER_ID);
+    w.elem("DisplayName", OWNER_NAME);
+    w.close("Owner");
+    w.open("Buckets");
+    for b in &buckets {
+        w.open("Bucket");
+        w.elem("Name", &b.name);
+        w.elem("CreationDate", &xml_time(b.created));
+        w.elem("BucketRegion", &b.region);
+        w.close("Bucket");
+    }
+    w.close("Buckets");
+    w.close("ListAllMyBucketsResult");
+    Ok(xml_response(w.finish()))
+}
+
+/// The `LocationConstraint` of an optional `CreateBucketConfiguration` body.
+async fn location_constraint(ctx: &Ctx<'_>, body: ByteStream) -> Result<Option<String>, S3Error> {
+    let limit = ctx.state.config.limits.max_xml_body;
+    let bytes = collect_limited(body, limit, || malformed(format!("the XML body exceeds {limit} bytes")))
+        .await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let doc = parse_tree(&bytes)?;
+    if doc.name != "CreateBucketConfiguration" {
+        return Err(malformed(format!("expected <CreateBucketConfiguration>, found <{}>", doc.name)));
+    }
+    doc.only(&["LocationConstraint", "Location", "Bucket"])?;
+    Ok(doc.one("LocationConstraint")?.map(|e| e.text.trim().to_string()))
+}
+
+/// CreateBucket, with S3's region rules: the constraint must name this server's region,
+/// except that `us-east-1` is the region you get by *not* naming one.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html>
+pub async fn create_bucket(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
+    let name = bucket_of(ctx);
+    let region = ctx.state.config.region.as_str();
+    match location_constraint(ctx, body).await?.as_deref() {
+        None | Some("") if region == "us-east-1" => {}
+        Some("us-east-1") if region == "us-east-1" => {
+            return Err(S3Error::new(S3ErrorCode::InvalidLocationConstraint)
+                .extra("LocationConstraint", "us-east-1")
+                .reason("us-east-1 is chosen by sending no LocationConstraint; naming it is an error on S3"));
+        }
+        None | Some("") => {
+            return Err(S3Error::new(S3ErrorCode::IllegalLocationConstraintException).reason(format!(
+                "this endpoint is region {region}; send <LocationConstraint>{region}</LocationConstraint>"
+            )));
+        }
+        Some(lc) if lc != region => {
+            return Err(S3Error::with_message(
+                S3ErrorCode::IllegalLocationConstraintException,
+                format!("The {lc} location constraint is incompatible for the region specific endpoint this request was sent to."),
+            )
+            .reason(format!("this server's region is {region} (--region)")));
+        }
+        Some(_) => {}
+    }
+    match ctx.state.storage.create_bucket(name, region).await {
+        Ok(_) => {}
+        // "For legacy compatibility, if you re-create an existing bucket that you already
+        // own in the North Virginia Region, Amazon S3 returns 200 OK" (API reference,
+        // BucketAlreadyOwnedByYou); everywhere else it is a 409.
+        Err(e) if e.code == S3ErrorCode::BucketAlreadyOwnedByYou && region == "us-east-1" => {}
+        Err(e) => return Err(e.extra("BucketName", name)),
+    }
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("location", format!("/{name}"))
+        .body(crate::body::empty())
+        .expect("valid response"))
+}
+
+pub async fn delete_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let name = bucket_of(ctx);
+    ctx.state.storage.delete_bucket(name).await.map_err(|e| {
+        if e.code == S3ErrorCode::BucketNotEmpty && !e.extra.iter().any(|(n, _)| *n == "BucketName") {
+            e.extra("BucketName", name)
+        } else {
+            e
+        }
+    })?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+pub async fn head_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let info = ctx.state.storage.bucket(bucket_of(ctx)).await?;
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("x-amz-bucket-region", info.region)
+        .body(crate::body::empty())
+        .expect("valid response"))
+}
+
+/// `us-east-1` buckets report an empty constraint, as S3 does.
+pub async fn get_bucket_location(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let info = ctx.state.storage.bucket(bucket_of(ctx)).await?;
+    let mut w = XmlWriter::new();
+    if info.region == "us-east-1" {
+        w.open_ns("LocationConstraint");
+        w.close("LocationConstraint");
+    } else {
+        w.open_ns("LocationConstraint");
+        w.elem_text(&info.region);
+        w.close("LocationConstraint");
+    }
+    Ok(xml_response(w.finish()))
+}

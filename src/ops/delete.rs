@@ -1,0 +1,100 @@
+//! DeleteObjects (`POST /bucket?delete`): up to 1000 keys, quiet mode, per-key results.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>
+//!
+//! The body must carry an integrity check: `Content-MD5` or an `x-amz-checksum-*`
+//! header (S3 refuses the request otherwise), verified before anything is deleted.
+
+use http::Response;
+use md5::{Digest, Md5};
+
+use super::object::{content_md5, declared_checksum};
+use super::{Ctx, bucket_of, xml_response};
+use crate::addressing::check_key;
+use crate::body::{ByteStream, ResponseBody, collect_limited};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::xml::{XmlWriter, malformed, parse_tree};
+
+const MAX_OBJECTS: usize = 1000;
+
+pub async fn delete_objects(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
+    let bucket = bucket_of(ctx);
+    ctx.state.storage.bucket(bucket).await?;
+    let md5 = content_md5(ctx.req)?;
+    let checksum = declared_checksum(ctx.req)?;
+    if md5.is_none() && checksum.is_none() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Missing required header for this request: Content-MD5",
+        )
+        .reason("DeleteObjects requires Content-MD5 or an x-amz-checksum-* header"));
+    }
+    let limit = ctx.state.config.limits.max_xml_body;
+    let bytes = collect_limited(body, limit, || malformed(format!("the XML body exceeds {limit} bytes"))).await?;
+    if let Some(expected) = md5 {
+        let got: [u8; 16] = Md5::digest(&bytes).into();
+        if got != expected {
+            return Err(S3Error::new(S3ErrorCode::BadDigest).reason("Content-MD5 does not match the XML body"));
+        }
+    }
+    if let Some((alg, declared)) = checksum {
+        let mut h = alg.hasher();
+        h.update(&bytes);
+        let computed = h.finish();
+        if computed != declared {
+            return Err(alg.mismatch(&declared, &computed));
+        }
+    }
+    let doc = parse_tree(&bytes)?;
+    if doc.name != "Delete" {
+        return Err(malformed(format!("expected <Delete>, found <{}>", doc.name)));
+    }
+    doc.only(&["Object", "Quiet"])?;
+    let quiet = match doc.one("Quiet")?.map(|q| q.text.trim()) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(malformed(format!("<Quiet> must be true or false, not {other:?}"))),
+    };
+    let mut keys = Vec::new();
+    for o in doc.all("Object") {
+        o.only(&["Key", "VersionId", "ETag", "LastModifiedTime", "Size"])?;
+        let key = o
+            .one("Key")?
+            .map(|k| k.text.clone())
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| malformed("an <Object> has no <Key>"))?;
+        let version = o.one("VersionId")?.map(|v| v.text.clone());
+        keys.push((key, version));
+    }
+    if keys.is_empty() || keys.len() > MAX_OBJECTS {
+        return Err(malformed(format!("<Delete> must name 1 to {MAX_OBJECTS} objects, not {}", keys.len())));
+    }
+
+    let mut w = XmlWriter::new();
+    w.open_ns("DeleteResult");
+    for (key, version) in &keys {
+        let result = match version.as_deref() {
+            Some(v) if v != "null" => Err(S3Error::with_message(S3ErrorCode::NoSuchVersion, "The specified version does not exist.")),
+            _ => match check_key(key, ctx.state.config.limits.max_key_bytes) {
+                Ok(()) => ctx.state.storage.delete_object(bucket, key).await,
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(()) if quiet => {}
+            Ok(()) => {
+                w.open("Deleted");
+                w.elem("Key", key);
+                w.close("Deleted");
+            }
+            Err(e) => {
+                w.open("Error");
+                w.elem("Key", key);
+                w.elem("Code", e.code.as_str());
+                w.elem("Message", &e.message);
+                w.close("Error");
+            }
+        }
+    }
+    w.close("DeleteResult");
+    Ok(xml_response(w.finish()))
+}

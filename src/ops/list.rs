@@ -1,0 +1,178 @@
+//! ListObjects (v1, `marker`) and ListObjectsV2 (`continuation-token`).
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http::Response;
+
+use super::bucket::{OWNER_ID, OWNER_NAME};
+use super::{Ctx, bucket_of, xml_response, xml_time};
+use crate::body::ResponseBody;
+use crate::error::S3Error;
+use crate::storage::ListQuery;
+use crate::xml::XmlWriter;
+
+/// S3 never returns more than 1000 keys a page.
+const MAX_KEYS: usize = 1000;
+
+/// `max-keys`: 0..=2147483647; values over 1000 are capped, as S3 does.
+fn max_keys(raw: Option<&str>) -> Result<usize, S3Error> {
+    let Some(raw) = raw else { return Ok(MAX_KEYS) };
+    match raw.parse::<i64>() {
+        Ok(n) if (0..=i64::from(i32::MAX)).contains(&n) => Ok((n as usize).min(MAX_KEYS)),
+        _ => Err(S3Error::invalid_argument(
+            "Argument maxKeys must be an integer between 0 and 2147483647",
+            "maxKeys",
+            raw,
+        )),
+    }
+}
+
+/// `encoding-type=url`: keys are form-encoded (space as `+`), as S3's Java encoder does;
+/// botocore decodes them with `unquote_plus`.
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn token_for(key: &str) -> String {
+    BASE64.encode(key)
+}
+
+fn key_from_token(token: &str) -> Result<String, S3Error> {
+    BASE64
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|_| !token.is_empty())
+        .ok_or_else(|| {
+            S3Error::with_message(
+                crate::error::S3ErrorCode::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+            .extra("ArgumentName", "continuation-token")
+        })
+}
+
+pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBody>, S3Error> {
+    let req = ctx.req;
+    let bucket = bucket_of(ctx);
+    let prefix = req.query_param("prefix").unwrap_or("");
+    let delimiter = req.query_param("delimiter").filter(|d| !d.is_empty());
+    let max = max_keys(req.query_param("max-keys"))?;
+    let encode = match req.query_param("encoding-type") {
+        None => false,
+        Some("url") => true,
+        Some(other) => {
+            return Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", other));
+        }
+    };
+    let token = if v2 {
+        req.query_param("continuation-token").map(key_from_token).transpose()?
+    } else {
+        None
+    };
+    let start_after = if v2 { req.query_param("start-after") } else { req.query_param("marker") };
+    // Resume after whichever is later: the token's key or start-after.
+    let after = match (token.as_deref(), start_after.filter(|s| !s.is_empty())) {
+        (Some(t), Some(s)) => Some(if t > s { t } else { s }),
+        (t, s) => t.or(s),
+    };
+    let page = ctx
+        .state
+        .storage
+        .list_objects(bucket, &ListQuery { prefix, delimiter, start_after: after, max_keys: max })
+        .await?;
+    let enc = |s: &str| if encode { url_encode(s) } else { s.to_string() };
+
+    let mut w = XmlWriter::new();
+    w.open_ns("ListBucketResult");
+    w.elem("Name", bucket);
+    w.elem("Prefix", &enc(prefix));
+    if v2 {
+        if let Some(t) = req.query_param("continuation-token") {
+            w.elem("ContinuationToken", t);
+        }
+        if let Some(s) = start_after {
+            w.elem("StartAfter", &enc(s));
+        }
+        w.elem("KeyCount", &(page.objects.len() + page.common_prefixes.len()).to_string());
+    } else {
+        w.elem("Marker", &enc(start_after.unwrap_or("")));
+    }
+    w.elem("MaxKeys", &max.to_string());
+    if let Some(d) = delimiter {
+        w.elem("Delimiter", &enc(d));
+    }
+    w.elem("IsTruncated", if page.is_truncated { "true" } else { "false" });
+    if page.is_truncated {
+        if let Some(last) = &page.last {
+            if v2 {
+                w.elem("NextContinuationToken", &token_for(last));
+            } else if delimiter.is_some() {
+                // S3 returns NextMarker only when a delimiter is given.
+                w.elem("NextMarker", &enc(last));
+            }
+        }
+    }
+    if encode {
+        w.elem("EncodingType", "url");
+    }
+    let fetch_owner = !v2 || req.query_param("fetch-owner") == Some("true");
+    for o in &page.objects {
+        w.open("Contents");
+        w.elem("Key", &enc(&o.key));
+        w.elem("LastModified", &xml_time(o.last_modified));
+        w.elem("ETag", &o.quoted_etag());
+        w.elem("Size", &o.size.to_string());
+        if fetch_owner {
+            w.open("Owner");
+            w.elem("ID", OWNER_ID);
+            w.elem("DisplayName", OWNER_NAME);
+            w.close("Owner");
+        }
+        w.elem(
+            "StorageClass",
+            o.attrs.extra.get("x-amz-storage-class").map_or("STANDARD", String::as_str),
+        );
+        w.close("Contents");
+    }
+    for p in &page.common_prefixes {
+        w.open("CommonPrefixes");
+        w.elem("Prefix", &enc(p));
+        w.close("CommonPrefixes");
+    }
+    w.close("ListBucketResult");
+    Ok(xml_response(w.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_keys_rules() {
+        assert_eq!(max_keys(None).unwrap(), 1000);
+        assert_eq!(max_keys(Some("5")).unwrap(), 5);
+        assert_eq!(max_keys(Some("0")).unwrap(), 0);
+        assert_eq!(max_keys(Some("5000")).unwrap(), 1000);
+        for bad in ["-1", "abc", "99999999999"] {
+            assert!(max_keys(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn url_encoding_and_tokens() {
+        assert_eq!(url_encode("a b+c/d\u{e9}"), "a+b%2Bc%2Fd%C3%A9");
+        assert_eq!(key_from_token(&token_for("k/\u{e9}")).unwrap(), "k/\u{e9}");
+        assert!(key_from_token("!!").is_err());
+        assert!(key_from_token("").is_err());
+    }
+}

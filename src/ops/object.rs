@@ -1,0 +1,425 @@
+//! Object operations: PutObject, GetObject, HeadObject, DeleteObject, with the headers S3
+//! stores and returns, conditional requests, ranges and response overrides.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LANGUAGE,
+    CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, EXPIRES, LAST_MODIFIED,
+};
+use http::{Method, Response, StatusCode, response::Builder};
+
+use super::{Ctx, empty_response, http_time};
+use crate::body::{self, ByteStream, ResponseBody};
+use crate::checksum::{self, ChecksumAlgorithm};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::request::S3Request;
+use crate::storage::{ByteRange, CommitCheck, ObjectAttrs, ObjectMeta, PutRequest};
+
+/// What S3 answers for an object stored without a Content-Type.
+pub const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+];
+
+const CANNED_ACLS: &[&str] = &[
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+];
+
+/// Headers that ask for features strict-s3 does not implement; refused with
+/// `NotImplemented` naming the header rather than silently ignored.
+const UNSUPPORTED_HEADERS: &[&str] = &[
+    "x-amz-tagging",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-retain-until-date",
+    "x-amz-object-lock-legal-hold",
+    "x-amz-website-redirect-location",
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-grant-read",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+];
+
+fn not_implemented_header(name: &str) -> S3Error {
+    S3Error::new(S3ErrorCode::NotImplemented)
+        .extra("Header", name)
+        .reason(format!("strict-s3 does not implement the {name} header yet"))
+}
+
+/// The stored properties a PUT (or a COPY with `REPLACE`) sets, from its headers.
+pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<ObjectAttrs, S3Error> {
+    if let Some(h) = UNSUPPORTED_HEADERS.iter().find(|h| req.headers.contains_key(**h)) {
+        return Err(not_implemented_header(h));
+    }
+    let text = |name: &str| req.header(name).map(str::to_string);
+    let mut attrs = ObjectAttrs {
+        content_type: text("content-type"),
+        content_encoding: req.header("content-encoding").and_then(strip_aws_chunked),
+        content_disposition: text("content-disposition"),
+        cache_control: text("cache-control"),
+        content_language: text("content-language"),
+        expires: text("expires"),
+        ..ObjectAttrs::default()
+    };
+    let mut size = 0;
+    for (name, value) in &req.headers {
+        if let Some(meta) = name.as_str().strip_prefix("x-amz-meta-") {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            size += meta.len() + value.len();
+            attrs
+                .user_metadata
+                .entry(meta.to_string())
+                .and_modify(|v| {
+                    v.push(',');
+                    v.push_str(&value);
+                })
+                .or_insert(value);
+        }
+    }
+    if size > max_metadata {
+        return Err(S3Error::new(S3ErrorCode::MetadataTooLarge)
+            .extra("Size", size.to_string())
+            .extra("MaxSizeAllowed", max_metadata.to_string())
+            .reason(format!("x-amz-meta-* names and values add up to {size} bytes; S3 allows {max_metadata}")));
+    }
+    if let Some(class) = req.header("x-amz-storage-class") {
+        if !STORAGE_CLASSES.contains(&class) {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidStorageClass,
+                "The storage class you specified is not valid",
+            )
+            .extra("StorageClassRequested", class));
+        }
+        if class != "STANDARD" {
+            attrs.extra.insert("x-amz-storage-class".into(), class.into());
+        }
+    }
+    if let Some(acl) = req.header("x-amz-acl") {
+        if !CANNED_ACLS.contains(&acl) {
+            return Err(S3Error::invalid_argument("", "x-amz-acl", acl).reason("not a canned ACL"));
+        }
+        attrs.extra.insert("x-amz-acl".into(), acl.into());
+    }
+    if let Some(sse) = req.header("x-amz-server-side-encryption") {
+        if sse != "AES256" {
+            return Err(not_implemented_header("x-amz-server-side-encryption")
+                .reason(format!("only AES256 (S3-managed keys) is accepted, not {sse:?}")));
+        }
+        attrs.extra.insert("x-amz-server-side-encryption".into(), sse.into());
+    }
+    Ok(attrs)
+}
+
+/// `aws-chunked` is transport framing, not the object's encoding: S3 removes it.
+fn strip_aws_chunked(v: &str) -> Option<String> {
+    let rest: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!rest.is_empty()).then(|| rest.join(","))
+}
+
+/// The declared body length, enforcing S3's rules: a length is required (`aws-chunked`
+/// bodies declare theirs in `x-amz-decoded-content-length`), plain chunked transfer is
+/// not implemented by S3, and 5 GiB is the most one PUT may carry.
+pub fn declared_length(req: &S3Request, max: u64) -> Result<u64, S3Error> {
+    let decoded = req.header("x-amz-decoded-content-length");
+    let len = match decoded.or_else(|| req.header("content-length")) {
+        Some(v) => v.parse::<u64>().map_err(|_| {
+            S3Error::invalid_argument("", "Content-Length", v).reason("not a non-negative integer")
+        })?,
+        None if req
+            .header("transfer-encoding")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) =>
+        {
+            return Err(S3Error::new(S3ErrorCode::NotImplemented)
+                .extra("Header", "Transfer-Encoding")
+                .reason("S3 does not accept Transfer-Encoding: chunked uploads; send Content-Length (or aws-chunked with x-amz-decoded-content-length)"));
+        }
+        None => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
+    };
+    if len > max {
+        return Err(S3Error::new(S3ErrorCode::EntityTooLarge)
+            .extra("ProposedSize", len.to_string())
+            .extra("MaxSizeAllowed", max.to_string()));
+    }
+    Ok(len)
+}
+
+/// `Content-MD5`: base64 of 16 bytes, else `InvalidDigest`.
+pub fn content_md5(req: &S3Request) -> Result<Option<[u8; 16]>, S3Error> {
+    let Some(v) = req.header("content-md5") else {
+        return Ok(None);
+    };
+    BASE64
+        .decode(v.trim())
+        .ok()
+        .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            S3Error::new(S3ErrorCode::InvalidDigest)
+                .extra("Content-MD5", v)
+                .reason("Content-MD5 must be the base64 of the body's 16-byte MD5")
+        })
+}
+
+/// The single `x-amz-checksum-*` header of a request, validated.
+pub fn declared_checksum(req: &S3Request) -> Result<Option<(ChecksumAlgorithm, String)>, S3Error> {
+    let mut found = checksum::ALL
+        .into_iter()
+        .filter_map(|a| req.header(a.header()).map(|v| (a, v.trim().to_string())));
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+        ));
+    }
+    if let Some((alg, value)) = &first {
+        alg.check_value(value)?;
+        if let Some(sdk) = req.header("x-amz-sdk-checksum-algorithm") {
+            if ChecksumAlgorithm::from_name(sdk) != Some(*alg) {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    format!("Value for x-amz-sdk-checksum-algorithm header is invalid."),
+                )
+                .reason(format!("x-amz-sdk-checksum-algorithm is {sdk} but the checksum header is {}", alg.header())));
+            }
+        }
+    }
+    Ok(first)
+}
+
+/// Conditional PUT (`If-None-Match: *`, `If-Match: etag`), checked atomically with the
+/// write. <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>
+fn put_condition(req: &S3Request, key: &str) -> Result<Option<CommitCheck>, S3Error> {
+    let if_none = req.header("if-none-match").map(str::trim);
+    let if_match = req.header("if-match").map(str::to_string);
+    if let Some(v) = if_none {
+        if v != "*" {
+            return Err(not_implemented_header("If-None-Match")
+                .reason("conditional writes accept only If-None-Match: *"));
+        }
+        if if_match.is_some() {
+            return Err(not_implemented_header("If-None-Match")
+                .reason("If-Match and If-None-Match cannot be combined on a write"));
+        }
+        return Ok(Some(Box::new(|current: Option<&ObjectMeta>| match current {
+            Some(_) => Err(precondition_failed("If-None-Match")
+                .reason("If-None-Match: * but the key already exists")),
+            None => Ok(()),
+        })));
+    }
+    let Some(expected) = if_match else {
+        return Ok(None);
+    };
+    let key = key.to_string();
+    Ok(Some(Box::new(move |current: Option<&ObjectMeta>| match current {
+        None => Err(S3Error::no_such_key(&key).reason("If-Match was given but the key does not exist")),
+        Some(m) if etag_matches(&expected, &m.etag) => Ok(()),
+        Some(m) => Err(precondition_failed("If-Match")
+            .reason(format!("If-Match {expected} but the current ETag is \"{}\"", m.etag))),
+    })))
+}
+
+pub fn precondition_failed(condition: &str) -> S3Error {
+    S3Error::new(S3ErrorCode::PreconditionFailed).extra("Condition", condition)
+}
+
+/// Does an `If-Match`/`If-None-Match` list name this ETag (or `*`)?
+pub fn etag_matches(list: &str, etag: &str) -> bool {
+    list.split(',').map(str::trim).any(|t| {
+        let t = t.strip_prefix("W/").unwrap_or(t);
+        t == "*" || t.trim_matches('"') == etag
+    })
+}
+
+pub async fn put_object(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (ctx.addr.bucket().unwrap_or_default(), ctx.addr.key().unwrap_or_default());
+    let limits = &ctx.state.config.limits;
+    declared_length(ctx.req, limits.max_object_size)?;
+    let mut attrs = attrs_from_headers(ctx.req, limits.max_user_metadata_bytes)?;
+    let content_md5 = content_md5(ctx.req)?;
+    let check = put_condition(ctx.req, key)?;
+    let mut body = body;
+    if let Some((alg, value)) = declared_checksum(ctx.req)? {
+        attrs.extra.insert(alg.header().to_string(), value.clone());
+        body = checksum::checked_body(body, alg, value);
+    }
+    let req = PutRequest {
+        attrs,
+        body,
+        content_md5,
+        check,
+    };
+    let meta = ctx.state.storage.put_object(bucket, key, req).await?;
+    let mut resp = Response::builder().status(StatusCode::OK).header(ETAG, meta.quoted_etag());
+    for (name, value) in &meta.attrs.extra {
+        if name.starts_with("x-amz-checksum-") || name == "x-amz-server-side-encryption" {
+            resp = resp.header(name.as_str(), value.as_str());
+        }
+    }
+    Ok(resp.body(body::empty()).expect("valid response"))
+}
+
+/// If-Match / If-Unmodified-Since → 412; If-None-Match / If-Modified-Since → 304, in
+/// RFC 9110's order (an If-Match that holds overrides If-Unmodified-Since, and so on),
+/// which is the order S3 documents for GetObject.
+fn check_read_conditions(req: &S3Request, meta: &ObjectMeta) -> Result<Option<Response<ResponseBody>>, S3Error> {
+    let modified = meta.last_modified.unix_timestamp();
+    let date = |name: &str| {
+        req.header(name)
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .map(|t| time::OffsetDateTime::from(t).unix_timestamp())
+    };
+    match req.header("if-match") {
+        Some(list) if !etag_matches(list, &meta.etag) => {
+            return Err(precondition_failed("If-Match").reason(format!(
+                "If-Match {list} but the ETag is \"{}\"",
+                meta.etag
+            )));
+        }
+        Some(_) => {}
+        None => {
+            if let Some(since) = date("if-unmodified-since") {
+                if modified > since {
+                    return Err(precondition_failed("If-Unmodified-Since")
+                        .reason("the object was modified after If-Unmodified-Since"));
+                }
+            }
+        }
+    }
+    let not_modified = match req.header("if-none-match") {
+        Some(list) => etag_matches(list, &meta.etag),
+        None => date("if-modified-since").is_some_and(|since| modified <= since),
+    };
+    if not_modified {
+        let resp = Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .header(ETAG, meta.quoted_etag())
+            .header(LAST_MODIFIED, http_time(meta.last_modified))
+            .body(body::empty())
+            .expect("valid response");
+        return Ok(Some(resp));
+    }
+    Ok(None)
+}
+
+/// The response headers of an object, with presigned-GET overrides (`response-*`).
+fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta) -> Builder {
+    let a = &meta.attrs;
+    let over = |param: &str| req.query_param(param).map(str::to_string);
+    let pairs = [
+        (CONTENT_TYPE, over("response-content-type").or_else(|| a.content_type.clone()).or_else(|| Some(DEFAULT_CONTENT_TYPE.into()))),
+        (CONTENT_ENCODING, over("response-content-encoding").or_else(|| a.content_encoding.clone())),
+        (CONTENT_DISPOSITION, over("response-content-disposition").or_else(|| a.content_disposition.clone())),
+        (CACHE_CONTROL, over("response-cache-control").or_else(|| a.cache_control.clone())),
+        (CONTENT_LANGUAGE, over("response-content-language").or_else(|| a.content_language.clone())),
+        (EXPIRES, over("response-expires").or_else(|| a.expires.clone())),
+    ];
+    for (name, value) in pairs {
+        if let Some(v) = value {
+            resp = resp.header(name, v);
+        }
+    }
+    for (k, v) in &a.user_metadata {
+        resp = resp.header(format!("x-amz-meta-{k}"), v.as_str());
+    }
+    let checksum_mode = req
+        .header("x-amz-checksum-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    for (k, v) in &a.extra {
+        if !k.starts_with("x-amz-checksum-") || checksum_mode {
+            if k != "x-amz-acl" {
+                resp = resp.header(k.as_str(), v.as_str());
+            }
+        }
+    }
+    resp.header(ETAG, meta.quoted_etag())
+        .header(LAST_MODIFIED, http_time(meta.last_modified))
+        .header(ACCEPT_RANGES, "bytes")
+}
+
+pub async fn get_object(ctx: &Ctx<'_>, head: bool) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (ctx.addr.bucket().unwrap_or_default(), ctx.addr.key().unwrap_or_default());
+    if ctx.req.query.iter().any(|(k, _)| k.starts_with("response-")) && ctx.req.method != Method::GET {
+        return Err(S3Error::invalid_argument("", "response-*", "").reason("response header overrides apply to GET only"));
+    }
+    let object = ctx.state.storage.open_object(bucket, key).await?;
+    if let Some(not_modified) = check_read_conditions(ctx.req, &object.meta)? {
+        return Ok(not_modified);
+    }
+    let size = object.meta.size;
+    let range = match ctx.req.header("range").and_then(ByteRange::parse) {
+        Some(r) => Some(r.resolve(size)?),
+        None => None,
+    };
+    let mut resp = object_headers(Response::builder(), ctx.req, &object.meta);
+    let len = match range {
+        Some((a, b)) => {
+            resp = resp
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(CONTENT_RANGE, format!("bytes {a}-{b}/{size}"));
+            b - a + 1
+        }
+        None => {
+            resp = resp.status(StatusCode::OK);
+            size
+        }
+    };
+    resp = resp.header(CONTENT_LENGTH, len);
+    let body = if head {
+        body::empty()
+    } else {
+        body::streaming(object.body.stream(range))
+    };
+    Ok(resp.body(body).expect("valid response"))
+}
+
+pub async fn delete_object(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (ctx.addr.bucket().unwrap_or_default(), ctx.addr.key().unwrap_or_default());
+    ctx.state.storage.delete_object(bucket, key).await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etag_lists() {
+        assert!(etag_matches("\"abc\"", "abc"));
+        assert!(etag_matches("\"x\", \"abc\"", "abc"));
+        assert!(etag_matches("*", "abc"));
+        assert!(etag_matches("W/\"abc\"", "abc"));
+        assert!(!etag_matches("\"abd\"", "abc"));
+    }
+
+    #[test]
+    fn aws_chunked_is_removed_from_content_encoding() {
+        assert_eq!(strip_aws_chunked("aws-chunked"), None);
+        assert_eq!(strip_aws_chunked("aws-chunked,gzip"), Some("gzip".into()));
+        assert_eq!(strip_aws_chunked("gzip"), Some("gzip".into()));
+    }
+}

@@ -1,0 +1,176 @@
+//! The hyper service: runs the stages of a request in order, once, forward only.
+//!
+//! ```text
+//! request → addressing → authentication → access → route → operation → storage
+//!    ← error::to_response (the only place an error becomes XML) ← request-id headers
+//! ```
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use http::{HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+
+use crate::addressing::{self, Address};
+use crate::auth::{self, AuthKind, Authenticator, Principal};
+use crate::body::{self, ResponseBody};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{self, S3Error, S3ErrorCode};
+use crate::ops::{self, Ctx};
+use crate::request::S3Request;
+use crate::storage::Storage;
+
+/// Everything a request needs, shared by all connections.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub auth: Authenticator,
+    pub storage: Arc<dyn Storage>,
+    next_id: AtomicU64,
+    id_seed: u64,
+}
+
+impl AppState {
+    pub fn new(config: Arc<Config>, clock: Arc<dyn Clock>, storage: Arc<dyn Storage>) -> Self {
+        let id_seed = clock.now().unix_timestamp_nanos() as u64;
+        AppState {
+            auth: Authenticator::new(config.clone(), clock.clone()),
+            config,
+            clock,
+            storage,
+            next_id: AtomicU64::new(1),
+            id_seed,
+        }
+    }
+
+    /// 16 upper-case hex digits, like S3's request ids; unique within a run.
+    fn request_id(&self) -> String {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // splitmix64: distinct inputs give distinct, well-spread outputs.
+        let mut z = self.id_seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        format!("{:016X}", z ^ (z >> 31))
+    }
+}
+
+/// What the log line reports about a request that got far enough to be understood.
+#[derive(Default)]
+struct Trace {
+    auth: Option<AuthKind>,
+    access_key: Option<String>,
+    op: Option<&'static str>,
+    resource: Option<String>,
+}
+
+/// Serves one request. Never fails: every error becomes an S3 error response.
+pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
+    let started = Instant::now();
+    let request_id = state.request_id();
+    let (parts, incoming) = req.into_parts();
+    let head = parts.method == Method::HEAD;
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_string();
+    let mut trace = Trace::default();
+    let result = run(&state, parts, incoming, &request_id, &mut trace).await;
+    let (mut resp, failure) = match result {
+        Ok(resp) => (resp, None),
+        Err(err) => {
+            let resource = trace.resource.clone().unwrap_or_else(|| path.clone());
+            (error::to_response(&err, &resource, &request_id, head), Some(err))
+        }
+    };
+    let headers = resp.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-amz-request-id", id.clone());
+        headers.insert("x-amz-id-2", id);
+    }
+    headers.insert("server", HeaderValue::from_static("strict-s3"));
+    log(&method, &path, &resp, failure.as_ref(), &trace, &request_id, started);
+    Ok(resp)
+}
+
+fn log(
+    method: &Method,
+    path: &str,
+    resp: &Response<ResponseBody>,
+    failure: Option<&S3Error>,
+    trace: &Trace,
+    request_id: &str,
+    started: Instant,
+) {
+    let status = resp.status().as_u16();
+    let auth = trace.auth.map_or("-", AuthKind::as_str);
+    let op = trace.op.unwrap_or("-");
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match failure {
+        None => tracing::info!(
+            target: "strict_s3::request",
+            "{request_id} {method} {path} → {status} {op} auth={auth} key={} {ms:.1}ms",
+            trace.access_key.as_deref().unwrap_or("-"),
+        ),
+        Some(e) => tracing::warn!(
+            target: "strict_s3::request",
+            "{request_id} {method} {path} → {status} {} auth={auth} op={op}: {}{} {ms:.1}ms",
+            e.code.as_str(),
+            e.message,
+            e.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default(),
+        ),
+    }
+}
+
+async fn run(
+    state: &AppState,
+    parts: http::request::Parts,
+    incoming: Incoming,
+    request_id: &str,
+    trace: &mut Trace,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let req = S3Request::new(
+        parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        parts.headers,
+        request_id.to_string(),
+    )?;
+    check_header_size(&req, state.config.limits.max_header_bytes)?;
+    let addr: Address = addressing::resolve(&req, &state.config.domains, state.config.limits.max_key_bytes)?;
+    trace.resource = Some(addr.resource());
+    let principal = state.auth.authenticate(&req, &addr)?;
+    trace.auth = Some(principal.kind);
+    trace.access_key = principal.access_key.clone();
+    authorize(&principal)?;
+    let op = ops::route(&req, &addr)?;
+    trace.op = Some(op.name());
+    let body = auth::verified_body(body::from_incoming(incoming), principal.payload.clone());
+    let ctx = Ctx {
+        state,
+        req: &req,
+        addr: &addr,
+        principal: &principal,
+    };
+    ops::dispatch(&ctx, op, body).await
+}
+
+/// S3 limits the request header section to 8 KB.
+fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
+    let size = req.header_bytes();
+    if size > max {
+        return Err(S3Error::new(S3ErrorCode::RequestHeaderSectionTooLarge)
+            .extra("MaxSizeAllowed", max.to_string())
+            .reason(format!("the request headers are {size} bytes")));
+    }
+    Ok(())
+}
+
+/// strict-s3 has one account: every signed request is its owner's. Anonymous requests
+/// are refused (public-read objects are the POST-policy issue's concern).
+fn authorize(principal: &Principal) -> Result<(), S3Error> {
+    match principal.kind {
+        AuthKind::Anonymous => Err(auth::error::anonymous()),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,338 @@
+//! The in-memory backend: for tests and throwaway servers; nothing survives the process.
+//!
+//! All state sits behind one `std::sync::RwLock`, which is never held across an
+//! `.await`: a put first consumes its body stream (hashing as chunks arrive), then takes
+//! the write lock once to run the commit check and insert, so the check and the
+//! replacement are one atomic step and a failed body stores nothing. Bodies are kept as
+//! the chunks they arrived in, behind an `Arc`, so an opened object keeps reading its own
+//! version while a replacement lands.
+//!
+//! Also home to the two small rules both backends share: the `Content-MD5` check and the
+//! millisecond-precision timestamp.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use md5::{Digest, Md5};
+use time::OffsetDateTime;
+
+use super::keymap::{check_bucket_name, check_document_name};
+use super::listing::list_page;
+use super::{
+    BucketInfo, ListPage, ListQuery, ObjectBody, ObjectMeta, OpenObject, PutRequest, Storage,
+};
+use crate::body::{ByteStream, from_chunks};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{S3Error, S3ErrorCode};
+
+/// The in-memory storage backend.
+pub struct MemoryStorage {
+    clock: Arc<dyn Clock>,
+    buckets: RwLock<BTreeMap<String, MemBucket>>,
+}
+
+struct MemBucket {
+    info: BucketInfo,
+    docs: BTreeMap<String, Bytes>,
+    /// The listing index; `bodies` holds the same keys.
+    index: BTreeMap<String, ObjectMeta>,
+    bodies: HashMap<String, Arc<[Bytes]>>,
+}
+
+impl Default for MemoryStorage {
+    /// A store on the system clock.
+    fn default() -> Self {
+        MemoryStorage::new(Arc::new(SystemClock))
+    }
+}
+
+impl MemoryStorage {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        MemoryStorage {
+            clock,
+            buckets: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, MemBucket>> {
+        // No code panics while holding the lock, so a poisoned lock still holds whole data.
+        self.buckets.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, MemBucket>> {
+        self.buckets.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the bucket, or fails with `NoSuchBucket`.
+    fn with_bucket<T>(&self, name: &str, f: impl FnOnce(&MemBucket) -> T) -> Result<T, S3Error> {
+        check_bucket_name(name)?;
+        let buckets = self.read();
+        let bucket = buckets
+            .get(name)
+            .ok_or_else(|| S3Error::no_such_bucket(name))?;
+        Ok(f(bucket))
+    }
+
+    fn with_bucket_mut<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut MemBucket) -> Result<T, S3Error>,
+    ) -> Result<T, S3Error> {
+        check_bucket_name(name)?;
+        let mut buckets = self.write();
+        let bucket = buckets
+            .get_mut(name)
+            .ok_or_else(|| S3Error::no_such_bucket(name))?;
+        f(bucket)
+    }
+}
+
+/// "Now" as stored in object and bucket metadata: millisecond precision, the finest S3
+/// shows (ListObjects' `LastModified`).
+pub(super) fn now_millis(clock: &dyn Clock) -> OffsetDateTime {
+    let now = clock.now();
+    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+}
+
+/// Compares the client's `Content-MD5` with the MD5 computed while the body was written.
+pub(super) fn check_content_md5(
+    expected: Option<[u8; 16]>,
+    actual: [u8; 16],
+) -> Result<(), S3Error> {
+    match expected {
+        Some(expected) if expected != actual => {
+            Err(S3Error::new(S3ErrorCode::BadDigest).reason(format!(
+                "Content-MD5 was {} but the body's MD5 is {}",
+                hex::encode(expected),
+                hex::encode(actual)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Consumes a body stream, keeping its chunks and hashing them as they pass.
+async fn collect_hashed(mut body: ByteStream) -> Result<(Vec<Bytes>, u64, [u8; 16]), S3Error> {
+    let mut md5 = Md5::new();
+    let mut chunks = Vec::new();
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        md5.update(&chunk);
+        size += chunk.len() as u64;
+        if !chunk.is_empty() {
+            chunks.push(chunk);
+        }
+    }
+    Ok((chunks, size, md5.finalize().into()))
+}
+
+#[async_trait]
+impl Storage for MemoryStorage {
+    async fn create_bucket(&self, name: &str, region: &str) -> Result<BucketInfo, S3Error> {
+        check_bucket_name(name)?;
+        let mut buckets = self.write();
+        if buckets.contains_key(name) {
+            return Err(
+                S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou).extra("BucketName", name)
+            );
+        }
+        let info = BucketInfo {
+            name: name.to_owned(),
+            created: now_millis(&*self.clock),
+            region: region.to_owned(),
+        };
+        let bucket = MemBucket {
+            info: info.clone(),
+            docs: BTreeMap::new(),
+            index: BTreeMap::new(),
+            bodies: HashMap::new(),
+        };
+        buckets.insert(name.to_owned(), bucket);
+        Ok(info)
+    }
+
+    async fn delete_bucket(&self, name: &str) -> Result<(), S3Error> {
+        check_bucket_name(name)?;
+        let mut buckets = self.write();
+        let bucket = buckets
+            .get(name)
+            .ok_or_else(|| S3Error::no_such_bucket(name))?;
+        if !bucket.index.is_empty() {
+            return Err(S3Error::new(S3ErrorCode::BucketNotEmpty).extra("BucketName", name));
+        }
+        buckets.remove(name);
+        Ok(())
+    }
+
+    async fn bucket(&self, name: &str) -> Result<BucketInfo, S3Error> {
+        self.with_bucket(name, |b| b.info.clone())
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>, S3Error> {
+        Ok(self.read().values().map(|b| b.info.clone()).collect())
+    }
+
+    async fn put_bucket_document(
+        &self,
+        bucket: &str,
+        name: &str,
+        doc: Option<Bytes>,
+    ) -> Result<(), S3Error> {
+        check_document_name(name)?;
+        self.with_bucket_mut(bucket, |b| {
+            match doc {
+                Some(doc) => b.docs.insert(name.to_owned(), doc),
+                None => b.docs.remove(name),
+            };
+            Ok(())
+        })
+    }
+
+    async fn bucket_document(&self, bucket: &str, name: &str) -> Result<Option<Bytes>, S3Error> {
+        check_document_name(name)?;
+        self.with_bucket(bucket, |b| b.docs.get(name).cloned())
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        req: PutRequest,
+    ) -> Result<ObjectMeta, S3Error> {
+        // Fail fast before reading the body; checked again at commit.
+        self.with_bucket(bucket, |_| ())?;
+        let (chunks, size, md5) = collect_hashed(req.body).await?;
+        check_content_md5(req.content_md5, md5)?;
+        let meta = ObjectMeta {
+            key: key.to_owned(),
+            size,
+            etag: hex::encode(md5),
+            last_modified: now_millis(&*self.clock),
+            attrs: req.attrs,
+        };
+        let check = req.check;
+        self.with_bucket_mut(bucket, |b| {
+            if let Some(check) = check {
+                check(b.index.get(key))?;
+            }
+            b.index.insert(key.to_owned(), meta.clone());
+            b.bodies.insert(key.to_owned(), chunks.into());
+            Ok(meta)
+        })
+    }
+
+    async fn open_object(&self, bucket: &str, key: &str) -> Result<OpenObject, S3Error> {
+        let found = self.with_bucket(bucket, |b| {
+            let meta = b.index.get(key)?.clone();
+            let chunks = b.bodies.get(key)?.clone();
+            Some((meta, chunks))
+        })?;
+        let (meta, chunks) = found.ok_or_else(|| S3Error::no_such_key(key))?;
+        Ok(OpenObject {
+            meta,
+            body: Box::new(MemBody { chunks }),
+        })
+    }
+
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, S3Error> {
+        self.with_bucket(bucket, |b| b.index.get(key).cloned())?
+            .ok_or_else(|| S3Error::no_such_key(key))
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
+        self.with_bucket_mut(bucket, |b| {
+            b.index.remove(key);
+            b.bodies.remove(key);
+            Ok(())
+        })
+    }
+
+    async fn list_objects(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, S3Error> {
+        self.with_bucket(bucket, |b| list_page(&b.index, query))
+    }
+}
+
+/// One version of an object's body: the chunks as they were stored.
+struct MemBody {
+    chunks: Arc<[Bytes]>,
+}
+
+impl ObjectBody for MemBody {
+    fn stream(self: Box<Self>, range: Option<(u64, u64)>) -> ByteStream {
+        match range {
+            None => from_chunks(self.chunks.to_vec()),
+            Some((start, end)) => from_chunks(slice_chunks(&self.chunks, start, end)),
+        }
+    }
+}
+
+/// The parts of `chunks` covering bytes `start..=end`, without copying any bytes.
+fn slice_chunks(chunks: &[Bytes], start: u64, end: u64) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let mut offset = 0u64;
+    for chunk in chunks {
+        let len = chunk.len() as u64;
+        let (chunk_start, chunk_end) = (offset, offset + len);
+        offset = chunk_end;
+        if chunk_end <= start {
+            continue;
+        }
+        if chunk_start > end {
+            break;
+        }
+        let from = start.saturating_sub(chunk_start);
+        let to = (end - chunk_start).saturating_add(1).min(len);
+        // Both bounds are within `len`, which came from a `usize`.
+        out.push(chunk.slice(from as usize..to as usize));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static str]) -> Vec<Bytes> {
+        parts
+            .iter()
+            .map(|p| Bytes::from_static(p.as_bytes()))
+            .collect()
+    }
+
+    fn joined(parts: Vec<Bytes>) -> String {
+        parts
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn slices_ranges_across_chunk_boundaries() {
+        let c = chunks(&["abc", "defg", "h"]);
+        assert_eq!(joined(slice_chunks(&c, 0, 7)), "abcdefgh");
+        assert_eq!(joined(slice_chunks(&c, 2, 3)), "cd");
+        assert_eq!(joined(slice_chunks(&c, 3, 6)), "defg");
+        assert_eq!(joined(slice_chunks(&c, 7, 7)), "h");
+        assert_eq!(joined(slice_chunks(&c, 1, 100)), "bcdefgh");
+        assert_eq!(joined(slice_chunks(&c, 5, u64::MAX)), "fgh");
+        assert_eq!(joined(slice_chunks(&c, 8, 9)), "");
+    }
+
+    #[test]
+    fn md5_check_reports_both_values() {
+        assert!(check_content_md5(None, [0; 16]).is_ok());
+        assert!(check_content_md5(Some([1; 16]), [1; 16]).is_ok());
+        let err = check_content_md5(Some([1; 16]), [2; 16]).expect_err("mismatch");
+        assert_eq!(err.code, S3ErrorCode::BadDigest);
+        assert!(
+            err.reason
+                .as_deref()
+                .unwrap_or("")
+                .contains(&hex::encode([2u8; 16]))
+        );
+    }
+}
