@@ -21,7 +21,10 @@ pub enum Target {
     /// The service: ListBuckets.
     Root,
     Bucket(String),
-    Object { bucket: String, key: String },
+    Object {
+        bucket: String,
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +74,15 @@ pub fn host_without_port(host: &str) -> String {
 
 /// Resolves the request's target. `domains` are the base names under which
 /// `<bucket>.<domain>` means virtual-hosted addressing.
-pub fn resolve(req: &S3Request, domains: &[String], max_key_bytes: usize) -> Result<Address, S3Error> {
-    let host = req.header("host").map(host_without_port).unwrap_or_default();
+pub fn resolve(
+    req: &S3Request,
+    domains: &[String],
+    max_key_bytes: usize,
+) -> Result<Address, S3Error> {
+    let host = req
+        .header("host")
+        .map(host_without_port)
+        .unwrap_or_default();
     let virtual_bucket = domains.iter().find_map(|d| {
         host.strip_suffix(d.as_str())
             .and_then(|rest| rest.strip_suffix('.'))
@@ -186,13 +196,19 @@ mod tests {
         );
         assert_eq!(
             addr("127.0.0.1:9000", "/bkt/a/b%20c//d/").unwrap().target,
-            Target::Object { bucket: "bkt".into(), key: "a/b c//d/".into() }
+            Target::Object {
+                bucket: "bkt".into(),
+                key: "a/b c//d/".into()
+            }
         );
         let v = addr("my.bkt.localhost:9000", "/x%2By+z").unwrap();
         assert_eq!(v.style, Style::VirtualHosted);
         assert_eq!(
             v.target,
-            Target::Object { bucket: "my.bkt".into(), key: "x+y+z".into() }
+            Target::Object {
+                bucket: "my.bkt".into(),
+                key: "x+y+z".into()
+            }
         );
         assert_eq!(addr("localhost:9000", "/bkt").unwrap().style, Style::Path);
         assert_eq!(addr("[::1]:9000", "/bkt").unwrap().style, Style::Path);
@@ -200,14 +216,32 @@ mod tests {
 
     #[test]
     fn bucket_rules_and_key_length() {
-        for bad in ["ab", "Abc", "a_b", "-ab", "ab-", "a..b", "192.168.1.1", "xn--ab", "ab-s3alias", "_strict"] {
-            assert_eq!(check_bucket_name(bad).unwrap_err().code, S3ErrorCode::InvalidBucketName, "{bad}");
+        for bad in [
+            "ab",
+            "Abc",
+            "a_b",
+            "-ab",
+            "ab-",
+            "a..b",
+            "192.168.1.1",
+            "xn--ab",
+            "ab-s3alias",
+            "_strict",
+        ] {
+            assert_eq!(
+                check_bucket_name(bad).unwrap_err().code,
+                S3ErrorCode::InvalidBucketName,
+                "{bad}"
+            );
         }
         for good in ["abc", "a.b-c", "123", &"a".repeat(63)] {
             assert!(check_bucket_name(good).is_ok(), "{good}");
         }
         let long = format!("/bkt/{}", "k".repeat(1025));
-        assert_eq!(addr("h", &long).unwrap_err().code, S3ErrorCode::KeyTooLongError);
+        assert_eq!(
+            addr("h", &long).unwrap_err().code,
+            S3ErrorCode::KeyTooLongError
+        );
         assert!(addr("h", &format!("/bkt/{}", "k".repeat(1024))).is_ok());
     }
 }

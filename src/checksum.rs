@@ -55,11 +55,13 @@ impl ChecksumAlgorithm {
     }
 
     pub fn from_header(name: &str) -> Option<Self> {
-        ALL.into_iter().find(|a| a.header().eq_ignore_ascii_case(name))
+        ALL.into_iter()
+            .find(|a| a.header().eq_ignore_ascii_case(name))
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(name))
+        ALL.into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
     }
 
     fn digest_len(self) -> usize {
@@ -94,12 +96,13 @@ impl ChecksumAlgorithm {
             Ok(b) if b.len() == self.digest_len() => Ok(()),
             _ => Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
-                format!(
-                    "Value for {} header is invalid.",
-                    self.header()
-                ),
+                format!("Value for {} header is invalid.", self.header()),
             )
-            .reason(format!("{value:?} is not the base64 of a {}-byte {} value", self.digest_len(), self.name()))),
+            .reason(format!(
+                "{value:?} is not the base64 of a {}-byte {} value",
+                self.digest_len(),
+                self.name()
+            ))),
         }
     }
 
@@ -183,13 +186,22 @@ mod tests {
     fn known_values() {
         // Values the AWS SDKs compute for "Hello world" / the empty body.
         assert_eq!(of(ChecksumAlgorithm::Crc32, b""), "AAAAAA==");
-        assert_eq!(of(ChecksumAlgorithm::Crc32, b"123456789"), BASE64.encode(0xCBF43926u32.to_be_bytes()));
-        assert_eq!(of(ChecksumAlgorithm::Crc32c, b"123456789"), BASE64.encode(0xE3069283u32.to_be_bytes()));
+        assert_eq!(
+            of(ChecksumAlgorithm::Crc32, b"123456789"),
+            BASE64.encode(0xCBF43926u32.to_be_bytes())
+        );
+        assert_eq!(
+            of(ChecksumAlgorithm::Crc32c, b"123456789"),
+            BASE64.encode(0xE3069283u32.to_be_bytes())
+        );
         assert_eq!(
             of(ChecksumAlgorithm::Crc64Nvme, b"123456789"),
             BASE64.encode(0xAE8B14860A799888u64.to_be_bytes())
         );
-        assert_eq!(of(ChecksumAlgorithm::Sha1, b"abc"), "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=");
+        assert_eq!(
+            of(ChecksumAlgorithm::Sha1, b"abc"),
+            "qZk+NkcGgWq6PiVxeFDCbJzQ2J0="
+        );
         assert_eq!(
             of(ChecksumAlgorithm::Sha256, b""),
             "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
@@ -200,7 +212,10 @@ mod tests {
     fn checks_declared_values() {
         assert!(ChecksumAlgorithm::Crc32.check_value("AAAAAA==").is_ok());
         assert_eq!(
-            ChecksumAlgorithm::Crc32.check_value("nope").unwrap_err().code,
+            ChecksumAlgorithm::Crc32
+                .check_value("nope")
+                .unwrap_err()
+                .code,
             S3ErrorCode::InvalidRequest
         );
         assert_eq!(
@@ -209,6 +224,9 @@ mod tests {
         );
         let e = ChecksumAlgorithm::Crc32.mismatch("a", "b");
         assert_eq!(e.code, S3ErrorCode::BadDigest);
-        assert_eq!(e.message, "The CRC32 you specified did not match the calculated checksum.");
+        assert_eq!(
+            e.message,
+            "The CRC32 you specified did not match the calculated checksum."
+        );
     }
 }

@@ -58,7 +58,7 @@ pub mod service;
 pub mod storage;
 pub mod xml;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::{Config, Credential, Limits, StorageConfig};
 pub use error::{S3Error, S3ErrorCode};
 pub use server::{Server, ServerBuilder, ServerHandle, StartError};

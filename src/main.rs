@@ -55,6 +55,16 @@ struct Cli {
     #[arg(long = "domain", value_name = "DOMAIN", default_value = "localhost")]
     domains: Vec<String>,
 
+    /// Shift the server's clock by this many seconds (negative allowed), to see presigned
+    /// URLs expire or requests be refused as skewed without waiting. For tests.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    clock_offset: i64,
+
     /// Log filter (tracing EnvFilter syntax), e.g. "debug". [env: RUST_LOG]
     #[arg(long, default_value = "info")]
     log: String,
@@ -68,25 +78,36 @@ fn env(names: &[&str]) -> Option<String> {
 
 impl Cli {
     fn into_config(self) -> Result<Config, String> {
-        let access_key = self.access_key.or_else(|| env(&["AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY"]));
+        let access_key = self
+            .access_key
+            .or_else(|| env(&["AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY"]));
         let secret_key = self
             .secret_key
             .or_else(|| env(&["AWS_SECRET_ACCESS_KEY", "S3_SECRET_KEY"]));
         let mut credential = match (access_key, secret_key) {
             (None, None) => Credential::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY),
             (Some(a), Some(s)) => Credential::new(a, s),
-            (Some(_), None) => return Err("--access-key needs --secret-key (or AWS_SECRET_ACCESS_KEY / S3_SECRET_KEY)".into()),
-            (None, Some(_)) => return Err("--secret-key needs --access-key (or AWS_ACCESS_KEY_ID / S3_ACCESS_KEY)".into()),
+            (Some(_), None) => {
+                return Err(
+                    "--access-key needs --secret-key (or AWS_SECRET_ACCESS_KEY / S3_SECRET_KEY)"
+                        .into(),
+                );
+            }
+            (None, Some(_)) => {
+                return Err(
+                    "--secret-key needs --access-key (or AWS_ACCESS_KEY_ID / S3_ACCESS_KEY)".into(),
+                );
+            }
         };
         credential.session_token = self
             .session_token
             .or_else(|| env(&["AWS_SESSION_TOKEN"]))
             .map(strict_s3::config::Secret::new);
         let mut buckets = self.buckets;
-        if let Some(b) = env(&["S3_BUCKET"]) {
-            if !buckets.contains(&b) {
-                buckets.push(b);
-            }
+        if let Some(b) = env(&["S3_BUCKET"])
+            && !buckets.contains(&b)
+        {
+            buckets.push(b);
         }
         Ok(Config {
             region: self
@@ -166,6 +187,13 @@ async fn main() -> ExitCode {
         .with_target(false)
         .init();
     let addr = cli.addr;
+    let clock: std::sync::Arc<dyn strict_s3::Clock> = if cli.clock_offset == 0 {
+        std::sync::Arc::new(strict_s3::SystemClock)
+    } else {
+        std::sync::Arc::new(strict_s3::OffsetClock {
+            offset: time::Duration::seconds(cli.clock_offset),
+        })
+    };
     let config = match cli.into_config() {
         Ok(c) => c,
         Err(e) => {
@@ -174,7 +202,13 @@ async fn main() -> ExitCode {
         }
     };
     let shown = config.clone();
-    let server = match Server::builder().config(config).addr(addr).start().await {
+    let server = match Server::builder()
+        .config(config)
+        .addr(addr)
+        .clock(clock)
+        .start()
+        .await
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("strict-s3: {e}");

@@ -91,7 +91,9 @@ pub fn decode_component(raw: &str, plus_is_space: bool) -> Result<String, S3Erro
     }
     let decoded: std::borrow::Cow<'_, [u8]> = if plus_is_space && raw.contains('+') {
         let replaced = raw.replace('+', " ");
-        percent_decode(replaced.as_bytes()).collect::<Vec<u8>>().into()
+        percent_decode(replaced.as_bytes())
+            .collect::<Vec<u8>>()
+            .into()
     } else {
         percent_decode(bytes).into()
     };

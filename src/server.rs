@@ -121,9 +121,15 @@ impl ServerBuilder {
         let listener = TcpListener::bind(self.addr)
             .await
             .map_err(|e| StartError::Bind(self.addr, e))?;
-        let local_addr = listener.local_addr().map_err(|e| StartError::Bind(self.addr, e))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(self.addr, e))?;
         let grace = self.config.limits.shutdown_grace;
-        let state = Arc::new(AppState::new(Arc::new(self.config), clock.clone(), storage.clone()));
+        let state = Arc::new(AppState::new(
+            Arc::new(self.config),
+            clock.clone(),
+            storage.clone(),
+        ));
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state, rx, grace));
         Ok(ServerHandle {
@@ -228,7 +234,10 @@ async fn serve(
         }
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("in-flight requests did not finish within {grace:?}; closing them");
     }
 }

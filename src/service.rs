@@ -50,7 +50,9 @@ impl AppState {
     fn request_id(&self) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         // splitmix64: distinct inputs give distinct, well-spread outputs.
-        let mut z = self.id_seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut z = self
+            .id_seed
+            .wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         format!("{:016X}", z ^ (z >> 31))
@@ -67,7 +69,10 @@ struct Trace {
 }
 
 /// Serves one request. Never fails: every error becomes an S3 error response.
-pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
+pub async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
     let started = Instant::now();
     let request_id = state.request_id();
     let (parts, incoming) = req.into_parts();
@@ -80,7 +85,10 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
         Ok(resp) => (resp, None),
         Err(err) => {
             let resource = trace.resource.clone().unwrap_or_else(|| path.clone());
-            (error::to_response(&err, &resource, &request_id, head), Some(err))
+            (
+                error::to_response(&err, &resource, &request_id, head),
+                Some(err),
+            )
         }
     };
     let headers = resp.headers_mut();
@@ -89,7 +97,15 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Resp
         headers.insert("x-amz-id-2", id);
     }
     headers.insert("server", HeaderValue::from_static("strict-s3"));
-    log(&method, &path, &resp, failure.as_ref(), &trace, &request_id, started);
+    log(
+        &method,
+        &path,
+        &resp,
+        failure.as_ref(),
+        &trace,
+        &request_id,
+        started,
+    );
     Ok(resp)
 }
 
@@ -137,7 +153,11 @@ async fn run(
         request_id.to_string(),
     )?;
     check_header_size(&req, state.config.limits.max_header_bytes)?;
-    let addr: Address = addressing::resolve(&req, &state.config.domains, state.config.limits.max_key_bytes)?;
+    let addr: Address = addressing::resolve(
+        &req,
+        &state.config.domains,
+        state.config.limits.max_key_bytes,
+    )?;
     trace.resource = Some(addr.resource());
     let principal = state.auth.authenticate(&req, &addr)?;
     trace.auth = Some(principal.kind);

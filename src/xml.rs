@@ -92,7 +92,9 @@ impl Element {
         let mut it = self.all(name);
         let first = it.next();
         if it.next().is_some() {
-            return Err(malformed(format!("element <{name}> appears more than once")));
+            return Err(malformed(format!(
+                "element <{name}> appears more than once"
+            )));
         }
         Ok(first)
     }

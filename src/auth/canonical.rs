@@ -127,7 +127,7 @@ impl fmt::Display for CanonicalRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}\n{}\n{}\n", self.method, self.uri, self.query)?;
         for (name, value) in &self.headers {
-            write!(f, "{name}:{value}\n")?;
+            writeln!(f, "{name}:{value}")?;
         }
         write!(f, "\n{}\n{}", self.signed_headers, self.payload_hash)
     }
@@ -167,8 +167,9 @@ mod tests {
 
     #[test]
     fn query_is_sorted_by_name_then_value_and_skips_the_signature() {
-        let q = crate::request::parse_query("prefix=J&max-keys=2&b=2&b=1&X-Amz-Signature=x&lifecycle")
-            .unwrap();
+        let q =
+            crate::request::parse_query("prefix=J&max-keys=2&b=2&b=1&X-Amz-Signature=x&lifecycle")
+                .unwrap();
         assert_eq!(
             canonical_query(&q, Some("X-Amz-Signature")),
             "b=1&b=2&lifecycle=&max-keys=2&prefix=J"

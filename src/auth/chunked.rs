@@ -138,7 +138,9 @@ impl Decoder {
                 return Ok(line);
             }
             if self.buf.len() > MAX_LINE {
-                return Err(incomplete(format!("the {what} line is longer than {MAX_LINE} bytes: not aws-chunked framing")));
+                return Err(incomplete(format!(
+                    "the {what} line is longer than {MAX_LINE} bytes: not aws-chunked framing"
+                )));
             }
             if !self.fill().await? {
                 return Err(incomplete(format!("the body ended inside a {what} line")));
@@ -163,7 +165,9 @@ impl Decoder {
                     self.state = if remaining == n as u64 {
                         State::DataEnd
                     } else {
-                        State::Data { remaining: remaining - n as u64 }
+                        State::Data {
+                            remaining: remaining - n as u64,
+                        }
                     };
                     return Ok(Some(data));
                 }
@@ -195,7 +199,8 @@ impl Decoder {
     /// `hex-size[;chunk-signature=sig]`.
     async fn chunk_header(&mut self) -> Result<(), S3Error> {
         let line = self.line("chunk header").await?;
-        let text = std::str::from_utf8(&line).map_err(|_| incomplete("chunk header is not ASCII"))?;
+        let text =
+            std::str::from_utf8(&line).map_err(|_| incomplete("chunk header is not ASCII"))?;
         let (size_hex, ext) = text.split_once(';').unwrap_or((text, ""));
         let size = (!size_hex.is_empty() && size_hex.len() <= 16)
             .then(|| u64::from_str_radix(size_hex, 16).ok())
@@ -203,27 +208,35 @@ impl Decoder {
             .ok_or_else(|| incomplete(format!("chunk size {size_hex:?} is not a hex number")))?;
         self.chunk_index += 1;
         self.chunk_signature = if self.spec.signed {
-            let sig = ext
-                .strip_prefix("chunk-signature=")
-                .ok_or_else(|| incomplete(format!("chunk {} has no chunk-signature", self.chunk_index)))?;
+            let sig = ext.strip_prefix("chunk-signature=").ok_or_else(|| {
+                incomplete(format!("chunk {} has no chunk-signature", self.chunk_index))
+            })?;
             Some(Signature::from_hex(sig).ok_or_else(|| {
-                self.chunk_mismatch(sig).reason(format!("chunk {} signature {sig:?} is not 64 hex digits", self.chunk_index))
+                self.chunk_mismatch(sig).reason(format!(
+                    "chunk {} signature {sig:?} is not 64 hex digits",
+                    self.chunk_index
+                ))
             })?)
         } else {
             None
         };
-        if self.spec.signed && size > 0 {
-            if let Some(prev) = self.last_chunk_size.filter(|s| *s < MIN_CHUNK) {
-                return Err(S3Error::new(S3ErrorCode::InvalidChunkSizeError)
-                    .extra("Chunk", (self.chunk_index - 1).to_string())
-                    .extra("BadChunkSize", prev.to_string()));
-            }
+        if self.spec.signed
+            && size > 0
+            && let Some(prev) = self.last_chunk_size.filter(|s| *s < MIN_CHUNK)
+        {
+            return Err(S3Error::new(S3ErrorCode::InvalidChunkSizeError)
+                .extra("Chunk", (self.chunk_index - 1).to_string())
+                .extra("BadChunkSize", prev.to_string()));
         }
         self.last_chunk_size = Some(size);
         self.chunk_hash = Sha256::new();
         if size == 0 {
             self.finish_chunk()?;
-            self.state = if self.spec.trailer { State::Trailer } else { State::FinalCrlf };
+            self.state = if self.spec.trailer {
+                State::Trailer
+            } else {
+                State::FinalCrlf
+            };
         } else {
             self.state = State::Data { remaining: size };
         }
@@ -232,12 +245,12 @@ impl Decoder {
 
     fn accept_data(&mut self, data: &[u8]) -> Result<(), S3Error> {
         self.total += data.len() as u64;
-        if let Some(limit) = self.limits.decoded_length {
-            if self.total > limit {
-                return Err(incomplete(format!(
-                    "the chunks carry more than x-amz-decoded-content-length ({limit}) bytes"
-                )));
-            }
+        if let Some(limit) = self.limits.decoded_length
+            && self.total > limit
+        {
+            return Err(incomplete(format!(
+                "the chunks carry more than x-amz-decoded-content-length ({limit}) bytes"
+            )));
         }
         if self.spec.signed {
             self.chunk_hash.update(data);
@@ -283,14 +296,17 @@ impl Decoder {
         let line = self.line("trailer").await?;
         self.trailer_bytes += line.len() + 2;
         if self.trailer_bytes > MAX_TRAILER {
-            return Err(malformed_trailer(format!("trailing headers exceed {MAX_TRAILER} bytes")));
+            return Err(malformed_trailer(format!(
+                "trailing headers exceed {MAX_TRAILER} bytes"
+            )));
         }
         if line.is_empty() {
             self.finish_stream()?;
             self.state = State::Done;
             return Ok(());
         }
-        let text = std::str::from_utf8(&line).map_err(|_| malformed_trailer("trailer is not UTF-8"))?;
+        let text =
+            std::str::from_utf8(&line).map_err(|_| malformed_trailer("trailer is not UTF-8"))?;
         let (name, value) = text
             .split_once(':')
             .ok_or_else(|| malformed_trailer(format!("trailer line {text:?} is not name:value")))?;
@@ -314,29 +330,37 @@ impl Decoder {
                 .iter()
                 .find(|(n, _)| n == alg.header())
                 .map(|(_, v)| v.clone())
-                .ok_or_else(|| malformed_trailer(format!("x-amz-trailer announced {} but the body did not end with it", alg.header())))?;
+                .ok_or_else(|| {
+                    malformed_trailer(format!(
+                        "x-amz-trailer announced {} but the body did not end with it",
+                        alg.header()
+                    ))
+                })?;
             alg.check_value(&declared)?;
-            let computed = self.checksum.take().map(ChecksumHasher::finish).unwrap_or_default();
+            let computed = self
+                .checksum
+                .take()
+                .map(ChecksumHasher::finish)
+                .unwrap_or_default();
             if computed != declared {
                 return Err(alg.mismatch(&declared, &computed));
             }
         }
-        if let Some(expected) = self.limits.decoded_length {
-            if self.total != expected {
-                return Err(incomplete(format!(
-                    "the chunks carry {} bytes; x-amz-decoded-content-length says {expected}",
-                    self.total
-                )));
-            }
+        if let Some(expected) = self.limits.decoded_length
+            && self.total != expected
+        {
+            return Err(incomplete(format!(
+                "the chunks carry {} bytes; x-amz-decoded-content-length says {expected}",
+                self.total
+            )));
         }
         Ok(())
     }
 
     fn verify_trailer_signature(&self) -> Result<(), S3Error> {
-        let provided = self
-            .trailer_signature
-            .as_deref()
-            .ok_or_else(|| malformed_trailer("the signed trailer has no x-amz-trailer-signature"))?;
+        let provided = self.trailer_signature.as_deref().ok_or_else(|| {
+            malformed_trailer("the signed trailer has no x-amz-trailer-signature")
+        })?;
         let mut canonical = String::new();
         for (n, v) in &self.trailers {
             canonical.push_str(n);
@@ -403,7 +427,12 @@ mod tests {
         b
     }
 
-    async fn run(body: Vec<u8>, piece: usize, spec: StreamingSpec, limits: DecodeLimits) -> Result<Vec<u8>, S3Error> {
+    async fn run(
+        body: Vec<u8>,
+        piece: usize,
+        spec: StreamingSpec,
+        limits: DecodeLimits,
+    ) -> Result<Vec<u8>, S3Error> {
         let chunks = body.chunks(piece).map(Bytes::copy_from_slice).collect();
         let mut s = decode(crate::body::from_chunks(chunks), spec, limits);
         let mut out = Vec::new();
@@ -420,7 +449,10 @@ mod tests {
                 documented_body(SIGS),
                 piece,
                 spec(true, false),
-                DecodeLimits { decoded_length: Some(66560), trailer_checksum: None },
+                DecodeLimits {
+                    decoded_length: Some(66560),
+                    trailer_checksum: None,
+                },
             )
             .await
             .unwrap();
@@ -433,29 +465,55 @@ mod tests {
     async fn rejects_tampering_truncation_and_length_mismatch() {
         let mut bad = SIGS;
         bad[1] = SIGS[0];
-        let e = run(documented_body(bad), 4096, spec(true, false), DecodeLimits::default()).await.unwrap_err();
+        let e = run(
+            documented_body(bad),
+            4096,
+            spec(true, false),
+            DecodeLimits::default(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, S3ErrorCode::SignatureDoesNotMatch);
 
         let mut body = documented_body(SIGS);
         body[60_000] = b'b';
-        let e = run(body, 4096, spec(true, false), DecodeLimits::default()).await.unwrap_err();
+        let e = run(body, 4096, spec(true, false), DecodeLimits::default())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, S3ErrorCode::SignatureDoesNotMatch);
 
         let body = documented_body(SIGS);
-        let e = run(body[..40_000].to_vec(), 4096, spec(true, false), DecodeLimits::default()).await.unwrap_err();
+        let e = run(
+            body[..40_000].to_vec(),
+            4096,
+            spec(true, false),
+            DecodeLimits::default(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, S3ErrorCode::IncompleteBody);
 
         let e = run(
             documented_body(SIGS),
             4096,
             spec(true, false),
-            DecodeLimits { decoded_length: Some(66561), trailer_checksum: None },
+            DecodeLimits {
+                decoded_length: Some(66561),
+                trailer_checksum: None,
+            },
         )
         .await
         .unwrap_err();
         assert_eq!(e.code, S3ErrorCode::IncompleteBody);
 
-        let e = run(b"zz\r\n".to_vec(), 4096, spec(false, true), DecodeLimits::default()).await.unwrap_err();
+        let e = run(
+            b"zz\r\n".to_vec(),
+            4096,
+            spec(false, true),
+            DecodeLimits::default(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, S3ErrorCode::IncompleteBody);
     }
 
@@ -465,16 +523,30 @@ mod tests {
         h.update(b"hello world");
         let crc = h.finish();
         let body = format!("b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n");
-        let limits = DecodeLimits { decoded_length: Some(11), trailer_checksum: Some(ChecksumAlgorithm::Crc32) };
-        let out = run(body.into_bytes(), 3, spec(false, true), limits.clone()).await.unwrap();
+        let limits = DecodeLimits {
+            decoded_length: Some(11),
+            trailer_checksum: Some(ChecksumAlgorithm::Crc32),
+        };
+        let out = run(body.into_bytes(), 3, spec(false, true), limits.clone())
+            .await
+            .unwrap();
         assert_eq!(out, b"hello world");
 
         let bad = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
-        let e = run(bad.as_bytes().to_vec(), 3, spec(false, true), limits.clone()).await.unwrap_err();
+        let e = run(
+            bad.as_bytes().to_vec(),
+            3,
+            spec(false, true),
+            limits.clone(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, S3ErrorCode::BadDigest);
 
         let missing = "b\r\nhello world\r\n0\r\n\r\n";
-        let e = run(missing.as_bytes().to_vec(), 3, spec(false, true), limits).await.unwrap_err();
+        let e = run(missing.as_bytes().to_vec(), 3, spec(false, true), limits)
+            .await
+            .unwrap_err();
         assert_eq!(e.code, S3ErrorCode::MalformedTrailerError);
     }
 }

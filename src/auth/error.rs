@@ -388,7 +388,10 @@ mod tests {
 
     #[test]
     fn times_print_like_s3() {
-        assert_eq!(iso(datetime!(2013-05-25 00:00:00.5 UTC)), "2013-05-25T00:00:00Z");
+        assert_eq!(
+            iso(datetime!(2013-05-25 00:00:00.5 UTC)),
+            "2013-05-25T00:00:00Z"
+        );
         assert_eq!(spaced_hex("AB\n"), "41 42 0a");
     }
 
@@ -403,6 +406,9 @@ mod tests {
         assert_eq!(h.extra, vec![("Region", "us-east-1".to_string())]);
         let q = wrong_region(Via::Query, "eu-west-1", "us-east-1");
         assert_eq!(q.code, S3ErrorCode::AuthorizationQueryParametersError);
-        assert!(q.message.starts_with("Error parsing the X-Amz-Credential parameter; the region"));
+        assert!(
+            q.message
+                .starts_with("Error parsing the X-Amz-Credential parameter; the region")
+        );
     }
 }

@@ -181,15 +181,27 @@ mod tests {
 
     #[tokio::test]
     async fn sha256_body_check_passes_and_fails_at_the_end() {
-        let body = || crate::body::from_chunks(vec![Bytes::from("Welcome to "), Bytes::from("Amazon S3.")]);
+        let body = || {
+            crate::body::from_chunks(vec![Bytes::from("Welcome to "), Bytes::from("Amazon S3.")])
+        };
         let good = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072".to_string();
         assert_eq!(
-            drain(verified_body(body(), PayloadCheck::Sha256(good))).await.unwrap(),
+            drain(verified_body(body(), PayloadCheck::Sha256(good)))
+                .await
+                .unwrap(),
             b"Welcome to Amazon S3."
         );
         let bad = "00".repeat(32);
-        let err = drain(verified_body(body(), PayloadCheck::Sha256(bad))).await.unwrap_err();
-        assert_eq!(err.code, crate::error::S3ErrorCode::XAmzContentSHA256Mismatch);
-        assert_eq!(err.extra[1].1, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+        let err = drain(verified_body(body(), PayloadCheck::Sha256(bad)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code,
+            crate::error::S3ErrorCode::XAmzContentSHA256Mismatch
+        );
+        assert_eq!(
+            err.extra[1].1,
+            "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"
+        );
     }
 }

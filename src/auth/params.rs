@@ -180,7 +180,10 @@ pub enum PayloadHash<'a> {
     Sha256(&'a str),
     Unsigned,
     /// `aws-chunked` bodies: signed or not, with or without trailing headers.
-    Streaming { signed: bool, trailer: bool },
+    Streaming {
+        signed: bool,
+        trailer: bool,
+    },
     /// The ECDSA (SigV4a) streaming variants: recognised, not supported.
     StreamingEcdsa,
 }
@@ -227,7 +230,10 @@ mod tests {
             h.credential.key_id(),
             "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3"
         );
-        assert_eq!(h.signed_headers, "host;range;x-amz-content-sha256;x-amz-date");
+        assert_eq!(
+            h.signed_headers,
+            "host;range;x-amz-content-sha256;x-amz-date"
+        );
         // Spaces after commas are allowed.
         let spaced = AUTH.replace(",S", ", S");
         assert_eq!(V4Header::parse(&spaced).unwrap(), h);
@@ -236,8 +242,16 @@ mod tests {
     #[test]
     fn malformed_headers_get_aws_errors() {
         let cases: &[(&str, S3ErrorCode, &str)] = &[
-            ("Bearer abc", S3ErrorCode::InvalidArgument, "Unsupported Authorization Type"),
-            ("AWS4-HMAC-SHA25 Credential=a", S3ErrorCode::InvalidArgument, "Unsupported Authorization Type"),
+            (
+                "Bearer abc",
+                S3ErrorCode::InvalidArgument,
+                "Unsupported Authorization Type",
+            ),
+            (
+                "AWS4-HMAC-SHA25 Credential=a",
+                S3ErrorCode::InvalidArgument,
+                "Unsupported Authorization Type",
+            ),
             (
                 "AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, SignedHeaders=host",
                 S3ErrorCode::AuthorizationHeaderMalformed,
@@ -256,7 +270,11 @@ mod tests {
         ];
         for (header, code, message) in cases {
             let err = V4Header::parse(header).unwrap_err();
-            assert_eq!((err.code, err.message.as_ref()), (*code, *message), "{header}");
+            assert_eq!(
+                (err.code, err.message.as_ref()),
+                (*code, *message),
+                "{header}"
+            );
         }
     }
 
@@ -265,20 +283,36 @@ mod tests {
         let d = AmzDate::parse("20130524T000000Z").unwrap();
         assert_eq!(d.day(), "20130524");
         assert_eq!(d.time.unix_timestamp(), 1_369_353_600);
-        for bad in ["20130524T000000", "2013-05-24T00:00:00Z", "20131324T000000Z", "", "20130524T000000Z "] {
+        for bad in [
+            "20130524T000000",
+            "2013-05-24T00:00:00Z",
+            "20131324T000000Z",
+            "",
+            "20130524T000000Z ",
+        ] {
             assert!(AmzDate::parse(bad).is_none(), "{bad}");
         }
         assert!(CredentialScope::parse("a/b/c/d").is_none());
         assert!(CredentialScope::parse("a/b/c/d/e/f").is_none());
-        assert!(!CredentialScope::parse("a/2013052/c/d/e").unwrap().date_is_valid());
+        assert!(
+            !CredentialScope::parse("a/2013052/c/d/e")
+                .unwrap()
+                .date_is_valid()
+        );
     }
 
     #[test]
     fn payload_hash_values() {
-        assert_eq!(PayloadHash::parse("UNSIGNED-PAYLOAD"), Some(PayloadHash::Unsigned));
+        assert_eq!(
+            PayloadHash::parse("UNSIGNED-PAYLOAD"),
+            Some(PayloadHash::Unsigned)
+        );
         assert!(matches!(
             PayloadHash::parse("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
-            Some(PayloadHash::Streaming { signed: false, trailer: true })
+            Some(PayloadHash::Streaming {
+                signed: false,
+                trailer: true
+            })
         ));
         assert!(PayloadHash::parse(&"e3".repeat(32)).is_some());
         assert!(PayloadHash::parse("nope").is_none());
@@ -288,7 +322,9 @@ mod tests {
     #[test]
     fn query_params_must_all_be_present_once() {
         let q = |s: &str| crate::request::parse_query(s).unwrap();
-        let full = q("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a&X-Amz-Date=d&X-Amz-Expires=1&X-Amz-SignedHeaders=host&X-Amz-Signature=s");
+        let full = q(
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a&X-Amz-Date=d&X-Amz-Expires=1&X-Amz-SignedHeaders=host&X-Amz-Signature=s",
+        );
         assert!(V4Query::parse(&full).is_ok());
         let missing = q("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a&X-Amz-Date=d");
         assert_eq!(

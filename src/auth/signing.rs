@@ -129,7 +129,10 @@ impl Signature {
         }
         let mut bytes = [0u8; 32];
         bytes[..b.len()].copy_from_slice(b);
-        Some(Signature { bytes, len: b.len() })
+        Some(Signature {
+            bytes,
+            len: b.len(),
+        })
     }
 
     /// Parses 64 lowercase hex digits (SigV4). Anything else is `None`: it cannot match.
@@ -197,8 +200,20 @@ mod tests {
     #[test]
     fn cache_returns_the_same_key_and_stays_bounded() {
         let c = SigningKeyCache::default();
-        let a = c.get("AK/20130524/us-east-1/s3", "s", "20130524", "us-east-1", "s3");
-        let b = c.get("AK/20130524/us-east-1/s3", "s", "20130524", "us-east-1", "s3");
+        let a = c.get(
+            "AK/20130524/us-east-1/s3",
+            "s",
+            "20130524",
+            "us-east-1",
+            "s3",
+        );
+        let b = c.get(
+            "AK/20130524/us-east-1/s3",
+            "s",
+            "20130524",
+            "us-east-1",
+            "s3",
+        );
         assert_eq!(a, b);
         assert_eq!(c.len(), 1);
         for i in 0..(CACHE_CAPACITY + 5) {
@@ -224,7 +239,13 @@ mod tests {
     #[test]
     fn display_hashing_equals_hashing_the_string() {
         let s = "line1\nline2";
-        assert_eq!(sha256_display(&s), <[u8; 32]>::from(Sha256::digest(s.as_bytes())));
-        assert_eq!(hmac_sha256_display(b"k", &s), hmac_sha256(b"k", s.as_bytes()));
+        assert_eq!(
+            sha256_display(&s),
+            <[u8; 32]>::from(Sha256::digest(s.as_bytes()))
+        );
+        assert_eq!(
+            hmac_sha256_display(b"k", &s),
+            hmac_sha256(b"k", s.as_bytes())
+        );
     }
 }

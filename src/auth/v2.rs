@@ -135,11 +135,11 @@ fn amz_headers(req: &S3Request) -> Vec<String> {
 /// signed sub-resources, sorted, with unencoded values.
 fn canonical_resource(req: &S3Request, addr: &Address) -> String {
     let mut out = String::new();
-    if addr.style == Style::VirtualHosted {
-        if let Some(b) = addr.bucket() {
-            out.push('/');
-            out.push_str(b);
-        }
+    if addr.style == Style::VirtualHosted
+        && let Some(b) = addr.bucket()
+    {
+        out.push('/');
+        out.push_str(b);
     }
     out.push_str(&req.raw_path);
     let mut subs: Vec<&(String, String)> = req
@@ -207,7 +207,11 @@ impl Authenticator {
     }
 
     /// `?AWSAccessKeyId=…&Expires=<epoch seconds>&Signature=…`.
-    pub(super) fn verify_v2_query(&self, req: &S3Request, addr: &Address) -> Result<Principal, S3Error> {
+    pub(super) fn verify_v2_query(
+        &self,
+        req: &S3Request,
+        addr: &Address,
+    ) -> Result<Principal, S3Error> {
         let (Some(access_key), Some(expires), Some(provided)) = (
             req.query_param("AWSAccessKeyId"),
             req.query_param("Expires"),
@@ -280,7 +284,10 @@ mod tests {
     fn request(method: Method, path: &str, query: &str, headers: &[(&str, &str)]) -> S3Request {
         let mut h = HeaderMap::new();
         for (k, v) in headers {
-            h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         S3Request::new(method, path, Some(query), h, "r".into()).unwrap()
     }
@@ -293,7 +300,10 @@ mod tests {
             Method::GET,
             "/photos/puppy.jpg",
             "",
-            &[("host", "awsexamplebucket1.us-west-1.s3.amazonaws.com"), ("date", "Tue, 27 Mar 2007 19:36:42 +0000")],
+            &[
+                ("host", "awsexamplebucket1.us-west-1.s3.amazonaws.com"),
+                ("date", "Tue, 27 Mar 2007 19:36:42 +0000"),
+            ],
         );
         let addr = Address {
             style: Style::VirtualHosted,
@@ -302,13 +312,17 @@ mod tests {
                 key: "photos/puppy.jpg".into(),
             },
         };
-        let sts = StringToSignV2::from_request(&req, &addr, "Tue, 27 Mar 2007 19:36:42 +0000".into());
+        let sts =
+            StringToSignV2::from_request(&req, &addr, "Tue, 27 Mar 2007 19:36:42 +0000".into());
         assert_eq!(
             sts.to_string(),
             "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg"
         );
         let sig = sign_v2("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &sts);
-        assert_eq!(BASE64.encode(sig.as_bytes()), "qgk2+6Sv9/oM7G3qLEjTH1a1l1g=");
+        assert_eq!(
+            BASE64.encode(sig.as_bytes()),
+            "qgk2+6Sv9/oM7G3qLEjTH1a1l1g="
+        );
     }
 
     #[test]
@@ -317,7 +331,12 @@ mod tests {
             Method::PUT,
             "/bkt/k",
             "uploadId=abc&partNumber=2&foo=bar&acl",
-            &[("x-amz-meta-b", " 2 "), ("x-amz-meta-a", "1"), ("x-amz-meta-a", "3"), ("content-type", "text/plain")],
+            &[
+                ("x-amz-meta-b", " 2 "),
+                ("x-amz-meta-a", "1"),
+                ("x-amz-meta-a", "3"),
+                ("content-type", "text/plain"),
+            ],
         );
         let addr = crate::addressing::resolve(&req, &[], 1024).unwrap();
         let sts = StringToSignV2::from_request(&req, &addr, "123".into());

@@ -10,11 +10,13 @@ use time::{Duration, OffsetDateTime};
 
 use super::canonical::{CanonicalRequest, StringToSign};
 use super::chunked::DecodeLimits;
-use crate::checksum::ChecksumAlgorithm;
 use super::error::{self as e, Via};
-use super::params::{ALGORITHM_V4, AmzDate, CredentialScope, PayloadHash, TERMINATOR, V4Header, V4Query};
+use super::params::{
+    ALGORITHM_V4, AmzDate, CredentialScope, PayloadHash, TERMINATOR, V4Header, V4Query,
+};
 use super::signing::{Signature, hmac_sha256_display, sha256_display};
-use super::{Authenticator, AuthKind, PayloadCheck, Principal, StreamingSpec};
+use super::{AuthKind, Authenticator, PayloadCheck, Principal, StreamingSpec};
+use crate::checksum::ChecksumAlgorithm;
 use crate::config::{Credential, MAX_EXPIRES_SECS};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
@@ -24,11 +26,23 @@ const UNSIGNED_ALLOWED: &[&str] = &["x-amz-content-sha256"];
 
 impl Authenticator {
     /// `Authorization: AWS4-HMAC-SHA256 …`.
-    pub(super) fn verify_v4_header(&self, req: &S3Request, auth: &str) -> Result<Principal, S3Error> {
+    pub(super) fn verify_v4_header(
+        &self,
+        req: &S3Request,
+        auth: &str,
+    ) -> Result<Principal, S3Error> {
         let header = V4Header::parse(auth)?;
         let (date_text, date) = request_date(req)?;
-        let amz = AmzDate { raw: &date_text, time: date };
-        check_scope(&header.credential, amz.day(), &self.config.region, Via::Header)?;
+        let amz = AmzDate {
+            raw: &date_text,
+            time: date,
+        };
+        check_scope(
+            &header.credential,
+            amz.day(),
+            &self.config.region,
+            Via::Header,
+        )?;
         let cred = self.credential(header.credential.access_key)?;
         self.check_skew(&date_text, date)?;
         check_token(req.header("x-amz-security-token"), cred)?;
@@ -39,14 +53,21 @@ impl Authenticator {
             .ok_or_else(|| e::invalid_content_sha256(payload_value))?;
         check_signed_headers(req, header.signed_headers)?;
         let key = self.signing_key(&header.credential, cred);
-        let canonical = CanonicalRequest::from_request(req, header.signed_headers, payload_value, None);
+        let canonical =
+            CanonicalRequest::from_request(req, header.signed_headers, payload_value, None);
         let sts = StringToSign {
             amz_date: amz.raw,
             scope: header.credential.scope(),
             canonical_request_hash: sha256_display(&canonical),
         };
         let expected = Signature::from(hmac_sha256_display(&key, &sts));
-        check_signature(&expected, header.signature, &header.credential, &sts, &canonical)?;
+        check_signature(
+            &expected,
+            header.signature,
+            &header.credential,
+            &sts,
+            &canonical,
+        )?;
         let payload = match payload {
             PayloadHash::Unsigned => PayloadCheck::None,
             PayloadHash::Sha256(hex) => PayloadCheck::Sha256(hex.to_ascii_lowercase()),
@@ -89,10 +110,16 @@ impl Authenticator {
         self.check_validity_window(amz.time, expires)?;
         check_token(q.security_token, cred)?;
         check_signed_headers(req, q.signed_headers)?;
-        let payload_hash = req.query_param("X-Amz-Content-Sha256").unwrap_or("UNSIGNED-PAYLOAD");
+        let payload_hash = req
+            .query_param("X-Amz-Content-Sha256")
+            .unwrap_or("UNSIGNED-PAYLOAD");
         let key = self.signing_key(&scope, cred);
-        let canonical =
-            CanonicalRequest::from_request(req, q.signed_headers, payload_hash, Some("X-Amz-Signature"));
+        let canonical = CanonicalRequest::from_request(
+            req,
+            q.signed_headers,
+            payload_hash,
+            Some("X-Amz-Signature"),
+        );
         let sts = StringToSign {
             amz_date: amz.raw,
             scope: scope.scope(),
@@ -139,7 +166,11 @@ impl Authenticator {
 
     /// A presigned URL is valid from its date (tolerating the same skew for a fast client
     /// clock) until date + expires; at that instant it has expired.
-    fn check_validity_window(&self, signed_at: OffsetDateTime, expires: u64) -> Result<(), S3Error> {
+    fn check_validity_window(
+        &self,
+        signed_at: OffsetDateTime,
+        expires: u64,
+    ) -> Result<(), S3Error> {
         let now = self.clock.now();
         let expires_at = signed_at + Duration::seconds(expires as i64);
         let skew = Duration::try_from(self.config.max_skew).unwrap_or(Duration::minutes(15));
@@ -191,8 +222,9 @@ fn streaming_limits(req: &S3Request, trailer: bool) -> Result<DecodeLimits, S3Er
 fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error> {
     if let Some(v) = req.headers.get("x-amz-date") {
         let text = v.to_str().map_err(|_| e::missing_date())?;
-        let d = AmzDate::parse(text)
-            .ok_or_else(|| e::missing_date().reason(format!("x-amz-date {text:?} is not yyyyMMddTHHmmssZ")))?;
+        let d = AmzDate::parse(text).ok_or_else(|| {
+            e::missing_date().reason(format!("x-amz-date {text:?} is not yyyyMMddTHHmmssZ"))
+        })?;
         return Ok((text.to_string(), d.time));
     }
     let date = req
@@ -213,9 +245,16 @@ fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error> {
 }
 
 /// The credential scope must be `<key>/<the request's day>/<our region>/s3/aws4_request`.
-fn check_scope(scope: &CredentialScope<'_>, day: &str, region: &str, via: Via) -> Result<(), S3Error> {
+fn check_scope(
+    scope: &CredentialScope<'_>,
+    day: &str,
+    region: &str,
+    via: Via,
+) -> Result<(), S3Error> {
     if scope.access_key.is_empty() {
-        return Err(e::credential_malformed(via).reason("the access key in the credential is empty"));
+        return Err(
+            e::credential_malformed(via).reason("the access key in the credential is empty")
+        );
     }
     if !scope.date_is_valid() {
         return Err(e::bad_scope_date(via, scope.date));
@@ -261,13 +300,20 @@ pub(super) fn check_token(token: Option<&str>, cred: &Credential) -> Result<(), 
             "this access key requires x-amz-security-token and none was sent",
         )),
         (Some(t), Some(expected)) if t == expected.expose() => Ok(()),
-        (Some(t), Some(_)) => Err(e::invalid_token(t, "the security token does not match the configured one")),
+        (Some(t), Some(_)) => Err(e::invalid_token(
+            t,
+            "the security token does not match the configured one",
+        )),
     }
 }
 
 /// `host` must be signed, and so must every `x-amz-*` header the request carries.
 fn check_signed_headers(req: &S3Request, signed_headers: &str) -> Result<(), S3Error> {
-    let signed = |name: &str| signed_headers.split(';').any(|s| s.eq_ignore_ascii_case(name));
+    let signed = |name: &str| {
+        signed_headers
+            .split(';')
+            .any(|s| s.eq_ignore_ascii_case(name))
+    };
     let mut unsigned: Vec<&str> = Vec::new();
     if !signed("host") {
         unsigned.push("host");

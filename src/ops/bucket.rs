@@ -36,23 +36,33 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Err
 /// The `LocationConstraint` of an optional `CreateBucketConfiguration` body.
 async fn location_constraint(ctx: &Ctx<'_>, body: ByteStream) -> Result<Option<String>, S3Error> {
     let limit = ctx.state.config.limits.max_xml_body;
-    let bytes = collect_limited(body, limit, || malformed(format!("the XML body exceeds {limit} bytes")))
-        .await?;
+    let bytes = collect_limited(body, limit, || {
+        malformed(format!("the XML body exceeds {limit} bytes"))
+    })
+    .await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     let doc = parse_tree(&bytes)?;
     if doc.name != "CreateBucketConfiguration" {
-        return Err(malformed(format!("expected <CreateBucketConfiguration>, found <{}>", doc.name)));
+        return Err(malformed(format!(
+            "expected <CreateBucketConfiguration>, found <{}>",
+            doc.name
+        )));
     }
     doc.only(&["LocationConstraint", "Location", "Bucket"])?;
-    Ok(doc.one("LocationConstraint")?.map(|e| e.text.trim().to_string()))
+    Ok(doc
+        .one("LocationConstraint")?
+        .map(|e| e.text.trim().to_string()))
 }
 
 /// CreateBucket, with S3's region rules: the constraint must name this server's region,
 /// except that `us-east-1` is the region you get by *not* naming one.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html>
-pub async fn create_bucket(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
+pub async fn create_bucket(
+    ctx: &Ctx<'_>,
+    body: ByteStream,
+) -> Result<Response<ResponseBody>, S3Error> {
     let name = bucket_of(ctx);
     let region = ctx.state.config.region.as_str();
     match location_constraint(ctx, body).await?.as_deref() {
@@ -94,7 +104,8 @@ pub async fn create_bucket(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<R
 pub async fn delete_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
     let name = bucket_of(ctx);
     ctx.state.storage.delete_bucket(name).await.map_err(|e| {
-        if e.code == S3ErrorCode::BucketNotEmpty && !e.extra.iter().any(|(n, _)| *n == "BucketName") {
+        if e.code == S3ErrorCode::BucketNotEmpty && !e.extra.iter().any(|(n, _)| *n == "BucketName")
+        {
             e.extra("BucketName", name)
         } else {
             e

@@ -16,15 +16,17 @@ use crate::xml::XmlWriter;
 /// Parses `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally
 /// `?versionId=…`.
 fn copy_source(raw: &str, max_key: usize) -> Result<(String, String), S3Error> {
-    let bad_bucket = || {
-        S3Error::invalid_argument("Invalid copy source bucket name", "x-amz-copy-source", raw)
-    };
+    let bad_bucket =
+        || S3Error::invalid_argument("Invalid copy source bucket name", "x-amz-copy-source", raw);
     let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
-    if let Some(v) = query.strip_prefix("versionId=") {
-        if v != "null" {
-            return Err(S3Error::with_message(S3ErrorCode::NoSuchVersion, "The specified version does not exist.")
-                .reason("strict-s3 buckets are not versioned; only versionId=null exists"));
-        }
+    if let Some(v) = query.strip_prefix("versionId=")
+        && v != "null"
+    {
+        return Err(S3Error::with_message(
+            S3ErrorCode::NoSuchVersion,
+            "The specified version does not exist.",
+        )
+        .reason("strict-s3 buckets are not versioned; only versionId=null exists"));
     }
     let path = path.strip_prefix('/').unwrap_or(path);
     let (bucket, key) = path.split_once('/').ok_or_else(|| {
@@ -34,7 +36,11 @@ fn copy_source(raw: &str, max_key: usize) -> Result<(String, String), S3Error> {
     check_bucket_name(&bucket).map_err(|_| bad_bucket())?;
     let key = decode_component(key, false)?;
     if key.is_empty() {
-        return Err(S3Error::invalid_argument("Invalid copy source object key", "x-amz-copy-source", raw));
+        return Err(S3Error::invalid_argument(
+            "Invalid copy source object key",
+            "x-amz-copy-source",
+            raw,
+        ));
     }
     check_key(&key, max_key)?;
     Ok((bucket, key))
@@ -67,7 +73,10 @@ fn check_source_conditions(ctx: &Ctx<'_>, src: &ObjectMeta) -> Result<(), S3Erro
 }
 
 pub async fn copy_object(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (ctx.addr.bucket().unwrap_or_default(), ctx.addr.key().unwrap_or_default());
+    let (bucket, key) = (
+        ctx.addr.bucket().unwrap_or_default(),
+        ctx.addr.key().unwrap_or_default(),
+    );
     let limits = &ctx.state.config.limits;
     let raw = ctx.req.header("x-amz-copy-source").unwrap_or_default();
     let (src_bucket, src_key) = copy_source(raw, limits.max_key_bytes)?;
@@ -75,7 +84,11 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Erro
         None | Some("COPY") => false,
         Some("REPLACE") => true,
         Some(other) => {
-            return Err(S3Error::invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", other));
+            return Err(S3Error::invalid_argument(
+                "Unknown metadata directive.",
+                "x-amz-metadata-directive",
+                other,
+            ));
         }
     };
     ctx.state.storage.bucket(bucket).await?;
@@ -129,11 +142,29 @@ mod tests {
 
     #[test]
     fn copy_source_forms() {
-        assert_eq!(copy_source("bkt/a%20b/c", 1024).unwrap(), ("bkt".into(), "a b/c".into()));
-        assert_eq!(copy_source("/bkt/k?versionId=null", 1024).unwrap(), ("bkt".into(), "k".into()));
-        assert_eq!(copy_source("bkt", 1024).unwrap_err().code, S3ErrorCode::InvalidArgument);
-        assert_eq!(copy_source("bkt/", 1024).unwrap_err().code, S3ErrorCode::InvalidArgument);
-        assert_eq!(copy_source("B_K/k", 1024).unwrap_err().code, S3ErrorCode::InvalidArgument);
-        assert_eq!(copy_source("bkt/k?versionId=3", 1024).unwrap_err().code, S3ErrorCode::NoSuchVersion);
+        assert_eq!(
+            copy_source("bkt/a%20b/c", 1024).unwrap(),
+            ("bkt".into(), "a b/c".into())
+        );
+        assert_eq!(
+            copy_source("/bkt/k?versionId=null", 1024).unwrap(),
+            ("bkt".into(), "k".into())
+        );
+        assert_eq!(
+            copy_source("bkt", 1024).unwrap_err().code,
+            S3ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            copy_source("bkt/", 1024).unwrap_err().code,
+            S3ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            copy_source("B_K/k", 1024).unwrap_err().code,
+            S3ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            copy_source("bkt/k?versionId=3", 1024).unwrap_err().code,
+            S3ErrorCode::NoSuchVersion
+        );
     }
 }

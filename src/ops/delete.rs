@@ -16,7 +16,10 @@ use crate::xml::{XmlWriter, malformed, parse_tree};
 
 const MAX_OBJECTS: usize = 1000;
 
-pub async fn delete_objects(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
+pub async fn delete_objects(
+    ctx: &Ctx<'_>,
+    body: ByteStream,
+) -> Result<Response<ResponseBody>, S3Error> {
     let bucket = bucket_of(ctx);
     ctx.state.storage.bucket(bucket).await?;
     let md5 = content_md5(ctx.req)?;
@@ -29,11 +32,15 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<
         .reason("DeleteObjects requires Content-MD5 or an x-amz-checksum-* header"));
     }
     let limit = ctx.state.config.limits.max_xml_body;
-    let bytes = collect_limited(body, limit, || malformed(format!("the XML body exceeds {limit} bytes"))).await?;
+    let bytes = collect_limited(body, limit, || {
+        malformed(format!("the XML body exceeds {limit} bytes"))
+    })
+    .await?;
     if let Some(expected) = md5 {
         let got: [u8; 16] = Md5::digest(&bytes).into();
         if got != expected {
-            return Err(S3Error::new(S3ErrorCode::BadDigest).reason("Content-MD5 does not match the XML body"));
+            return Err(S3Error::new(S3ErrorCode::BadDigest)
+                .reason("Content-MD5 does not match the XML body"));
         }
     }
     if let Some((alg, declared)) = checksum {
@@ -46,13 +53,20 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<
     }
     let doc = parse_tree(&bytes)?;
     if doc.name != "Delete" {
-        return Err(malformed(format!("expected <Delete>, found <{}>", doc.name)));
+        return Err(malformed(format!(
+            "expected <Delete>, found <{}>",
+            doc.name
+        )));
     }
     doc.only(&["Object", "Quiet"])?;
     let quiet = match doc.one("Quiet")?.map(|q| q.text.trim()) {
         None | Some("false") => false,
         Some("true") => true,
-        Some(other) => return Err(malformed(format!("<Quiet> must be true or false, not {other:?}"))),
+        Some(other) => {
+            return Err(malformed(format!(
+                "<Quiet> must be true or false, not {other:?}"
+            )));
+        }
     };
     let mut keys = Vec::new();
     for o in doc.all("Object") {
@@ -66,14 +80,20 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<
         keys.push((key, version));
     }
     if keys.is_empty() || keys.len() > MAX_OBJECTS {
-        return Err(malformed(format!("<Delete> must name 1 to {MAX_OBJECTS} objects, not {}", keys.len())));
+        return Err(malformed(format!(
+            "<Delete> must name 1 to {MAX_OBJECTS} objects, not {}",
+            keys.len()
+        )));
     }
 
     let mut w = XmlWriter::new();
     w.open_ns("DeleteResult");
     for (key, version) in &keys {
         let result = match version.as_deref() {
-            Some(v) if v != "null" => Err(S3Error::with_message(S3ErrorCode::NoSuchVersion, "The specified version does not exist.")),
+            Some(v) if v != "null" => Err(S3Error::with_message(
+                S3ErrorCode::NoSuchVersion,
+                "The specified version does not exist.",
+            )),
             _ => match check_key(key, ctx.state.config.limits.max_key_bytes) {
                 Ok(()) => ctx.state.storage.delete_object(bucket, key).await,
                 Err(e) => Err(e),

@@ -34,7 +34,9 @@ fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -71,15 +73,25 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
         None => false,
         Some("url") => true,
         Some(other) => {
-            return Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", other));
+            return Err(S3Error::invalid_argument(
+                "Invalid Encoding Method specified in Request",
+                "encoding-type",
+                other,
+            ));
         }
     };
     let token = if v2 {
-        req.query_param("continuation-token").map(key_from_token).transpose()?
+        req.query_param("continuation-token")
+            .map(key_from_token)
+            .transpose()?
     } else {
         None
     };
-    let start_after = if v2 { req.query_param("start-after") } else { req.query_param("marker") };
+    let start_after = if v2 {
+        req.query_param("start-after")
+    } else {
+        req.query_param("marker")
+    };
     // Resume after whichever is later: the token's key or start-after.
     let after = match (token.as_deref(), start_after.filter(|s| !s.is_empty())) {
         (Some(t), Some(s)) => Some(if t > s { t } else { s }),
@@ -88,7 +100,15 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
     let page = ctx
         .state
         .storage
-        .list_objects(bucket, &ListQuery { prefix, delimiter, start_after: after, max_keys: max })
+        .list_objects(
+            bucket,
+            &ListQuery {
+                prefix,
+                delimiter,
+                start_after: after,
+                max_keys: max,
+            },
+        )
         .await?;
     let enc = |s: &str| if encode { url_encode(s) } else { s.to_string() };
 
@@ -103,7 +123,10 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
         if let Some(s) = start_after {
             w.elem("StartAfter", &enc(s));
         }
-        w.elem("KeyCount", &(page.objects.len() + page.common_prefixes.len()).to_string());
+        w.elem(
+            "KeyCount",
+            &(page.objects.len() + page.common_prefixes.len()).to_string(),
+        );
     } else {
         w.elem("Marker", &enc(start_after.unwrap_or("")));
     }
@@ -111,15 +134,18 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
     if let Some(d) = delimiter {
         w.elem("Delimiter", &enc(d));
     }
-    w.elem("IsTruncated", if page.is_truncated { "true" } else { "false" });
-    if page.is_truncated {
-        if let Some(last) = &page.last {
-            if v2 {
-                w.elem("NextContinuationToken", &token_for(last));
-            } else if delimiter.is_some() {
-                // S3 returns NextMarker only when a delimiter is given.
-                w.elem("NextMarker", &enc(last));
-            }
+    w.elem(
+        "IsTruncated",
+        if page.is_truncated { "true" } else { "false" },
+    );
+    if page.is_truncated
+        && let Some(last) = &page.last
+    {
+        if v2 {
+            w.elem("NextContinuationToken", &token_for(last));
+        } else if delimiter.is_some() {
+            // S3 returns NextMarker only when a delimiter is given.
+            w.elem("NextMarker", &enc(last));
         }
     }
     if encode {
@@ -140,7 +166,10 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
         }
         w.elem(
             "StorageClass",
-            o.attrs.extra.get("x-amz-storage-class").map_or("STANDARD", String::as_str),
+            o.attrs
+                .extra
+                .get("x-amz-storage-class")
+                .map_or("STANDARD", String::as_str),
         );
         w.close("Contents");
     }

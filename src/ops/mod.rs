@@ -156,7 +156,11 @@ fn method_not_allowed(req: &S3Request, resource_type: &str) -> S3Error {
 }
 
 /// Runs the operation.
-pub async fn dispatch(ctx: &Ctx<'_>, op: Op, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
+pub async fn dispatch(
+    ctx: &Ctx<'_>,
+    op: Op,
+    body: ByteStream,
+) -> Result<Response<ResponseBody>, S3Error> {
     match op {
         Op::ListBuckets => bucket::list_buckets(ctx).await,
         Op::CreateBucket => bucket::create_bucket(ctx, body).await,
@@ -231,12 +235,27 @@ mod tests {
     #[test]
     fn route_table() {
         assert_eq!(route_of(Method::GET, "/", "").unwrap(), Op::ListBuckets);
-        assert_eq!(route_of(Method::GET, "/bkt", "list-type=2").unwrap(), Op::ListObjectsV2);
-        assert_eq!(route_of(Method::GET, "/bkt", "prefix=a").unwrap(), Op::ListObjects);
-        assert_eq!(route_of(Method::GET, "/bkt", "location").unwrap(), Op::GetBucketLocation);
-        assert_eq!(route_of(Method::POST, "/bkt", "delete").unwrap(), Op::DeleteObjects);
+        assert_eq!(
+            route_of(Method::GET, "/bkt", "list-type=2").unwrap(),
+            Op::ListObjectsV2
+        );
+        assert_eq!(
+            route_of(Method::GET, "/bkt", "prefix=a").unwrap(),
+            Op::ListObjects
+        );
+        assert_eq!(
+            route_of(Method::GET, "/bkt", "location").unwrap(),
+            Op::GetBucketLocation
+        );
+        assert_eq!(
+            route_of(Method::POST, "/bkt", "delete").unwrap(),
+            Op::DeleteObjects
+        );
         assert_eq!(route_of(Method::PUT, "/bkt/k", "").unwrap(), Op::PutObject);
-        assert_eq!(route_of(Method::HEAD, "/bkt/k", "").unwrap(), Op::HeadObject);
+        assert_eq!(
+            route_of(Method::HEAD, "/bkt/k", "").unwrap(),
+            Op::HeadObject
+        );
         assert_eq!(
             route_of(Method::GET, "/bkt/k", "acl").unwrap_err().code,
             S3ErrorCode::NotImplemented

@@ -63,12 +63,17 @@ const UNSUPPORTED_HEADERS: &[&str] = &[
 fn not_implemented_header(name: &str) -> S3Error {
     S3Error::new(S3ErrorCode::NotImplemented)
         .extra("Header", name)
-        .reason(format!("strict-s3 does not implement the {name} header yet"))
+        .reason(format!(
+            "strict-s3 does not implement the {name} header yet"
+        ))
 }
 
 /// The stored properties a PUT (or a COPY with `REPLACE`) sets, from its headers.
 pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<ObjectAttrs, S3Error> {
-    if let Some(h) = UNSUPPORTED_HEADERS.iter().find(|h| req.headers.contains_key(**h)) {
+    if let Some(h) = UNSUPPORTED_HEADERS
+        .iter()
+        .find(|h| req.headers.contains_key(**h))
+    {
         return Err(not_implemented_header(h));
     }
     let text = |name: &str| req.header(name).map(str::to_string);
@@ -100,7 +105,9 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge)
             .extra("Size", size.to_string())
             .extra("MaxSizeAllowed", max_metadata.to_string())
-            .reason(format!("x-amz-meta-* names and values add up to {size} bytes; S3 allows {max_metadata}")));
+            .reason(format!(
+                "x-amz-meta-* names and values add up to {size} bytes; S3 allows {max_metadata}"
+            )));
     }
     if let Some(class) = req.header("x-amz-storage-class") {
         if !STORAGE_CLASSES.contains(&class) {
@@ -111,7 +118,9 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
             .extra("StorageClassRequested", class));
         }
         if class != "STANDARD" {
-            attrs.extra.insert("x-amz-storage-class".into(), class.into());
+            attrs
+                .extra
+                .insert("x-amz-storage-class".into(), class.into());
         }
     }
     if let Some(acl) = req.header("x-amz-acl") {
@@ -122,10 +131,15 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
     }
     if let Some(sse) = req.header("x-amz-server-side-encryption") {
         if sse != "AES256" {
-            return Err(not_implemented_header("x-amz-server-side-encryption")
-                .reason(format!("only AES256 (S3-managed keys) is accepted, not {sse:?}")));
+            return Err(
+                not_implemented_header("x-amz-server-side-encryption").reason(format!(
+                    "only AES256 (S3-managed keys) is accepted, not {sse:?}"
+                )),
+            );
         }
-        attrs.extra.insert("x-amz-server-side-encryption".into(), sse.into());
+        attrs
+            .extra
+            .insert("x-amz-server-side-encryption".into(), sse.into());
     }
     Ok(attrs)
 }
@@ -198,14 +212,17 @@ pub fn declared_checksum(req: &S3Request) -> Result<Option<(ChecksumAlgorithm, S
     }
     if let Some((alg, value)) = &first {
         alg.check_value(value)?;
-        if let Some(sdk) = req.header("x-amz-sdk-checksum-algorithm") {
-            if ChecksumAlgorithm::from_name(sdk) != Some(*alg) {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::InvalidRequest,
-                    format!("Value for x-amz-sdk-checksum-algorithm header is invalid."),
-                )
-                .reason(format!("x-amz-sdk-checksum-algorithm is {sdk} but the checksum header is {}", alg.header())));
-            }
+        if let Some(sdk) = req.header("x-amz-sdk-checksum-algorithm")
+            && ChecksumAlgorithm::from_name(sdk) != Some(*alg)
+        {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Value for x-amz-sdk-checksum-algorithm header is invalid.".to_string(),
+            )
+            .reason(format!(
+                "x-amz-sdk-checksum-algorithm is {sdk} but the checksum header is {}",
+                alg.header()
+            )));
         }
     }
     Ok(first)
@@ -225,22 +242,31 @@ fn put_condition(req: &S3Request, key: &str) -> Result<Option<CommitCheck>, S3Er
             return Err(not_implemented_header("If-None-Match")
                 .reason("If-Match and If-None-Match cannot be combined on a write"));
         }
-        return Ok(Some(Box::new(|current: Option<&ObjectMeta>| match current {
-            Some(_) => Err(precondition_failed("If-None-Match")
-                .reason("If-None-Match: * but the key already exists")),
-            None => Ok(()),
-        })));
+        return Ok(Some(Box::new(
+            |current: Option<&ObjectMeta>| match current {
+                Some(_) => Err(precondition_failed("If-None-Match")
+                    .reason("If-None-Match: * but the key already exists")),
+                None => Ok(()),
+            },
+        )));
     }
     let Some(expected) = if_match else {
         return Ok(None);
     };
     let key = key.to_string();
-    Ok(Some(Box::new(move |current: Option<&ObjectMeta>| match current {
-        None => Err(S3Error::no_such_key(&key).reason("If-Match was given but the key does not exist")),
-        Some(m) if etag_matches(&expected, &m.etag) => Ok(()),
-        Some(m) => Err(precondition_failed("If-Match")
-            .reason(format!("If-Match {expected} but the current ETag is \"{}\"", m.etag))),
-    })))
+    Ok(Some(Box::new(
+        move |current: Option<&ObjectMeta>| match current {
+            None => {
+                Err(S3Error::no_such_key(&key)
+                    .reason("If-Match was given but the key does not exist"))
+            }
+            Some(m) if etag_matches(&expected, &m.etag) => Ok(()),
+            Some(m) => Err(precondition_failed("If-Match").reason(format!(
+                "If-Match {expected} but the current ETag is \"{}\"",
+                m.etag
+            ))),
+        },
+    )))
 }
 
 pub fn precondition_failed(condition: &str) -> S3Error {
@@ -255,8 +281,14 @@ pub fn etag_matches(list: &str, etag: &str) -> bool {
     })
 }
 
-pub async fn put_object(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (ctx.addr.bucket().unwrap_or_default(), ctx.addr.key().unwrap_or_default());
+pub async fn put_object(
+    ctx: &Ctx<'_>,
+    body: ByteStream,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (
+        ctx.addr.bucket().unwrap_or_default(),
+        ctx.addr.key().unwrap_or_default(),
+    );
     let limits = &ctx.state.config.limits;
     declared_length(ctx.req, limits.max_object_size)?;
     let mut attrs = attrs_from_headers(ctx.req, limits.max_user_metadata_bytes)?;
@@ -274,7 +306,9 @@ pub async fn put_object(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<Resp
         check,
     };
     let meta = ctx.state.storage.put_object(bucket, key, req).await?;
-    let mut resp = Response::builder().status(StatusCode::OK).header(ETAG, meta.quoted_etag());
+    let mut resp = Response::builder()
+        .status(StatusCode::OK)
+        .header(ETAG, meta.quoted_etag());
     for (name, value) in &meta.attrs.extra {
         if name.starts_with("x-amz-checksum-") || name == "x-amz-server-side-encryption" {
             resp = resp.header(name.as_str(), value.as_str());
@@ -286,7 +320,10 @@ pub async fn put_object(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<Resp
 /// If-Match / If-Unmodified-Since → 412; If-None-Match / If-Modified-Since → 304, in
 /// RFC 9110's order (an If-Match that holds overrides If-Unmodified-Since, and so on),
 /// which is the order S3 documents for GetObject.
-fn check_read_conditions(req: &S3Request, meta: &ObjectMeta) -> Result<Option<Response<ResponseBody>>, S3Error> {
+fn check_read_conditions(
+    req: &S3Request,
+    meta: &ObjectMeta,
+) -> Result<Option<Response<ResponseBody>>, S3Error> {
     let modified = meta.last_modified.unix_timestamp();
     let date = |name: &str| {
         req.header(name)
@@ -295,18 +332,16 @@ fn check_read_conditions(req: &S3Request, meta: &ObjectMeta) -> Result<Option<Re
     };
     match req.header("if-match") {
         Some(list) if !etag_matches(list, &meta.etag) => {
-            return Err(precondition_failed("If-Match").reason(format!(
-                "If-Match {list} but the ETag is \"{}\"",
-                meta.etag
-            )));
+            return Err(precondition_failed("If-Match")
+                .reason(format!("If-Match {list} but the ETag is \"{}\"", meta.etag)));
         }
         Some(_) => {}
         None => {
-            if let Some(since) = date("if-unmodified-since") {
-                if modified > since {
-                    return Err(precondition_failed("If-Unmodified-Since")
-                        .reason("the object was modified after If-Unmodified-Since"));
-                }
+            if let Some(since) = date("if-unmodified-since")
+                && modified > since
+            {
+                return Err(precondition_failed("If-Unmodified-Since")
+                    .reason("the object was modified after If-Unmodified-Since"));
             }
         }
     }
@@ -331,12 +366,32 @@ fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta) -> Buil
     let a = &meta.attrs;
     let over = |param: &str| req.query_param(param).map(str::to_string);
     let pairs = [
-        (CONTENT_TYPE, over("response-content-type").or_else(|| a.content_type.clone()).or_else(|| Some(DEFAULT_CONTENT_TYPE.into()))),
-        (CONTENT_ENCODING, over("response-content-encoding").or_else(|| a.content_encoding.clone())),
-        (CONTENT_DISPOSITION, over("response-content-disposition").or_else(|| a.content_disposition.clone())),
-        (CACHE_CONTROL, over("response-cache-control").or_else(|| a.cache_control.clone())),
-        (CONTENT_LANGUAGE, over("response-content-language").or_else(|| a.content_language.clone())),
-        (EXPIRES, over("response-expires").or_else(|| a.expires.clone())),
+        (
+            CONTENT_TYPE,
+            over("response-content-type")
+                .or_else(|| a.content_type.clone())
+                .or_else(|| Some(DEFAULT_CONTENT_TYPE.into())),
+        ),
+        (
+            CONTENT_ENCODING,
+            over("response-content-encoding").or_else(|| a.content_encoding.clone()),
+        ),
+        (
+            CONTENT_DISPOSITION,
+            over("response-content-disposition").or_else(|| a.content_disposition.clone()),
+        ),
+        (
+            CACHE_CONTROL,
+            over("response-cache-control").or_else(|| a.cache_control.clone()),
+        ),
+        (
+            CONTENT_LANGUAGE,
+            over("response-content-language").or_else(|| a.content_language.clone()),
+        ),
+        (
+            EXPIRES,
+            over("response-expires").or_else(|| a.expires.clone()),
+        ),
     ];
     for (name, value) in pairs {
         if let Some(v) = value {
@@ -350,10 +405,8 @@ fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta) -> Buil
         .header("x-amz-checksum-mode")
         .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
     for (k, v) in &a.extra {
-        if !k.starts_with("x-amz-checksum-") || checksum_mode {
-            if k != "x-amz-acl" {
-                resp = resp.header(k.as_str(), v.as_str());
-            }
+        if (!k.starts_with("x-amz-checksum-") || checksum_mode) && k != "x-amz-acl" {
+            resp = resp.header(k.as_str(), v.as_str());
         }
     }
     resp.header(ETAG, meta.quoted_etag())
@@ -362,9 +415,19 @@ fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta) -> Buil
 }
 
 pub async fn get_object(ctx: &Ctx<'_>, head: bool) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (ctx.addr.bucket().unwrap_or_default(), ctx.addr.key().unwrap_or_default());
-    if ctx.req.query.iter().any(|(k, _)| k.starts_with("response-")) && ctx.req.method != Method::GET {
-        return Err(S3Error::invalid_argument("", "response-*", "").reason("response header overrides apply to GET only"));
+    let (bucket, key) = (
+        ctx.addr.bucket().unwrap_or_default(),
+        ctx.addr.key().unwrap_or_default(),
+    );
+    if ctx
+        .req
+        .query
+        .iter()
+        .any(|(k, _)| k.starts_with("response-"))
+        && ctx.req.method != Method::GET
+    {
+        return Err(S3Error::invalid_argument("", "response-*", "")
+            .reason("response header overrides apply to GET only"));
     }
     let object = ctx.state.storage.open_object(bucket, key).await?;
     if let Some(not_modified) = check_read_conditions(ctx.req, &object.meta)? {
@@ -398,7 +461,10 @@ pub async fn get_object(ctx: &Ctx<'_>, head: bool) -> Result<Response<ResponseBo
 }
 
 pub async fn delete_object(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (ctx.addr.bucket().unwrap_or_default(), ctx.addr.key().unwrap_or_default());
+    let (bucket, key) = (
+        ctx.addr.bucket().unwrap_or_default(),
+        ctx.addr.key().unwrap_or_default(),
+    );
     ctx.state.storage.delete_object(bucket, key).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
