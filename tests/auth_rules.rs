@@ -720,3 +720,41 @@ mod v2 {
         );
     }
 }
+
+#[tokio::test]
+async fn virtual_hosted_style_addressing() {
+    let s = TestServer::default().await;
+    s.put("/bkt/dir/obj", b"vhost").await;
+    let port = s.host.rsplit(':').next().unwrap().to_string();
+    let vhost = format!("bkt.localhost:{port}");
+    let now = s.clock_now();
+    let get = Raw::new("GET", "/dir/obj").sign(&vhost, SK, REGION, now);
+    let resp = s.send(&get).await;
+    assert_eq!((resp.status, resp.body.as_slice()), (200, &b"vhost"[..]));
+    let list = s
+        .send(&Raw::new("GET", "/?list-type=2&prefix=dir/").sign(&vhost, SK, REGION, now))
+        .await;
+    assert_eq!(list.xml("Name").as_deref(), Some("bkt"));
+    assert_eq!(list.xml("Key").as_deref(), Some("dir/obj"));
+    let url = Raw::new("GET", "/dir/obj").presign(&vhost, SK, REGION, now, Duration::from_secs(60));
+    assert_eq!(s.send(&url).await.status, 200);
+    // Signed for the virtual host, sent path-style: the Host differs, the signature fails.
+    let moved = Raw {
+        target: format!("/bkt{}", url.target),
+        ..url.clone()
+    }
+    .set_header("host", &s.host);
+    s.send(&moved)
+        .await
+        .assert_error(403, "SignatureDoesNotMatch", None);
+    // A virtual host naming a missing bucket.
+    let resp = s
+        .send(&Raw::new("GET", "/k").sign(&format!("nope.localhost:{port}"), SK, REGION, now))
+        .await;
+    resp.assert_error(
+        404,
+        "NoSuchBucket",
+        Some("The specified bucket does not exist"),
+    );
+    assert_eq!(resp.xml("BucketName").as_deref(), Some("nope"));
+}
