@@ -77,6 +77,11 @@ pub async fn handle(
     let request_id = state.request_id();
     let (parts, incoming) = req.into_parts();
     let head = parts.method == Method::HEAD;
+    let sent_body = parts.headers.contains_key(http::header::TRANSFER_ENCODING)
+        || parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
     let method = parts.method.clone();
     let path = parts.uri.path().to_string();
     let mut trace = Trace::default();
@@ -97,6 +102,11 @@ pub async fn handle(
         headers.insert("x-amz-id-2", id);
     }
     headers.insert("server", HeaderValue::from_static("strict-s3"));
+    if failure.is_some() && sent_body {
+        // The body may be partly unread: say so, so the client does not reuse a connection
+        // whose next bytes are the rest of this body (hyper closes it after an unread body).
+        headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
     log(
         &method,
         &path,

@@ -21,6 +21,7 @@ use super::signing::{Signature, hmac_sha256};
 use crate::body::ByteStream;
 use crate::checksum::{ChecksumAlgorithm, ChecksumHasher};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::storage::TrailingAttrs;
 
 /// SHA-256 of the empty string, the fixed fifth line of every chunk's string to sign.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -38,6 +39,8 @@ pub struct DecodeLimits {
     pub decoded_length: Option<u64>,
     /// The checksum named by `x-amz-trailer`, expected in the trailer.
     pub trailer_checksum: Option<ChecksumAlgorithm>,
+    /// Where a verified trailing checksum is recorded, to be stored with the object.
+    pub trailing: TrailingAttrs,
 }
 
 enum State {

@@ -90,6 +90,16 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Where the body's trailer records what it adds (aws-chunked with a checksum trailer).
+    pub fn trailing_attrs(&self) -> Option<crate::storage::TrailingAttrs> {
+        match &self.payload {
+            PayloadCheck::Streaming(_, limits) if limits.trailer_checksum.is_some() => {
+                Some(limits.trailing.clone())
+            }
+            _ => None,
+        }
+    }
+
     pub fn anonymous() -> Self {
         Principal {
             kind: AuthKind::Anonymous,

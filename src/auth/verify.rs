@@ -214,6 +214,7 @@ fn streaming_limits(req: &S3Request, trailer: bool) -> Result<DecodeLimits, S3Er
     Ok(DecodeLimits {
         decoded_length: Some(decoded_length),
         trailer_checksum,
+        trailing: Default::default(),
     })
 }
 

@@ -304,6 +304,7 @@ pub async fn put_object(
         body,
         content_md5,
         check,
+        trailing: ctx.principal.trailing_attrs(),
     };
     let meta = ctx.state.storage.put_object(bucket, key, req).await?;
     let mut resp = Response::builder()
@@ -362,7 +363,9 @@ fn check_read_conditions(
 }
 
 /// The response headers of an object, with presigned-GET overrides (`response-*`).
-fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta) -> Builder {
+/// A ranged response carries no checksum: the stored one covers the whole object, and
+/// clients that validate would reject the part (S3 omits it too).
+fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta, ranged: bool) -> Builder {
     let a = &meta.attrs;
     let over = |param: &str| req.query_param(param).map(str::to_string);
     let pairs = [
@@ -401,9 +404,10 @@ fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta) -> Buil
     for (k, v) in &a.user_metadata {
         resp = resp.header(format!("x-amz-meta-{k}"), v.as_str());
     }
-    let checksum_mode = req
-        .header("x-amz-checksum-mode")
-        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    let checksum_mode = !ranged
+        && req
+            .header("x-amz-checksum-mode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
     for (k, v) in &a.extra {
         if (!k.starts_with("x-amz-checksum-") || checksum_mode) && k != "x-amz-acl" {
             resp = resp.header(k.as_str(), v.as_str());
@@ -438,7 +442,7 @@ pub async fn get_object(ctx: &Ctx<'_>, head: bool) -> Result<Response<ResponseBo
         Some(r) => Some(r.resolve(size)?),
         None => None,
     };
-    let mut resp = object_headers(Response::builder(), ctx.req, &object.meta);
+    let mut resp = object_headers(Response::builder(), ctx.req, &object.meta, range.is_some());
     let len = match range {
         Some((a, b)) => {
             resp = resp

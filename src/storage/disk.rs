@@ -69,7 +69,7 @@ use super::listing::list_page;
 use super::memory::{check_content_md5, now_millis};
 use super::{
     BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectBody, ObjectMeta, OpenObject,
-    PutRequest, Storage,
+    PutRequest, Storage, TrailingAttrs,
 };
 use crate::body::ByteStream;
 use crate::clock::Clock;
@@ -233,7 +233,8 @@ impl DiskStorage {
         key: &str,
         body: ByteStream,
         content_md5: Option<[u8; 16]>,
-        attrs: ObjectAttrs,
+        mut attrs: ObjectAttrs,
+        trailing: Option<TrailingAttrs>,
     ) -> Result<ObjectMeta, S3Error> {
         let file = tokio::fs::File::create(temp)
             .await
@@ -241,6 +242,9 @@ impl DiskStorage {
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
         let (size, md5) = copy_hashed(body, &mut out, temp).await?;
         check_content_md5(content_md5, md5)?;
+        if let Some(t) = trailing {
+            t.apply(&mut attrs);
+        }
         let meta = ObjectMeta {
             key: key.to_owned(),
             size,
@@ -364,7 +368,14 @@ impl Storage for DiskStorage {
         let bucket = self.handle(bucket)?;
         let mut temp = TempFile::new(self.temp_path());
         let written = self
-            .write_temp(&temp.path, key, req.body, req.content_md5, req.attrs)
+            .write_temp(
+                &temp.path,
+                key,
+                req.body,
+                req.content_md5,
+                req.attrs,
+                req.trailing,
+            )
             .await;
         let result = match written {
             Ok(meta) => commit(bucket, &temp.path, meta, req.check).await,

@@ -207,12 +207,16 @@ impl Storage for MemoryStorage {
         self.with_bucket(bucket, |_| ())?;
         let (chunks, size, md5) = collect_hashed(req.body).await?;
         check_content_md5(req.content_md5, md5)?;
+        let mut attrs = req.attrs;
+        if let Some(t) = &req.trailing {
+            t.apply(&mut attrs);
+        }
         let meta = ObjectMeta {
             key: key.to_owned(),
             size,
             etag: hex::encode(md5),
             last_modified: now_millis(&*self.clock),
-            attrs: req.attrs,
+            attrs,
         };
         let check = req.check;
         self.with_bucket_mut(bucket, |b| {

@@ -20,6 +20,7 @@ pub mod listing;
 pub mod memory;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -81,6 +82,28 @@ pub struct BucketInfo {
 /// the check and the replacement are one atomic step. An `Err` stores nothing.
 pub type CommitCheck = Box<dyn FnOnce(Option<&ObjectMeta>) -> Result<(), S3Error> + Send>;
 
+/// Properties known only once the whole body has been read: a checksum sent as an
+/// aws-chunked trailer. The body's decoder records them just before its stream ends
+/// successfully; the store applies them after the last byte, before the object becomes
+/// visible, so they are stored and returned like any header-declared property.
+#[derive(Clone, Debug, Default)]
+pub struct TrailingAttrs(Arc<Mutex<Vec<(String, String)>>>);
+
+impl TrailingAttrs {
+    pub fn record(&self, name: &str, value: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((name.to_string(), value.to_string()));
+    }
+
+    /// Moves what was recorded into `attrs.extra`.
+    pub fn apply(&self, attrs: &mut ObjectAttrs) {
+        let mut recorded = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        attrs.extra.extend(recorded.drain(..));
+    }
+}
+
 /// A write of one object.
 pub struct PutRequest {
     pub attrs: ObjectAttrs,
@@ -90,6 +113,8 @@ pub struct PutRequest {
     /// a mismatch is `BadDigest` and nothing is stored.
     pub content_md5: Option<[u8; 16]>,
     pub check: Option<CommitCheck>,
+    /// Properties the body's trailer adds (see [`TrailingAttrs`]).
+    pub trailing: Option<TrailingAttrs>,
 }
 
 impl PutRequest {
@@ -99,6 +124,7 @@ impl PutRequest {
             body,
             content_md5: None,
             check: None,
+            trailing: None,
         }
     }
 }

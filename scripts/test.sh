@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The one command that runs strict-s3's whole test suite on a fresh machine (README and CI use it).
+#
+#   scripts/test.sh                 # everything
+#   scripts/test.sh -k presign      # extra arguments go to pytest (the real-client suite)
+#
+# Stages:
+#   1. Python deps   venv at .test-deps/venv from tests/clients/requirements.txt
+#                    (re-installed only when that file or the Python version changes)
+#   2. cargo build --all-targets
+#   3. cargo test --all-targets   (Rust unit and integration tests)
+#   4. pytest tests/clients       (boto3 and the AWS CLI against target/debug/strict-s3)
+#   (5. Node SDK suite, 6. browser suite: not yet, see the placeholders below)
+#
+# Exits non-zero if any stage fails; pytest collecting no test (exit 5) is a failure too.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+DEPS="$ROOT/.test-deps"
+VENV="$DEPS/venv"
+REQS="tests/clients/requirements.txt"
+LOGS="$DEPS/logs"
+PYTHON="${PYTHON:-python3}"
+mkdir -p "$LOGS"
+
+declare -a SUMMARY=()
+FAILED=0
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+TOTAL_SKIPPED=0
+SCRIPT_START=$SECONDS
+
+banner() { printf '\n==> %s\n' "$*"; }
+record() { # record STATUS NAME START_SECONDS [DETAIL]
+    local status="$1" name="$2" start="$3" detail="${4:-}"
+    SUMMARY+=("$(printf '%-4s  %-28s %4ss  %s' "$status" "$name" "$((SECONDS - start))" "$detail")")
+    if [[ "$status" != "ok" ]]; then FAILED=1; fi
+}
+summary() {
+    printf '\n==> Summary (%ss)\n' "$((SECONDS - SCRIPT_START))"
+    local line
+    for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line"; done
+    if [[ "$FAILED" -ne 0 ]]; then
+        printf '\nFAILED: see the output above (logs in %s)\n' "${LOGS#"$ROOT"/}"
+    else
+        printf '\nALL TESTS PASSED\n'
+    fi
+    # The plain closing line, counted over every runner.
+    printf 'total: %d passed, %d failed, %d skipped\n' "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. Python dependencies for the real-client suite
+
+banner "Python test dependencies ($REQS → ${VENV#"$ROOT"/})"
+t=$SECONDS
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    echo "error: $PYTHON not found (Python 3.9+ with venv and pip is required)" >&2
+    record FAIL "python deps" "$t" "$PYTHON not found"
+    summary
+    exit 1
+fi
+stamp_want="$( { cat "$REQS"; "$PYTHON" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)"
+stamp_file="$VENV/.requirements.sha256"
+if [[ -x "$VENV/bin/python" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp_want" ]]; then
+    echo "up to date (stamp matches)"
+    record ok "python deps" "$t" "cached"
+else
+    rm -rf "$VENV"
+    if ! "$PYTHON" -m venv "$VENV" 2>"$LOGS/venv.log"; then
+        # Debian's python3 ships venv/ensurepip separately.
+        if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+            echo "python3 -m venv failed; installing python3-venv"
+            apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+            rm -rf "$VENV"
+            "$PYTHON" -m venv "$VENV"
+        else
+            cat "$LOGS/venv.log" >&2
+            record FAIL "python deps" "$t" "cannot create venv"
+            summary
+            exit 1
+        fi
+    fi
+    if "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$REQS"; then
+        echo "$stamp_want" >"$stamp_file"
+        record ok "python deps" "$t" "installed"
+    else
+        record FAIL "python deps" "$t" "pip install failed"
+        summary
+        exit 1
+    fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 2. Build (debug: the clients run target/debug/strict-s3)
+
+banner "cargo build --all-targets"
+t=$SECONDS
+if cargo build --all-targets; then
+    record ok "cargo build" "$t"
+else
+    record FAIL "cargo build" "$t"
+    summary
+    exit 1
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 3. Rust unit and integration tests
+
+banner "cargo test --all-targets"
+t=$SECONDS
+if cargo test --all-targets 2>&1 | tee "$LOGS/cargo-test.log"; then
+    status=ok
+else
+    status=FAIL
+fi
+# Sum the "test result: ok. N passed; M failed; K ignored; ..." lines.
+read -r c_pass c_fail c_skip < <(
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+         END { printf "%d %d %d\n", p, f, s }' "$LOGS/cargo-test.log"
+)
+TOTAL_PASSED=$((TOTAL_PASSED + c_pass)); TOTAL_FAILED=$((TOTAL_FAILED + c_fail)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + c_skip))
+if [[ "$status" == ok && "$c_pass" -eq 0 ]]; then status=FAIL; fi # ran no test
+record "$status" "cargo test" "$t" "$c_pass passed, $c_fail failed, $c_skip ignored"
+
+# ---------------------------------------------------------------------------------------------
+# 4. Real clients: boto3 and the AWS CLI (v1) against the built binary
+
+banner "pytest tests/clients (boto3, AWS CLI)"
+t=$SECONDS
+junit="$LOGS/pytest-clients.xml"
+rm -f "$junit"
+set +e
+STRICT_S3_BIN="$ROOT/target/debug/strict-s3" \
+    PATH="$VENV/bin:$PATH" \
+    "$VENV/bin/python" -m pytest tests/clients -q -rfE -p no:cacheprovider \
+    --junitxml="$junit" "$@"
+rc=$?
+set -e
+read -r p_pass p_fail p_skip < <(
+    "$VENV/bin/python" - "$junit" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 0, 0); sys.exit()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+t = sum(int(s.get("tests", 0)) for s in suites)
+f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+k = sum(int(s.get("skipped", 0)) for s in suites)
+print(t - f - k, f, k)
+EOF
+)
+TOTAL_PASSED=$((TOTAL_PASSED + p_pass)); TOTAL_FAILED=$((TOTAL_FAILED + p_fail)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + p_skip))
+case "$rc" in
+    0) record ok "pytest clients" "$t" "$p_pass passed, $p_fail failed, $p_skip skipped" ;;
+    5) record FAIL "pytest clients" "$t" "no tests collected (pytest exit 5)" ;;
+    *) record FAIL "pytest clients" "$t" "exit $rc: $p_pass passed, $p_fail failed, $p_skip skipped" ;;
+esac
+
+# ---------------------------------------------------------------------------------------------
+# 5. PLACEHOLDER: Node SDK suite (AWS SDK for JavaScript v3) — tests/clients-node/
+#    Install with `npm ci --prefix tests/clients-node` (stamp on package-lock.json, like the venv),
+#    then run it with STRICT_S3_BIN="$ROOT/target/debug/strict-s3", add its counts to TOTAL_*,
+#    and `record ok|FAIL "node clients" "$t" "..."`.
+
+# ---------------------------------------------------------------------------------------------
+# 6. PLACEHOLDER: browser suite (headless Chromium: presigned URLs, POST forms, CORS)
+#    Same pattern: start from STRICT_S3_BIN, count, record.
+
+summary
+exit "$FAILED"
