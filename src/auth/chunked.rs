@@ -455,6 +455,7 @@ mod tests {
                 DecodeLimits {
                     decoded_length: Some(66560),
                     trailer_checksum: None,
+                    trailing: Default::default(),
                 },
             )
             .await
@@ -503,6 +504,7 @@ mod tests {
             DecodeLimits {
                 decoded_length: Some(66561),
                 trailer_checksum: None,
+                trailing: Default::default(),
             },
         )
         .await
@@ -529,11 +531,15 @@ mod tests {
         let limits = DecodeLimits {
             decoded_length: Some(11),
             trailer_checksum: Some(ChecksumAlgorithm::Crc32),
+            trailing: Default::default(),
         };
         let out = run(body.into_bytes(), 3, spec(false, true), limits.clone())
             .await
             .unwrap();
         assert_eq!(out, b"hello world");
+        let mut attrs = crate::storage::ObjectAttrs::default();
+        limits.trailing.apply(&mut attrs);
+        assert_eq!(attrs.extra.get("x-amz-checksum-crc32"), Some(&crc), "the verified trailer is recorded");
 
         let bad = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
         let e = run(
