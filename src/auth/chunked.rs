@@ -348,6 +348,7 @@ impl Decoder {
             if computed != declared {
                 return Err(alg.mismatch(&declared, &computed));
             }
+            self.limits.trailing.record(alg.header(), &declared);
         }
         if let Some(expected) = self.limits.decoded_length
             && self.total != expected
@@ -539,7 +540,11 @@ mod tests {
         assert_eq!(out, b"hello world");
         let mut attrs = crate::storage::ObjectAttrs::default();
         limits.trailing.apply(&mut attrs);
-        assert_eq!(attrs.extra.get("x-amz-checksum-crc32"), Some(&crc), "the verified trailer is recorded");
+        assert_eq!(
+            attrs.extra.get("x-amz-checksum-crc32"),
+            Some(&crc),
+            "the verified trailer is recorded"
+        );
 
         let bad = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
         let e = run(
