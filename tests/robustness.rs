@@ -503,3 +503,60 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
         64 * 1024
     );
 }
+
+#[tokio::test]
+async fn buckets_follow_s3_region_rules_outside_us_east_1() {
+    let config = Config {
+        region: "eu-west-1".into(),
+        buckets: vec!["existing".into()],
+        ..Config::in_memory()
+    };
+    let s = TestServer::start(config, t0()).await;
+    let now = s.clock_now();
+    let sign = |r: Raw| r.sign(&s.host, SK, "eu-west-1", now);
+    let cfg = |lc: &str| {
+        format!(
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>{lc}</LocationConstraint></CreateBucketConfiguration>"
+        )
+    };
+    s.send(&sign(Raw::new("PUT", "/b-none"))).await.assert_error(
+        400,
+        "IllegalLocationConstraintException",
+        Some("The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."),
+    );
+    s.send(&sign(Raw::new("PUT", "/b-other").body(cfg("us-west-2").as_bytes()))).await.assert_error(
+        400,
+        "IllegalLocationConstraintException",
+        Some("The us-west-2 location constraint is incompatible for the region specific endpoint this request was sent to."),
+    );
+    assert_eq!(
+        s.send(&sign(
+            Raw::new("PUT", "/b-ok").body(cfg("eu-west-1").as_bytes())
+        ))
+        .await
+        .status,
+        200
+    );
+    let resp = s
+        .send(&sign(
+            Raw::new("PUT", "/existing").body(cfg("eu-west-1").as_bytes()),
+        ))
+        .await;
+    resp.assert_error(409, "BucketAlreadyOwnedByYou", None);
+    assert_eq!(resp.xml("BucketName").as_deref(), Some("existing"));
+    let loc = s.send(&sign(Raw::new("GET", "/b-ok?location"))).await;
+    assert!(
+        loc.body_text().ends_with(">eu-west-1</LocationConstraint>"),
+        "{}",
+        loc.body_text()
+    );
+    let head = s.send(&sign(Raw::new("HEAD", "/b-ok"))).await;
+    assert_eq!(head.header("x-amz-bucket-region"), Some("eu-west-1"));
+    s.send(&sign(Raw::new("PUT", "/Bad_Name")))
+        .await
+        .assert_error(
+            400,
+            "InvalidBucketName",
+            Some("The specified bucket is not valid."),
+        );
+}

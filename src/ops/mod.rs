@@ -142,11 +142,17 @@ pub fn route(req: &S3Request, addr: &Address) -> Result<Op, S3Error> {
     Ok(op)
 }
 
+/// AWS has no message for this (it implements every sub-resource), so ours names what is
+/// missing; the code and status are S3's for an unimplemented feature.
 fn not_implemented_subresource(req: &S3Request, sub: &str) -> S3Error {
-    S3Error::new(S3ErrorCode::NotImplemented).reason(format!(
-        "strict-s3 does not implement {} with the ?{sub} sub-resource yet",
-        req.method
-    ))
+    S3Error::with_message(
+        S3ErrorCode::NotImplemented,
+        format!(
+            "strict-s3 does not implement {} with the ?{sub} sub-resource yet",
+            req.method
+        ),
+    )
+    .reason("see the README's list of supported operations")
 }
 
 fn method_not_allowed(req: &S3Request, resource_type: &str) -> S3Error {
