@@ -121,15 +121,28 @@ fn presigned_example_canonical_request() {
     assert_eq!(canonical.to_string(), s(&p["canonical_request"]));
 }
 
-/// A server that answers as `examplebucket.s3.amazonaws.com` at the examples' date.
-async fn example_server() -> TestServer {
+/// A server that answers as `examplebucket.s3.amazonaws.com` at the examples' date,
+/// holding `test.txt` with `body`.
+async fn example_server(body: &'static [u8]) -> TestServer {
     let config = Config {
         buckets: vec!["examplebucket".into()],
         domains: vec!["s3.amazonaws.com".into()],
         credentials: vec![Credential::new(AK, SK)],
         ..Config::in_memory()
     };
-    TestServer::start(config, datetime!(2013-05-24 00:00:00 UTC)).await
+    let server = TestServer::start(config, datetime!(2013-05-24 00:00:00 UTC)).await;
+    let body = strict_s3::body::from_chunks(vec![Bytes::from_static(body)]);
+    server
+        .handle
+        .storage()
+        .put_object(
+            "examplebucket",
+            "test.txt",
+            PutRequest::new(ObjectAttrs::default(), body),
+        )
+        .await
+        .unwrap();
+    server
 }
 
 fn raw_from_case(case: &Value) -> Raw {
@@ -157,21 +170,7 @@ fn raw_from_case(case: &Value) -> Raw {
 #[tokio::test]
 async fn header_auth_examples_are_accepted_by_the_server() {
     let v = vectors();
-    let server = example_server().await;
-    let body = Bytes::from_static(b"0123456789abcdefghij");
-    server
-        .handle
-        .storage()
-        .put_object(
-            "examplebucket",
-            "test.txt",
-            PutRequest::new(
-                ObjectAttrs::default(),
-                strict_s3::body::from_chunks(vec![body]),
-            ),
-        )
-        .await
-        .unwrap();
+    let server = example_server(b"0123456789abcdefghij").await;
     let cases = v["header_auth"]["cases"].as_array().unwrap();
     // (status when accepted): GET range → 206, PUT → 200, ?lifecycle passes auth and is
     // then not implemented (501, not 403), ListObjects → 200.
@@ -238,20 +237,7 @@ async fn header_auth_examples_are_accepted_by_the_server() {
 #[tokio::test]
 async fn presigned_example_inside_and_outside_its_window() {
     let v = vectors();
-    let server = example_server().await;
-    server
-        .handle
-        .storage()
-        .put_object(
-            "examplebucket",
-            "test.txt",
-            PutRequest::new(
-                ObjectAttrs::default(),
-                strict_s3::body::from_chunks(vec![Bytes::from("x")]),
-            ),
-        )
-        .await
-        .unwrap();
+    let server = example_server(b"x").await;
     let url = s(&v["query_presigned_get"]["url"]);
     let target = url
         .strip_prefix("https://examplebucket.s3.amazonaws.com")
@@ -307,7 +293,7 @@ fn chunked_body(sigs: &[&str]) -> Vec<u8> {
 async fn streaming_chunked_example_is_decoded_and_verified() {
     let v = vectors();
     let c = &v["streaming_chunked_put"];
-    let server = example_server().await;
+    let server = example_server(b"x").await;
     let sigs: Vec<&str> = c["chunk_signatures"]
         .as_array()
         .unwrap()

@@ -544,6 +544,7 @@ async fn buckets_follow_s3_region_rules_outside_us_east_1() {
         .await;
     resp.assert_error(409, "BucketAlreadyOwnedByYou", None);
     assert_eq!(resp.xml("BucketName").as_deref(), Some("existing"));
+    assert_eq!(resp.body_text().matches("<BucketName>").count(), 1);
     let loc = s.send(&sign(Raw::new("GET", "/b-ok?location"))).await;
     assert!(
         loc.body_text().ends_with(">eu-west-1</LocationConstraint>"),

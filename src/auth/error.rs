@@ -296,14 +296,18 @@ pub fn invalid_access_key(access_key: &str) -> S3Error {
         ))
 }
 
-/// Hex bytes separated by spaces, as AWS prints `StringToSignBytes`.
+/// Hex bytes separated by spaces, as AWS prints `StringToSignBytes`. Written digit by
+/// digit into one buffer: a flood of badly signed requests should not cost an
+/// allocation per byte.
 pub fn spaced_hex(s: &str) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(s.len() * 3);
     for (i, b) in s.bytes().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        out.push_str(&format!("{b:02x}"));
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
     }
     out
 }

@@ -92,7 +92,7 @@ pub async fn create_bucket(
         // own in the North Virginia Region, Amazon S3 returns 200 OK" (API reference,
         // BucketAlreadyOwnedByYou); everywhere else it is a 409.
         Err(e) if e.code == S3ErrorCode::BucketAlreadyOwnedByYou && region == "us-east-1" => {}
-        Err(e) => return Err(e.extra("BucketName", name)),
+        Err(e) => return Err(e),
     }
     Ok(Response::builder()
         .status(StatusCode::OK)
@@ -102,15 +102,7 @@ pub async fn create_bucket(
 }
 
 pub async fn delete_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let name = bucket_of(ctx);
-    ctx.state.storage.delete_bucket(name).await.map_err(|e| {
-        if e.code == S3ErrorCode::BucketNotEmpty && !e.extra.iter().any(|(n, _)| *n == "BucketName")
-        {
-            e.extra("BucketName", name)
-        } else {
-            e
-        }
-    })?;
+    ctx.state.storage.delete_bucket(bucket_of(ctx)).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

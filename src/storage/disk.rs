@@ -64,9 +64,9 @@ use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio_util::io::ReaderStream;
 
+use super::finish_meta;
 use super::keymap::{ObjectName, check_bucket_name, check_document_name};
 use super::listing::list_page;
-use super::memory::{check_content_md5, now_millis};
 use super::{
     BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectBody, ObjectMeta, OpenObject,
     PutRequest, Storage, TrailingAttrs,
@@ -233,7 +233,7 @@ impl DiskStorage {
         key: &str,
         body: ByteStream,
         content_md5: Option<[u8; 16]>,
-        mut attrs: ObjectAttrs,
+        attrs: ObjectAttrs,
         trailing: Option<TrailingAttrs>,
     ) -> Result<ObjectMeta, S3Error> {
         let file = tokio::fs::File::create(temp)
@@ -241,17 +241,15 @@ impl DiskStorage {
             .map_err(io_context("create temp file", temp))?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
         let (size, md5) = copy_hashed(body, &mut out, temp).await?;
-        check_content_md5(content_md5, md5)?;
-        if let Some(t) = trailing {
-            t.apply(&mut attrs);
-        }
-        let meta = ObjectMeta {
-            key: key.to_owned(),
+        let meta = finish_meta(
+            key,
             size,
-            etag: hex::encode(md5),
-            last_modified: now_millis(&*self.clock),
+            md5,
+            content_md5,
             attrs,
-        };
+            trailing.as_ref(),
+            &*self.clock,
+        )?;
         out.write_all(&encode_trailer(&meta)?)
             .await
             .map_err(io_context("write metadata to", temp))?;
@@ -278,15 +276,9 @@ impl Storage for DiskStorage {
         check_bucket_name(name)?;
         let admin = self.admin.clone().lock_owned().await;
         if read_lock(&self.buckets).contains_key(name) {
-            return Err(
-                S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou).extra("BucketName", name)
-            );
+            return Err(BucketInfo::already_owned(name));
         }
-        let info = BucketInfo {
-            name: name.to_owned(),
-            created: now_millis(&*self.clock),
-            region: region.to_owned(),
-        };
+        let info = BucketInfo::new(name, region, &*self.clock);
         let staging = self.temp_path();
         let dir = self.root.join(BUCKETS_DIR).join(name);
         let (buckets, created) = (self.buckets.clone(), info.clone());

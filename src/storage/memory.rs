@@ -17,8 +17,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
-use time::OffsetDateTime;
 
+use super::finish_meta;
 use super::keymap::{check_bucket_name, check_document_name};
 use super::listing::list_page;
 use super::{
@@ -90,30 +90,6 @@ impl MemoryStorage {
     }
 }
 
-/// "Now" as stored in object and bucket metadata: millisecond precision, the finest S3
-/// shows (ListObjects' `LastModified`).
-pub(super) fn now_millis(clock: &dyn Clock) -> OffsetDateTime {
-    let now = clock.now();
-    now.replace_millisecond(now.millisecond()).unwrap_or(now)
-}
-
-/// Compares the client's `Content-MD5` with the MD5 computed while the body was written.
-pub(super) fn check_content_md5(
-    expected: Option<[u8; 16]>,
-    actual: [u8; 16],
-) -> Result<(), S3Error> {
-    match expected {
-        Some(expected) if expected != actual => {
-            Err(S3Error::new(S3ErrorCode::BadDigest).reason(format!(
-                "Content-MD5 was {} but the body's MD5 is {}",
-                hex::encode(expected),
-                hex::encode(actual)
-            )))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Consumes a body stream, keeping its chunks and hashing them as they pass.
 async fn collect_hashed(mut body: ByteStream) -> Result<(Vec<Bytes>, u64, [u8; 16]), S3Error> {
     let mut md5 = Md5::new();
@@ -136,15 +112,9 @@ impl Storage for MemoryStorage {
         check_bucket_name(name)?;
         let mut buckets = self.write();
         if buckets.contains_key(name) {
-            return Err(
-                S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou).extra("BucketName", name)
-            );
+            return Err(BucketInfo::already_owned(name));
         }
-        let info = BucketInfo {
-            name: name.to_owned(),
-            created: now_millis(&*self.clock),
-            region: region.to_owned(),
-        };
+        let info = BucketInfo::new(name, region, &*self.clock);
         let bucket = MemBucket {
             info: info.clone(),
             docs: BTreeMap::new(),
@@ -206,18 +176,15 @@ impl Storage for MemoryStorage {
         // Fail fast before reading the body; checked again at commit.
         self.with_bucket(bucket, |_| ())?;
         let (chunks, size, md5) = collect_hashed(req.body).await?;
-        check_content_md5(req.content_md5, md5)?;
-        let mut attrs = req.attrs;
-        if let Some(t) = &req.trailing {
-            t.apply(&mut attrs);
-        }
-        let meta = ObjectMeta {
-            key: key.to_owned(),
+        let meta = finish_meta(
+            key,
             size,
-            etag: hex::encode(md5),
-            last_modified: now_millis(&*self.clock),
-            attrs,
-        };
+            md5,
+            req.content_md5,
+            req.attrs,
+            req.trailing.as_ref(),
+            &*self.clock,
+        )?;
         let check = req.check;
         self.with_bucket_mut(bucket, |b| {
             if let Some(check) = check {
@@ -324,19 +291,5 @@ mod tests {
         assert_eq!(joined(slice_chunks(&c, 1, 100)), "bcdefgh");
         assert_eq!(joined(slice_chunks(&c, 5, u64::MAX)), "fgh");
         assert_eq!(joined(slice_chunks(&c, 8, 9)), "");
-    }
-
-    #[test]
-    fn md5_check_reports_both_values() {
-        assert!(check_content_md5(None, [0; 16]).is_ok());
-        assert!(check_content_md5(Some([1; 16]), [1; 16]).is_ok());
-        let err = check_content_md5(Some([1; 16]), [2; 16]).expect_err("mismatch");
-        assert_eq!(err.code, S3ErrorCode::BadDigest);
-        assert!(
-            err.reason
-                .as_deref()
-                .unwrap_or("")
-                .contains(&hex::encode([2u8; 16]))
-        );
     }
 }

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::body::ByteStream;
+use crate::clock::Clock;
 use crate::error::{S3Error, S3ErrorCode};
 
 pub use disk::DiskStorage;
@@ -75,6 +76,22 @@ pub struct BucketInfo {
     pub created: OffsetDateTime,
     /// The bucket's region (its LocationConstraint).
     pub region: String,
+}
+
+impl BucketInfo {
+    /// A bucket created now.
+    pub fn new(name: &str, region: &str, clock: &dyn Clock) -> BucketInfo {
+        BucketInfo {
+            name: name.to_owned(),
+            created: now_millis(clock),
+            region: region.to_owned(),
+        }
+    }
+
+    /// The error for creating a bucket that exists (this server has one owner).
+    pub fn already_owned(name: &str) -> S3Error {
+        S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou).extra("BucketName", name)
+    }
 }
 
 /// Runs under the key's write lock just before the new object becomes visible, with the
@@ -201,6 +218,52 @@ pub trait Storage: Send + Sync + 'static {
     async fn list_objects(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, S3Error>;
 }
 
+/// "Now" as stored in object and bucket metadata: millisecond precision, the finest S3
+/// shows (ListObjects' `LastModified`).
+pub(crate) fn now_millis(clock: &dyn Clock) -> OffsetDateTime {
+    let now = clock.now();
+    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+}
+
+/// Compares the client's `Content-MD5` with the MD5 computed while the body was written.
+fn check_content_md5(expected: Option<[u8; 16]>, actual: [u8; 16]) -> Result<(), S3Error> {
+    match expected {
+        Some(expected) if expected != actual => {
+            Err(S3Error::new(S3ErrorCode::BadDigest).reason(format!(
+                "Content-MD5 was {} but the body's MD5 is {}",
+                hex::encode(expected),
+                hex::encode(actual)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The metadata of a body that has just been written in full: the client's Content-MD5
+/// checked against the MD5 computed on the way, trailing properties applied, the time
+/// stamped. Both stores call it, so what they record cannot drift apart.
+pub(crate) fn finish_meta(
+    key: &str,
+    size: u64,
+    md5: [u8; 16],
+    content_md5: Option<[u8; 16]>,
+    mut attrs: ObjectAttrs,
+    trailing: Option<&TrailingAttrs>,
+    clock: &dyn Clock,
+) -> Result<ObjectMeta, S3Error> {
+    check_content_md5(content_md5, md5)?;
+    if let Some(t) = trailing {
+        t.apply(&mut attrs);
+    }
+    Ok(ObjectMeta {
+        key: key.to_owned(),
+        size,
+        etag: hex::encode(md5),
+        last_modified: now_millis(clock),
+        attrs,
+    })
+}
+
 /// A `Range: bytes=…` request as parsed, before the object's size is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ByteRange {
@@ -272,6 +335,20 @@ impl std::fmt::Display for ByteRange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn md5_check_reports_both_values() {
+        assert!(check_content_md5(None, [0; 16]).is_ok());
+        assert!(check_content_md5(Some([1; 16]), [1; 16]).is_ok());
+        let err = check_content_md5(Some([1; 16]), [2; 16]).expect_err("mismatch");
+        assert_eq!(err.code, S3ErrorCode::BadDigest);
+        assert!(
+            err.reason
+                .as_deref()
+                .unwrap_or("")
+                .contains(&hex::encode([2u8; 16]))
+        );
+    }
 
     #[test]
     fn parses_and_resolves_ranges_like_s3() {

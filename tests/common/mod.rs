@@ -153,7 +153,7 @@ impl Raw {
 
     #[allow(clippy::too_many_arguments)]
     pub fn sign_with(
-        mut self,
+        self,
         host: &str,
         access_key: &str,
         secret: &str,
@@ -162,47 +162,18 @@ impl Raw {
         at: SystemTime,
         payload: PayloadMode,
     ) -> Raw {
-        if self.header_value("host").is_none() {
-            self.headers.insert(0, ("host".into(), host.into()));
-        }
-        let url = format!(
-            "http://{}{}",
-            self.header_value("host").unwrap(),
-            self.target
-        );
-        let hash;
-        let body = match payload {
-            PayloadMode::Body => SignableBody::Bytes(&self.body),
-            PayloadMode::Unsigned => SignableBody::UnsignedPayload,
-            PayloadMode::Precomputed(h) => {
-                hash = h;
-                SignableBody::Precomputed(hash.clone())
-            }
-        };
-        let mut settings = SigningSettings::default();
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        let mut settings = s3_settings();
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        let identity = Credentials::new(access_key, secret, None, None, "test").into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(region)
-            .name(service)
-            .time(at)
-            .settings(settings)
-            .build()
-            .expect("signing params")
-            .into();
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let signable = SignableRequest::new(&self.method, url, headers.into_iter(), body)
-            .expect("signable request");
-        let (instructions, _sig) = sign(signable, &params).expect("signs").into_parts();
+        let key = Key {
+            access_key,
+            secret,
+            region,
+            service,
+            at,
+        };
+        let (req, instructions) = self.with_host(host).run_signer(&key, settings, payload);
         let (new_headers, _) = instructions.into_parts();
-        let mut out = self.clone();
+        let mut out = req;
         for h in new_headers {
             out = out.set_header(h.name(), h.value());
         }
@@ -222,7 +193,7 @@ impl Raw {
     }
 
     pub fn presign_with(
-        mut self,
+        self,
         host: &str,
         access_key: &str,
         secret: &str,
@@ -230,52 +201,70 @@ impl Raw {
         at: SystemTime,
         expires: Duration,
     ) -> Raw {
+        let mut settings = s3_settings();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires);
+        let key = Key {
+            access_key,
+            secret,
+            region,
+            service: "s3",
+            at,
+        };
+        let (mut req, instructions) =
+            self.with_host(host)
+                .run_signer(&key, settings, PayloadMode::Unsigned);
+        let (_, params): (_, Vec<(&'static str, Cow<'static, str>)>) = instructions.into_parts();
+        for (k, v) in params {
+            req.target
+                .push(if req.target.contains('?') { '&' } else { '?' });
+            req.target.push_str(k);
+            req.target.push('=');
+            req.target
+                .push_str(&percent_encoding::utf8_percent_encode(&v, STRICT).to_string());
+        }
+        req
+    }
+
+    fn with_host(mut self, host: &str) -> Raw {
         if self.header_value("host").is_none() {
             self.headers.insert(0, ("host".into(), host.into()));
         }
+        self
+    }
+
+    /// Runs aws-sigv4 over this request as it will be sent.
+    fn run_signer(
+        self,
+        key: &Key<'_>,
+        settings: SigningSettings,
+        payload: PayloadMode,
+    ) -> (Raw, aws_sigv4::http_request::SigningInstructions) {
         let url = format!(
             "http://{}{}",
             self.header_value("host").unwrap(),
             self.target
         );
-        let mut settings = SigningSettings::default();
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        settings.signature_location = SignatureLocation::QueryParams;
-        settings.expires_in = Some(expires);
-        let identity = Credentials::new(access_key, secret, None, None, "test").into();
+        let identity = Credentials::new(key.access_key, key.secret, None, None, "test").into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
-            .region(region)
-            .name("s3")
-            .time(at)
+            .region(key.region)
+            .name(key.service)
+            .time(key.at)
             .settings(settings)
             .build()
             .expect("signing params")
             .into();
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let signable = SignableRequest::new(
-            &self.method,
-            url,
-            headers.into_iter(),
-            SignableBody::UnsignedPayload,
-        )
-        .expect("signable request");
+        let body = match &payload {
+            PayloadMode::Body => SignableBody::Bytes(&self.body),
+            PayloadMode::Unsigned => SignableBody::UnsignedPayload,
+            PayloadMode::Precomputed(h) => SignableBody::Precomputed(h.clone()),
+        };
+        let headers = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        let signable =
+            SignableRequest::new(&self.method, url, headers, body).expect("signable request");
         let (instructions, _sig) = sign(signable, &params).expect("signs").into_parts();
-        let (_, params): (_, Vec<(&'static str, Cow<'static, str>)>) = instructions.into_parts();
-        let mut target = self.target.clone();
-        for (k, v) in params {
-            target.push(if target.contains('?') { '&' } else { '?' });
-            target.push_str(k);
-            target.push('=');
-            target.push_str(&percent_encoding::utf8_percent_encode(&v, STRICT).to_string());
-        }
-        self.target = target;
-        self
+        (self, instructions)
     }
 
     /// Replaces query parameter `name`'s value (raw, as it goes on the wire).
@@ -330,6 +319,23 @@ const STRICT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// Who signs, where and when.
+struct Key<'a> {
+    access_key: &'a str,
+    secret: &'a str,
+    region: &'a str,
+    service: &'a str,
+    at: SystemTime,
+}
+
+/// S3's signing settings: the path encoded once and never normalised.
+fn s3_settings() -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    settings
+}
 
 pub enum PayloadMode {
     Body,
