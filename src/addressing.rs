@@ -47,15 +47,6 @@ impl Address {
             _ => None,
         }
     }
-
-    /// The `<Resource>` S3 names in errors: `/bucket/key`, `/bucket`, or `/`.
-    pub fn resource(&self) -> String {
-        match &self.target {
-            Target::Root => "/".to_string(),
-            Target::Bucket(b) => format!("/{b}"),
-            Target::Object { bucket, key } => format!("/{bucket}/{key}"),
-        }
-    }
 }
 
 /// The host name without its port, lowercased.
@@ -95,14 +86,16 @@ pub fn resolve(
         None if path.is_empty() => (Style::Path, None, ""),
         None => {
             let (b, k) = path.split_once('/').unwrap_or((path, ""));
-            (Style::Path, Some(decode_component(b, false)?), k)
+            (Style::Path, Some(decode_component(b)?), k)
         }
     };
     let target = match bucket {
         None => Target::Root,
         Some(bucket) => {
             check_bucket_name(&bucket)?;
-            let key = decode_component(raw_key, false)?;
+            // S3 reads a literal `+` in the path as a space (s3cmd#554: `/hello+world.html`
+            // serves `hello world.html`; its CanonicalRequest shows `%20`). `%2B` is a `+`.
+            let key = decode_component(raw_key)?;
             if key.is_empty() {
                 Target::Bucket(bucket)
             } else {
@@ -207,7 +200,7 @@ mod tests {
             v.target,
             Target::Object {
                 bucket: "my.bkt".into(),
-                key: "x+y+z".into()
+                key: "x+y z".into()
             }
         );
         assert_eq!(addr("localhost:9000", "/bkt").unwrap().style, Style::Path);

@@ -99,14 +99,36 @@ pub fn checked<S: Send + 'static>(
 }
 
 /// Turns the incoming hyper body into a [`ByteStream`]. A connection that drops or ends
-/// early becomes `IncompleteBody`, so the storage layer discards the partial write.
-pub fn from_incoming(body: hyper::body::Incoming) -> ByteStream {
-    let stream = http_body_util::BodyStream::new(body).filter_map(|frame| async move {
-        match frame {
-            Ok(frame) => frame.into_data().ok().map(Ok),
-            Err(e) => Some(Err(S3Error::new(S3ErrorCode::IncompleteBody)
-                .reason(format!("the request body ended early: {e}")))),
-        }
-    });
-    Box::pin(stream)
+/// early becomes `IncompleteBody`; one that sends nothing for `idle` becomes
+/// `RequestTimeout` (S3's answer to a Content-Length larger than the body sent). Either
+/// way the storage layer discards the partial write.
+pub fn from_incoming(body: hyper::body::Incoming, idle: std::time::Duration) -> ByteStream {
+    let frames = http_body_util::BodyStream::new(body);
+    Box::pin(futures_util::stream::unfold(
+        Some(frames),
+        move |frames| async move {
+            let mut frames = frames?;
+            loop {
+                match tokio::time::timeout(idle, frames.next()).await {
+                    Err(_) => {
+                        let err = S3Error::new(S3ErrorCode::RequestTimeout).reason(format!(
+                        "no body bytes arrived for {idle:?} before the declared length was reached"
+                    ));
+                        return Some((Err(err), None));
+                    }
+                    Ok(None) => return None,
+                    Ok(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Some((Ok(data), Some(frames)));
+                        }
+                    }
+                    Ok(Some(Err(e))) => {
+                        let err = S3Error::new(S3ErrorCode::IncompleteBody)
+                            .reason(format!("the request body ended early: {e}"));
+                        return Some((Err(err), None));
+                    }
+                }
+            }
+        },
+    ))
 }

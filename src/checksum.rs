@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{S3Error, S3ErrorCode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum ChecksumAlgorithm {
     Crc32,
     Crc32c,
@@ -122,6 +123,45 @@ impl ChecksumAlgorithm {
     }
 }
 
+/// A composite checksum: the algorithm applied to the concatenated binary checksums of
+/// the parts (the caller appends `-N`). `None` if a value is not base64.
+pub fn composite<'a>(
+    alg: ChecksumAlgorithm,
+    parts: impl Iterator<Item = &'a str>,
+) -> Option<String> {
+    let mut h = alg.hasher();
+    for v in parts {
+        h.update(&BASE64.decode(v).ok()?);
+    }
+    Some(h.finish())
+}
+
+/// A full-object CRC combined from the parts' CRCs and lengths, without rereading the
+/// bytes. Only the CRC algorithms can be combined; `None` otherwise.
+pub fn combine_full(alg: ChecksumAlgorithm, parts: &[(String, u64)]) -> Option<String> {
+    let crc = match alg {
+        ChecksumAlgorithm::Crc32 => CrcAlgorithm::Crc32IsoHdlc,
+        ChecksumAlgorithm::Crc32c => CrcAlgorithm::Crc32Iscsi,
+        ChecksumAlgorithm::Crc64Nvme => CrcAlgorithm::Crc64Nvme,
+        ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => return None,
+    };
+    let mut acc: Option<u64> = None;
+    for (value, len) in parts {
+        let bytes = BASE64.decode(value).ok()?;
+        let v = bytes.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b));
+        acc = Some(match acc {
+            None => v,
+            Some(a) => crc_fast::checksum_combine(crc, a, v, *len),
+        });
+    }
+    let v = acc?;
+    Some(if alg == ChecksumAlgorithm::Crc64Nvme {
+        BASE64.encode(v.to_be_bytes())
+    } else {
+        BASE64.encode((v as u32).to_be_bytes())
+    })
+}
+
 /// Checks the body against a declared `x-amz-checksum-*` value as it streams.
 pub fn checked_body(
     body: crate::body::ByteStream,
@@ -139,6 +179,24 @@ pub fn checked_body(
             } else {
                 Err(alg.mismatch(&declared, &computed))
             }
+        },
+    )
+}
+
+/// Computes a checksum the client did not send (a multipart upload's algorithm) as the
+/// body streams, recording it for the store once the body has ended.
+pub fn recorded_body(
+    body: crate::body::ByteStream,
+    alg: ChecksumAlgorithm,
+    record: crate::storage::TrailingAttrs,
+) -> crate::body::ByteStream {
+    crate::body::checked(
+        body,
+        (alg, alg.hasher(), record),
+        |(_, h, _), chunk| h.update(chunk),
+        |(alg, h, record)| {
+            record.record(alg.header(), &h.finish());
+            Ok(())
         },
     )
 }

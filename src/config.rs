@@ -73,6 +73,8 @@ pub struct Limits {
     pub max_xml_body: usize,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// How long a request body may go without a byte before `RequestTimeout`.
+    pub body_idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -84,6 +86,7 @@ impl Default for Limits {
             max_object_size: 5 * 1024 * 1024 * 1024,
             max_xml_body: crate::xml::MAX_XML_BODY,
             shutdown_grace: Duration::from_secs(10),
+            body_idle_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -107,6 +110,12 @@ pub struct Config {
     pub buckets: Vec<String>,
     pub max_skew: Duration,
     pub limits: Limits,
+    /// Verify `x-amz-checksum-*` query parameters of presigned PUTs (AWS does not; R2,
+    /// Garage and SeaweedFS do, and answer `BadDigest`).
+    pub strict_query_checksums: bool,
+    /// Refuse Signature Version 2, as AWS does for buckets created after 24 June 2020
+    /// and in regions launched after 2014.
+    pub reject_sigv2: bool,
 }
 
 impl Default for Config {
@@ -119,6 +128,8 @@ impl Default for Config {
             buckets: Vec::new(),
             max_skew: MAX_SKEW,
             limits: Limits::default(),
+            strict_query_checksums: false,
+            reject_sigv2: false,
         }
     }
 }

@@ -55,6 +55,16 @@ struct Cli {
     #[arg(long = "domain", value_name = "DOMAIN", default_value = "localhost")]
     domains: Vec<String>,
 
+    /// Verify x-amz-checksum-* query parameters of presigned PUTs, as Cloudflare R2, Garage
+    /// and SeaweedFS do (AWS S3 does not: by default they are accepted unverified).
+    #[arg(long)]
+    strict_query_checksums: bool,
+
+    /// Refuse Signature Version 2 as AWS does on buckets created after 24 June 2020 (by
+    /// default it is verified and accepted: SDKs still emit it for custom endpoints).
+    #[arg(long)]
+    reject_sigv2: bool,
+
     /// Shift the server's clock by this many seconds (negative allowed), to see presigned
     /// URLs expire or requests be refused as skewed without waiting. For tests.
     #[arg(
@@ -122,6 +132,8 @@ impl Cli {
                 StorageConfig::Disk(self.data_dir)
             },
             buckets,
+            strict_query_checksums: self.strict_query_checksums,
+            reject_sigv2: self.reject_sigv2,
             ..Config::default()
         })
     }

@@ -55,9 +55,18 @@ impl S3Request {
         self.query.iter().any(|(k, _)| k == name)
     }
 
-    /// A header's value as text; a value that is not visible ASCII/UTF-8 is read lossily.
+    /// A header's value when it is visible ASCII (every header S3 parses: dates, hashes,
+    /// lengths, algorithms); `None` for a value with other bytes.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A header's value as text whatever its bytes, for values S3 stores and returns
+    /// (Content-Disposition, metadata): never dropped. See [`header_value_text`].
+    pub fn header_text(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.headers
+            .get(name)
+            .map(|v| header_value_text(v.as_bytes()))
     }
 
     /// Total bytes of the header section, for the `RequestHeaderSectionTooLarge` limit.
@@ -69,10 +78,20 @@ impl S3Request {
     }
 }
 
-/// Decodes one percent-encoded component into UTF-8; `+` stays `+` (paths) or becomes a
-/// space (`plus_is_space`, query strings). Invalid escapes or UTF-8 → `InvalidURI`, which
-/// is what S3 answers for a URI it cannot parse.
-pub fn decode_component(raw: &str, plus_is_space: bool) -> Result<String, S3Error> {
+/// Header bytes as text: UTF-8 when they are (what the JS and Rust SDKs send), else each
+/// byte as its Latin-1 character (what Python's http.client sends for non-ASCII).
+pub fn header_value_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
+    }
+}
+
+/// Decodes one percent-encoded component (a path or a query name or value) into UTF-8.
+/// A raw `+` is a space in paths and queries alike, as S3 reads URLs (s3cmd#554); `%2B`
+/// is a `+`. Invalid escapes or UTF-8 → `InvalidURI`, what S3 answers for a URI it
+/// cannot parse.
+pub fn decode_component(raw: &str) -> Result<String, S3Error> {
     let bytes = raw.as_bytes();
     // percent_decode passes malformed escapes through; S3 refuses them.
     let mut i = 0;
@@ -89,7 +108,7 @@ pub fn decode_component(raw: &str, plus_is_space: bool) -> Result<String, S3Erro
             i += 1;
         }
     }
-    let decoded: std::borrow::Cow<'_, [u8]> = if plus_is_space && raw.contains('+') {
+    let decoded: std::borrow::Cow<'_, [u8]> = if raw.contains('+') {
         let replaced = raw.replace('+', " ");
         percent_decode(replaced.as_bytes())
             .collect::<Vec<u8>>()
@@ -111,7 +130,7 @@ pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, S3Error> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode_component(k, true)?, decode_component(v, true)?))
+            Ok((decode_component(k)?, decode_component(v)?))
         })
         .collect()
 }
@@ -136,12 +155,18 @@ mod tests {
     }
 
     #[test]
+    fn header_text_keeps_non_ascii() {
+        assert_eq!(header_value_text("caf\u{e9}".as_bytes()), "caf\u{e9}");
+        assert_eq!(header_value_text(b"caf\xe9"), "caf\u{e9}");
+    }
+
+    #[test]
     fn bad_escapes_and_bad_utf8_are_invalid_uri() {
         for bad in ["%", "%4", "%zz", "a%ff", "%c3%28"] {
-            let e = decode_component(bad, false).unwrap_err();
+            let e = decode_component(bad).unwrap_err();
             assert_eq!(e.code, S3ErrorCode::InvalidURI, "{bad}");
         }
-        assert_eq!(decode_component("a+b%20c", false).unwrap(), "a+b c");
-        assert_eq!(decode_component("%E2%9C%93", false).unwrap(), "\u{2713}");
+        assert_eq!(decode_component("a+b%20c%2B").unwrap(), "a b c+");
+        assert_eq!(decode_component("%E2%9C%93").unwrap(), "\u{2713}");
     }
 }

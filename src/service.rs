@@ -65,7 +65,6 @@ struct Trace {
     auth: Option<AuthKind>,
     access_key: Option<String>,
     op: Option<&'static str>,
-    resource: Option<String>,
 }
 
 /// Serves one request. Never fails: every error becomes an S3 error response.
@@ -88,13 +87,7 @@ pub async fn handle(
     let result = run(&state, parts, incoming, &request_id, &mut trace).await;
     let (mut resp, failure) = match result {
         Ok(resp) => (resp, None),
-        Err(err) => {
-            let resource = trace.resource.clone().unwrap_or_else(|| path.clone());
-            (
-                error::to_response(&err, &resource, &request_id, head),
-                Some(err),
-            )
-        }
+        Err(err) => (error::to_response(&err, &request_id, head), Some(err)),
     };
     let headers = resp.headers_mut();
     if let Ok(id) = HeaderValue::from_str(&request_id) {
@@ -168,14 +161,16 @@ async fn run(
         &state.config.domains,
         state.config.limits.max_key_bytes,
     )?;
-    trace.resource = Some(addr.resource());
     let principal = state.auth.authenticate(&req, &addr)?;
     trace.auth = Some(principal.kind);
     trace.access_key = principal.access_key.clone();
     authorize(&principal)?;
     let op = ops::route(&req, &addr)?;
     trace.op = Some(op.name());
-    let body = auth::verified_body(body::from_incoming(incoming), principal.payload.clone());
+    let body = auth::verified_body(
+        body::from_incoming(incoming, state.config.limits.body_idle_timeout),
+        principal.payload.clone(),
+    );
     let ctx = Ctx {
         state,
         req: &req,

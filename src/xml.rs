@@ -130,7 +130,9 @@ pub fn parse_tree(body: &[u8]) -> Result<Element, S3Error> {
     const MAX_DEPTH: usize = 32;
     let text = std::str::from_utf8(body).map_err(|_| malformed("body is not UTF-8"))?;
     let mut reader = Reader::from_str(text);
-    reader.config_mut().trim_text(true);
+    // No trimming: a <Key> may begin or end with spaces, and text around an entity
+    // (`a &amp; b`) arrives in pieces that must be joined verbatim. Fields whose schema
+    // allows surrounding space (`Quiet`, `PartNumber`) are trimmed where they are read.
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
@@ -163,6 +165,7 @@ pub fn parse_tree(body: &[u8]) -> Result<Element, S3Error> {
                 let s = t.xml10_content();
                 match stack.last_mut() {
                     Some(top) => top.text.push_str(&s),
+                    None if s.trim().is_empty() => {}
                     None => return Err(malformed("text outside the root element")),
                 }
             }
@@ -248,6 +251,21 @@ mod tests {
             .map(|o| o.one("Key").unwrap().unwrap().text.clone())
             .collect();
         assert_eq!(keys, ["a&b", "c"]);
+    }
+
+    #[test]
+    fn text_is_kept_verbatim_around_entities_and_spaces() {
+        let t =
+            parse_tree(b"<Delete>\n  <Object><Key> x &amp; y </Key></Object>\n</Delete>").unwrap();
+        let key = &t
+            .one("Object")
+            .unwrap()
+            .unwrap()
+            .one("Key")
+            .unwrap()
+            .unwrap()
+            .text;
+        assert_eq!(key, " x & y ");
     }
 
     #[test]

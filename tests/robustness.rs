@@ -442,7 +442,7 @@ async fn unsupported_features_say_so() {
     s.send(&sign(Raw::new("GET", "/bkt?cors")))
         .await
         .assert_error(501, "NotImplemented", None);
-    s.send(&sign(Raw::new("POST", "/bkt/k?uploads")))
+    s.send(&sign(Raw::new("GET", "/bkt/k?tagging")))
         .await
         .assert_error(501, "NotImplemented", None);
     let resp = s.send(&sign(Raw::new("POST", "/bkt/k"))).await;
@@ -560,4 +560,247 @@ async fn buckets_follow_s3_region_rules_outside_us_east_1() {
             "InvalidBucketName",
             Some("The specified bucket is not valid."),
         );
+}
+
+/// Findings of the foundation review, each pinned by a test.
+mod review {
+    use super::*;
+
+    #[tokio::test]
+    async fn delete_objects_keeps_keys_verbatim() {
+        let s = TestServer::default().await;
+        let now = s.clock_now();
+        for key in ["x & y", "x&y", " lead", "tail "] {
+            let path = format!("/bkt/{}", strict_s3::auth::canonical::uri_encode_path(key));
+            s.put(&path, b"v").await;
+        }
+        let doc = b"<Delete><Object><Key>x &amp; y</Key></Object><Object><Key> lead</Key></Object><Quiet> true </Quiet></Delete>";
+        let resp = s
+            .send(
+                &Raw::new("POST", "/bkt?delete")
+                    .header("content-md5", &b64md5(doc))
+                    .body(doc)
+                    .sign(&s.host, SK, REGION, now),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.body_text());
+        let storage = s.handle.storage();
+        assert!(
+            storage.head_object("bkt", "x & y").await.is_err(),
+            "the named key is deleted"
+        );
+        assert!(storage.head_object("bkt", " lead").await.is_err());
+        assert!(
+            storage.head_object("bkt", "x&y").await.is_ok(),
+            "a different key is untouched"
+        );
+        assert!(storage.head_object("bkt", "tail ").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_literal_plus_in_the_path_is_a_space() {
+        let s = TestServer::default().await;
+        let now = s.clock_now();
+        // Signed the way AWS canonicalises `/bkt/a+b`: as `/bkt/a%20b`.
+        let signed = Raw::new("PUT", "/bkt/a%20b")
+            .body(b"plus")
+            .sign(&s.host, SK, REGION, now);
+        let sent = Raw {
+            target: "/bkt/a+b".into(),
+            ..signed
+        };
+        assert_eq!(s.send(&sent).await.status, 200);
+        assert!(s.handle.storage().head_object("bkt", "a b").await.is_ok());
+        // Signed with the `+` kept literally (`%2B`): not what S3 computes.
+        let literal = Raw::new("PUT", "/bkt/a+b")
+            .body(b"plus")
+            .sign(&s.host, SK, REGION, now);
+        s.send(&literal)
+            .await
+            .assert_error(403, "SignatureDoesNotMatch", None);
+        // `%2B` is a plus.
+        s.put("/bkt/c%2Bd", b"x").await;
+        assert!(s.handle.storage().head_object("bkt", "c+d").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn far_future_and_far_past_dates_do_not_panic() {
+        let s = TestServer::default().await;
+        let url = Raw::new("GET", "/bkt/k").presign(
+            &s.host,
+            SK,
+            REGION,
+            st(time::macros::datetime!(9999-12-31 23:59:59 UTC)),
+            Duration::from_secs(1),
+        );
+        s.send(&url)
+            .await
+            .assert_error(403, "AccessDenied", Some("Request is not yet valid"));
+        let url = Raw::new("GET", "/bkt/k").presign(
+            &s.host,
+            SK,
+            REGION,
+            st(time::macros::datetime!(1970-01-01 00:00:00 UTC)),
+            Duration::from_secs(604800),
+        );
+        s.send(&url)
+            .await
+            .assert_error(403, "AccessDenied", Some("Request has expired"));
+    }
+
+    #[tokio::test]
+    async fn overrides_are_validated_and_allowed_on_head() {
+        let s = TestServer::default().await;
+        s.put("/bkt/o", b"x").await;
+        let now = s.clock_now();
+        let bad = Raw::new("GET", "/bkt/o?response-content-type=a%0Ab").presign(
+            &s.host,
+            SK,
+            REGION,
+            now,
+            Duration::from_secs(60),
+        );
+        let resp = s.send(&bad).await;
+        resp.assert_error(400, "InvalidArgument", None);
+        assert_eq!(
+            resp.xml("ArgumentName").as_deref(),
+            Some("response-content-type")
+        );
+        let head = Raw::new("HEAD", "/bkt/o?response-content-type=text%2Fx")
+            .sign(&s.host, SK, REGION, now);
+        let resp = s.send(&head).await;
+        assert_eq!(
+            (resp.status, resp.header("content-type")),
+            (200, Some("text/x"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stalled_body_times_out() {
+        let mut config = Config {
+            buckets: vec!["bkt".into()],
+            ..Config::in_memory()
+        };
+        config.limits.body_idle_timeout = Duration::from_millis(300);
+        let s = TestServer::start(config, t0()).await;
+        s.put("/bkt/k", b"previous").await;
+        let signed = Raw::new("PUT", "/bkt/k").body(b"0123456789").sign_with(
+            &s.host,
+            AK,
+            SK,
+            REGION,
+            "s3",
+            s.clock_now(),
+            PayloadMode::Unsigned,
+        );
+        let mut stream = tokio::net::TcpStream::connect(&s.host).await.unwrap();
+        let mut head = "PUT /bkt/k HTTP/1.1\r\n".to_string();
+        for (n, v) in &signed.headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        head.push_str("content-length: 10\r\n\r\n012");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let resp = parse_response(&read_response_lenient(&mut stream).await, false);
+        resp.assert_error(400, "RequestTimeout", None);
+        assert_eq!(get_body(&s, "/bkt/k").await.body, b"previous");
+    }
+
+    #[tokio::test]
+    async fn decoded_length_counts_only_for_aws_chunked_bodies() {
+        let s = TestServer::default().await;
+        let now = s.clock_now();
+        let req = Raw::new("PUT", "/bkt/k")
+            .header("x-amz-decoded-content-length", "6000000000")
+            .body(b"twenty bytes of data");
+        let resp = s.send(&req.sign(&s.host, SK, REGION, now)).await;
+        assert_eq!(
+            resp.status,
+            200,
+            "a plain body is sized by Content-Length: {}",
+            resp.body_text()
+        );
+    }
+
+    #[tokio::test]
+    async fn non_ascii_header_values_are_stored() {
+        let s = TestServer::default().await;
+        let now = s.clock_now();
+        let cd = "attachment; filename=\"caf\u{e9}.txt\"";
+        let resp = s
+            .send(
+                &Raw::new("PUT", "/bkt/cafe")
+                    .header("content-disposition", cd)
+                    .body(b"x")
+                    .sign(&s.host, SK, REGION, now),
+            )
+            .await;
+        assert_eq!(resp.status, 200);
+        let meta = s.handle.storage().head_object("bkt", "cafe").await.unwrap();
+        assert_eq!(meta.attrs.content_disposition.as_deref(), Some(cd));
+    }
+
+    #[tokio::test]
+    async fn made_up_continuation_tokens_are_refused() {
+        let s = TestServer::default().await;
+        s.put("/bkt/a", b"x").await;
+        s.put("/bkt/b", b"x").await;
+        let now = s.clock_now();
+        let made_up = base64::engine::general_purpose::STANDARD.encode("a");
+        let resp = s
+            .send(
+                &Raw::new(
+                    "GET",
+                    &format!(
+                        "/bkt?list-type=2&continuation-token={}",
+                        strict_s3::auth::canonical::uri_encode(&made_up)
+                    ),
+                )
+                .sign(&s.host, SK, REGION, now),
+            )
+            .await;
+        resp.assert_error(
+            400,
+            "InvalidArgument",
+            Some("The continuation token provided is incorrect"),
+        );
+        // The twin: the server's own token pages on.
+        let first = s
+            .send(&Raw::new("GET", "/bkt?list-type=2&max-keys=1").sign(&s.host, SK, REGION, now))
+            .await;
+        let token = first.xml("NextContinuationToken").unwrap();
+        let next = s
+            .send(
+                &Raw::new(
+                    "GET",
+                    &format!(
+                        "/bkt?list-type=2&continuation-token={}",
+                        strict_s3::auth::canonical::uri_encode(&token)
+                    ),
+                )
+                .sign(&s.host, SK, REGION, now),
+            )
+            .await;
+        assert_eq!(next.xml("Key").as_deref(), Some("b"));
+    }
+
+    #[tokio::test]
+    async fn sigv2_can_be_refused_as_on_new_aws_buckets() {
+        let s = TestServer::start(
+            Config {
+                buckets: vec!["bkt".into()],
+                reject_sigv2: true,
+                ..Config::in_memory()
+            },
+            t0(),
+        )
+        .await;
+        let url = format!("/bkt/k?AWSAccessKeyId={AK}&Expires=9999999999&Signature=abc");
+        s.send(&Raw::new("GET", &url)).await.assert_error(
+            400,
+            "InvalidRequest",
+            Some("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."),
+        );
+        let v4 = Raw::new("GET", "/bkt").sign(&s.host, SK, REGION, s.clock_now());
+        assert_eq!(s.send(&v4).await.status, 200);
+    }
 }

@@ -13,11 +13,13 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
 use strict_s3::body::ByteStream;
+use strict_s3::checksum::ChecksumAlgorithm;
 use strict_s3::clock::ManualClock;
 use strict_s3::error::{S3Error, S3ErrorCode};
+use strict_s3::storage::multipart::{self, ChecksumType, MIN_PART_SIZE};
 use strict_s3::storage::{
-    BucketInfo, CommitCheck, DiskStorage, ListPage, ListQuery, MemoryStorage, ObjectAttrs,
-    ObjectMeta, PutRequest, Storage,
+    BucketInfo, CommitCheck, CompletePart, DiskStorage, ListPage, ListQuery, MemoryStorage,
+    ObjectAttrs, ObjectMeta, Part, PutRequest, Storage, TrailingAttrs, Upload, UploadChecksum,
 };
 use tempfile::TempDir;
 use time::macros::datetime;
@@ -95,6 +97,18 @@ suite!(
     hostile_keys_round_trip,
     concurrent_puts_of_one_key_leave_one_whole_body,
     a_large_body_streams_in_chunks,
+    multipart_round_trip_concatenates_the_parts,
+    a_part_can_be_replaced,
+    completion_rules_are_enforced_and_keep_the_upload,
+    unknown_or_finished_uploads_are_no_such_upload,
+    abort_frees_the_parts,
+    uploads_are_not_objects_and_go_with_their_bucket,
+    uploads_are_listed_by_key_time_and_id,
+    a_refusing_commit_check_keeps_the_upload,
+    a_failing_part_body_keeps_the_previous_part,
+    a_checksum_upload_gives_the_composite_checksum,
+    concurrent_parts_of_one_upload_are_all_kept,
+    concurrent_complete_and_abort_one_wins,
 );
 
 // ---- helpers ----
@@ -644,6 +658,10 @@ fn assert_files_are_where_they_belong(root: &Path) {
         let ok = match parts.as_slice() {
             ["lock"] => true,
             ["buckets", _, "bucket.json"] | ["buckets", _, "docs", _] => true,
+            ["buckets", _, "uploads", id, "upload.json"] => hex(id, 32),
+            ["buckets", _, "uploads", id, part] => {
+                hex(id, 32) && part.len() == 10 && part.ends_with(".part")
+            }
             ["buckets", _, "objects", fan, name] => {
                 hex(fan, 2) && hex(name, 64) && name.starts_with(fan)
             }
@@ -755,6 +773,631 @@ async fn a_large_body_streams_in_chunks(fx: Fixture) {
     assert_eq!(got, want);
 }
 
+// ---- multipart uploads ----
+
+/// `len` bytes of generated data, different for each `seed`.
+fn data(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| ((i * 31 + usize::from(seed) * 7) % 251) as u8)
+        .collect()
+}
+
+/// A body of `data` in 1 MiB chunks.
+fn chunked(data: &[u8]) -> ByteStream {
+    let parts: Vec<&[u8]> = data.chunks(1 << 20).collect();
+    body(&parts)
+}
+
+const FIVE_MIB: usize = MIN_PART_SIZE as usize;
+
+async fn create(store: &dyn Storage, bucket: &str, key: &str) -> Upload {
+    store
+        .create_upload(bucket, key, ObjectAttrs::default(), None)
+        .await
+        .expect("create upload")
+}
+
+async fn part(store: &dyn Storage, bucket: &str, up: &Upload, number: u32, data: &[u8]) -> Part {
+    let req = PutRequest::new(ObjectAttrs::default(), chunked(data));
+    store
+        .put_part(bucket, &up.key, &up.upload_id, number, req)
+        .await
+        .expect("put part")
+}
+
+/// The CompleteMultipartUpload list naming these parts.
+fn listed(parts: &[&Part]) -> Vec<CompletePart> {
+    parts
+        .iter()
+        .map(|p| CompletePart {
+            number: p.number,
+            etag: format!("\"{}\"", p.etag),
+            checksum: None,
+        })
+        .collect()
+}
+
+async fn complete(
+    store: &dyn Storage,
+    bucket: &str,
+    up: &Upload,
+    parts: &[&Part],
+) -> Result<ObjectMeta, S3Error> {
+    store
+        .complete_upload(bucket, &up.key, &up.upload_id, &listed(parts), None)
+        .await
+}
+
+fn upload_dir(fx: &Fixture, bucket: &str, up: &Upload) -> Option<PathBuf> {
+    fx.root.as_ref().map(|r| {
+        r.join("buckets")
+            .join(bucket)
+            .join("uploads")
+            .join(&up.upload_id)
+    })
+}
+
+async fn multipart_round_trip_concatenates_the_parts(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let mut attrs = ObjectAttrs {
+        content_type: Some("video/mp4".into()),
+        ..ObjectAttrs::default()
+    };
+    attrs.user_metadata.insert("color".into(), "blue".into());
+    let up = s
+        .create_upload("b", "big/movie", attrs.clone(), None)
+        .await
+        .expect("create upload");
+    assert_eq!(up.key, "big/movie");
+    assert_eq!(up.attrs, attrs);
+    assert_eq!(up.initiated, datetime!(2024-02-29 12:34:56.789 UTC));
+    assert!(up.upload_id.len() >= 32, "{}", up.upload_id);
+    assert!(
+        up.upload_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "URL-safe: {}",
+        up.upload_id
+    );
+    let other = create(s, "b", "big/movie").await;
+    assert_ne!(other.upload_id, up.upload_id, "ids are unique");
+
+    let (d1, d2, d3) = (
+        data(1, FIVE_MIB),
+        data(2, FIVE_MIB + 3),
+        b"the end".to_vec(),
+    );
+    // Out of order on purpose: the listing and the object follow the numbers.
+    let p3 = part(s, "b", &up, 3, &d3).await;
+    let p1 = part(s, "b", &up, 1, &d1).await;
+    let p2 = part(s, "b", &up, 2, &d2).await;
+    assert_eq!(p1.number, 1);
+    assert_eq!(p1.size, d1.len() as u64);
+    assert_eq!(p1.etag, hex::encode(md5_of(&d1)));
+    assert_eq!(p3.etag, hex::encode(md5_of(&d3)));
+    assert_eq!(p1.checksum, None);
+    let (got, parts) = s
+        .upload("b", "big/movie", &up.upload_id)
+        .await
+        .expect("upload");
+    assert_eq!(got, up);
+    assert_eq!(parts, [p1.clone(), p2.clone(), p3.clone()]);
+
+    let plan = multipart::plan(&up, &parts, &listed(&[&p1, &p2, &p3])).expect("plan");
+    let meta = complete(s, "b", &up, &[&p1, &p2, &p3])
+        .await
+        .expect("complete");
+    assert_eq!(meta.key, "big/movie");
+    assert_eq!(meta.etag, plan.etag);
+    assert!(meta.etag.ends_with("-3"), "{}", meta.etag);
+    let mut md5s = Vec::new();
+    for p in [&p1, &p2, &p3] {
+        md5s.extend(hex::decode(&p.etag).expect("hex"));
+    }
+    assert_eq!(meta.etag, format!("{}-3", hex::encode(md5_of(&md5s))));
+    assert_eq!(meta.size, (d1.len() + d2.len() + d3.len()) as u64);
+    assert_eq!(meta.parts, [p1.size, p2.size, p3.size]);
+    assert_eq!(meta.attrs, attrs);
+    assert_eq!(s.head_object("b", "big/movie").await.expect("head"), meta);
+    let body = read(s, "b", "big/movie", None).await;
+    assert_eq!(body.len() as u64, meta.size);
+    assert!(body[..d1.len()] == d1[..], "part 1");
+    assert!(body[d1.len()..d1.len() + d2.len()] == d2[..], "part 2");
+    assert_eq!(&body[d1.len() + d2.len()..], &d3[..]);
+    let page = s
+        .list_objects("b", &query("", None, None, 10))
+        .await
+        .expect("list");
+    assert_eq!(page.objects, [meta]);
+
+    // The completed upload is gone; the other one is untouched.
+    let ids: Vec<String> = s
+        .list_uploads("b")
+        .await
+        .expect("list uploads")
+        .into_iter()
+        .map(|u| u.upload_id)
+        .collect();
+    assert_eq!(ids, std::slice::from_ref(&other.upload_id));
+    if let Some(dir) = upload_dir(&fx, "b", &up) {
+        assert!(!dir.exists(), "completed upload's directory removed");
+        assert_files_are_where_they_belong(fx.root.as_deref().expect("root"));
+    }
+    assert_tmp_empty(&fx);
+}
+
+async fn a_part_can_be_replaced(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let up = create(s, "b", "k").await;
+    let old = part(s, "b", &up, 1, b"first version of part one").await;
+    let new = part(s, "b", &up, 1, b"second").await;
+    assert_ne!(old.etag, new.etag);
+    let (_, parts) = s.upload("b", "k", &up.upload_id).await.expect("upload");
+    assert_eq!(parts, std::slice::from_ref(&new));
+    assert_code(
+        complete(s, "b", &up, &[&old]).await,
+        S3ErrorCode::InvalidPart,
+    );
+    complete(s, "b", &up, &[&new]).await.expect("complete");
+    assert_eq!(read(s, "b", "k", None).await, b"second");
+    assert_tmp_empty(&fx);
+}
+
+async fn completion_rules_are_enforced_and_keep_the_upload(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let up = create(s, "b", "k").await;
+    let small = part(s, "b", &up, 1, b"too small to be first").await;
+    let big = part(s, "b", &up, 2, &data(9, FIVE_MIB)).await;
+    let last = part(s, "b", &up, 3, b"last").await;
+    let never = Part {
+        number: 4,
+        ..last.clone()
+    };
+    let wrong_etag = Part {
+        etag: small.etag.replace(|c: char| c != '0', "0"),
+        ..small.clone()
+    };
+    assert_code(
+        complete(s, "b", &up, &[&never]).await,
+        S3ErrorCode::InvalidPart,
+    );
+    assert_code(
+        complete(s, "b", &up, &[&wrong_etag]).await,
+        S3ErrorCode::InvalidPart,
+    );
+    assert_code(
+        complete(s, "b", &up, &[&last, &big]).await,
+        S3ErrorCode::InvalidPartOrder,
+    );
+    assert_code(
+        complete(s, "b", &up, &[&big, &big]).await,
+        S3ErrorCode::InvalidPartOrder,
+    );
+    assert_code(
+        complete(s, "b", &up, &[&small, &big]).await,
+        S3ErrorCode::EntityTooSmall,
+    );
+    assert_code(complete(s, "b", &up, &[]).await, S3ErrorCode::MalformedXML);
+    // Nothing was written, and the upload is whole.
+    assert_code(s.head_object("b", "k").await, S3ErrorCode::NoSuchKey);
+    let (_, parts) = s.upload("b", "k", &up.upload_id).await.expect("upload");
+    assert_eq!(parts, [small, big.clone(), last.clone()]);
+    // Skipping a part is fine; the small one is last.
+    let meta = complete(s, "b", &up, &[&big, &last])
+        .await
+        .expect("complete");
+    assert_eq!(meta.parts, [big.size, last.size]);
+    assert_tmp_empty(&fx);
+}
+
+async fn unknown_or_finished_uploads_are_no_such_upload(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let up = create(s, "b", "k").await;
+    let p = part(s, "b", &up, 1, b"x").await;
+    let check = |fx: &Fixture, key: &'static str, id: String| {
+        let store = fx.store.clone();
+        async move {
+            let s = &*store;
+            let req = PutRequest::new(ObjectAttrs::default(), body(&[b"y"]));
+            assert_code(
+                s.put_part("b", key, &id, 1, req).await,
+                S3ErrorCode::NoSuchUpload,
+            );
+            assert_code(s.upload("b", key, &id).await, S3ErrorCode::NoSuchUpload);
+            let parts = [CompletePart {
+                number: 1,
+                etag: "00".into(),
+                checksum: None,
+            }];
+            assert_code(
+                s.complete_upload("b", key, &id, &parts, None).await,
+                S3ErrorCode::NoSuchUpload,
+            );
+            assert_code(
+                s.abort_upload("b", key, &id).await,
+                S3ErrorCode::NoSuchUpload,
+            );
+        }
+    };
+    // Unknown ids, including ones shaped to escape a directory.
+    for id in [
+        "nope",
+        "",
+        "..",
+        "../../tmp",
+        &"0".repeat(32),
+        &"f".repeat(32),
+    ] {
+        check(&fx, "k", id.to_string()).await;
+    }
+    // The right id for another key.
+    check(&fx, "other", up.upload_id.clone()).await;
+    let e = s.upload("b", "other", &up.upload_id).await.unwrap_err();
+    assert_eq!(e.extra, [("UploadId", up.upload_id.clone())]);
+    // Still fine for its own key.
+    assert_eq!(
+        s.upload("b", "k", &up.upload_id).await.expect("upload").1,
+        std::slice::from_ref(&p)
+    );
+    // Part numbers outside 1..=10000.
+    for n in [0, 10_001] {
+        let req = PutRequest::new(ObjectAttrs::default(), body(&[b"y"]));
+        assert_code(
+            s.put_part("b", "k", &up.upload_id, n, req).await,
+            S3ErrorCode::InvalidArgument,
+        );
+    }
+    // Missing bucket.
+    assert_code(
+        s.create_upload("nope", "k", ObjectAttrs::default(), None)
+            .await,
+        S3ErrorCode::NoSuchBucket,
+    );
+    assert_code(s.list_uploads("nope").await, S3ErrorCode::NoSuchBucket);
+    assert_code(
+        s.upload("nope", "k", &up.upload_id).await,
+        S3ErrorCode::NoSuchBucket,
+    );
+    let req = PutRequest::new(ObjectAttrs::default(), body(&[b"y"]));
+    assert_code(
+        s.put_part("nope", "k", &up.upload_id, 1, req).await,
+        S3ErrorCode::NoSuchBucket,
+    );
+    // After completion, and after abort.
+    complete(s, "b", &up, &[&p]).await.expect("complete");
+    check(&fx, "k", up.upload_id.clone()).await;
+    let aborted = create(s, "b", "k").await;
+    s.abort_upload("b", "k", &aborted.upload_id)
+        .await
+        .expect("abort");
+    check(&fx, "k", aborted.upload_id.clone()).await;
+    assert_eq!(read(s, "b", "k", None).await, b"x");
+    assert_tmp_empty(&fx);
+}
+
+async fn abort_frees_the_parts(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let up = create(s, "b", "k").await;
+    part(s, "b", &up, 1, &data(3, 1 << 20)).await;
+    part(s, "b", &up, 2, b"two").await;
+    let dir = upload_dir(&fx, "b", &up);
+    if let Some(dir) = &dir {
+        assert_eq!(files_under(dir).len(), 3, "upload.json and two parts");
+    }
+    s.abort_upload("b", "k", &up.upload_id)
+        .await
+        .expect("abort");
+    assert!(s.list_uploads("b").await.expect("list").is_empty());
+    assert_code(
+        s.upload("b", "k", &up.upload_id).await,
+        S3ErrorCode::NoSuchUpload,
+    );
+    assert_code(s.head_object("b", "k").await, S3ErrorCode::NoSuchKey);
+    if let Some(dir) = &dir {
+        assert!(!dir.exists(), "aborted upload's directory removed");
+    }
+    assert_tmp_empty(&fx);
+}
+
+async fn uploads_are_not_objects_and_go_with_their_bucket(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let up = create(s, "b", "k").await;
+    part(s, "b", &up, 1, b"pending").await;
+    let page = s
+        .list_objects("b", &query("", None, None, 10))
+        .await
+        .expect("list");
+    assert_eq!(page, ListPage::default());
+    assert_code(s.head_object("b", "k").await, S3ErrorCode::NoSuchKey);
+    // S3 deletes a bucket with uploads in progress (BucketNotEmpty is for objects);
+    // the uploads go with it.
+    s.delete_bucket("b").await.expect("delete bucket");
+    assert_code(
+        s.upload("b", "k", &up.upload_id).await,
+        S3ErrorCode::NoSuchBucket,
+    );
+    s.create_bucket("b", "us-east-1").await.expect("re-create");
+    assert!(s.list_uploads("b").await.expect("list").is_empty());
+    assert_code(
+        s.upload("b", "k", &up.upload_id).await,
+        S3ErrorCode::NoSuchUpload,
+    );
+    assert_tmp_empty(&fx);
+}
+
+async fn uploads_are_listed_by_key_time_and_id(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    assert!(s.list_uploads("b").await.expect("list").is_empty());
+    let mut made = Vec::new();
+    for key in ["é", "b", "a", "z", "a", "b/c", "a"] {
+        made.push(create(s, "b", key).await);
+        fx.clock.advance(Duration::from_secs(1));
+    }
+    // Two at the same instant: ordered by id.
+    made.push(create(s, "b", "same").await);
+    made.push(create(s, "b", "same").await);
+    let listed = s.list_uploads("b").await.expect("list");
+    let mut want = made.clone();
+    want.sort_by(|x, y| {
+        (x.key.as_bytes(), x.initiated, &x.upload_id).cmp(&(
+            y.key.as_bytes(),
+            y.initiated,
+            &y.upload_id,
+        ))
+    });
+    assert_eq!(listed, want);
+    let keys: Vec<&str> = listed.iter().map(|u| u.key.as_str()).collect();
+    assert_eq!(keys, ["a", "a", "a", "b", "b/c", "same", "same", "z", "é"]);
+    assert!(listed[0].initiated < listed[1].initiated);
+}
+
+async fn a_refusing_commit_check_keeps_the_upload(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let old = put(s, "b", "k", b"old").await;
+    let up = create(s, "b", "k").await;
+    let p = part(s, "b", &up, 1, b"new").await;
+    let seen = Arc::new(Mutex::new(None));
+    let seen_in = seen.clone();
+    let refuse: CommitCheck = Box::new(move |current| {
+        *seen_in.lock().expect("lock") = current.cloned();
+        Err(S3Error::new(S3ErrorCode::PreconditionFailed))
+    });
+    assert_code(
+        s.complete_upload("b", "k", &up.upload_id, &listed(&[&p]), Some(refuse))
+            .await,
+        S3ErrorCode::PreconditionFailed,
+    );
+    assert_eq!(seen.lock().expect("lock").as_ref(), Some(&old));
+    assert_eq!(s.head_object("b", "k").await.expect("head"), old);
+    assert_eq!(read(s, "b", "k", None).await, b"old");
+    let (_, parts) = s
+        .upload("b", "k", &up.upload_id)
+        .await
+        .expect("still there");
+    assert_eq!(parts, std::slice::from_ref(&p));
+    assert_tmp_empty(&fx);
+    let accept: CommitCheck = Box::new(|current| {
+        assert!(current.is_some());
+        Ok(())
+    });
+    let meta = s
+        .complete_upload("b", "k", &up.upload_id, &listed(&[&p]), Some(accept))
+        .await
+        .expect("complete");
+    assert!(meta.etag.ends_with("-1"));
+    assert_eq!(read(s, "b", "k", None).await, b"new");
+    assert_tmp_empty(&fx);
+}
+
+async fn a_failing_part_body_keeps_the_previous_part(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let up = create(s, "b", "k").await;
+    let good = part(s, "b", &up, 1, b"good part").await;
+    let req = PutRequest::new(ObjectAttrs::default(), failing_body(&[b"bad ", b"part"]));
+    assert_code(
+        s.put_part("b", "k", &up.upload_id, 1, req).await,
+        S3ErrorCode::IncompleteBody,
+    );
+    let req = PutRequest {
+        content_md5: Some(md5_of(b"something else")),
+        ..PutRequest::new(ObjectAttrs::default(), body(&[b"other"]))
+    };
+    assert_code(
+        s.put_part("b", "k", &up.upload_id, 1, req).await,
+        S3ErrorCode::BadDigest,
+    );
+    let req = PutRequest::new(ObjectAttrs::default(), failing_body(&[b"x"]));
+    assert_code(
+        s.put_part("b", "k", &up.upload_id, 2, req).await,
+        S3ErrorCode::IncompleteBody,
+    );
+    let (_, parts) = s.upload("b", "k", &up.upload_id).await.expect("upload");
+    assert_eq!(parts, std::slice::from_ref(&good));
+    // A matching Content-MD5 is accepted.
+    let req = PutRequest {
+        content_md5: Some(md5_of(b"fine")),
+        ..PutRequest::new(ObjectAttrs::default(), body(&[b"fi", b"ne"]))
+    };
+    s.put_part("b", "k", &up.upload_id, 2, req)
+        .await
+        .expect("part 2");
+    complete(s, "b", &up, &[&good]).await.expect("complete");
+    assert_eq!(read(s, "b", "k", None).await, b"good part");
+    assert_tmp_empty(&fx);
+}
+
+fn crc32(data: &[u8]) -> String {
+    let mut h = ChecksumAlgorithm::Crc32.hasher();
+    h.update(data);
+    h.finish()
+}
+
+async fn a_checksum_upload_gives_the_composite_checksum(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let checksum = UploadChecksum {
+        algorithm: ChecksumAlgorithm::Crc32,
+        kind: ChecksumType::Composite,
+    };
+    let attrs = ObjectAttrs {
+        content_type: Some("application/octet-stream".into()),
+        ..ObjectAttrs::default()
+    };
+    let up = s
+        .create_upload("b", "k", attrs.clone(), Some(checksum))
+        .await
+        .expect("create upload");
+    assert_eq!(up.checksum, Some(checksum));
+    let (d1, d2) = (data(5, FIVE_MIB), b"tail of the object".to_vec());
+    // Part 1 declares its checksum as a header, part 2 in the body's trailer.
+    let mut header = ObjectAttrs::default();
+    header
+        .extra
+        .insert("x-amz-checksum-crc32".into(), crc32(&d1));
+    let req = PutRequest::new(header, chunked(&d1));
+    let p1 = s
+        .put_part("b", "k", &up.upload_id, 1, req)
+        .await
+        .expect("part 1");
+    assert_eq!(p1.checksum, Some(crc32(&d1)));
+    let trailing = TrailingAttrs::default();
+    trailing.record("x-amz-checksum-crc32", &crc32(&d2));
+    let req = PutRequest {
+        trailing: Some(trailing),
+        ..PutRequest::new(ObjectAttrs::default(), body(&[&d2]))
+    };
+    let p2 = s
+        .put_part("b", "k", &up.upload_id, 2, req)
+        .await
+        .expect("part 2");
+    assert_eq!(p2.checksum, Some(crc32(&d2)));
+    let (_, parts) = s.upload("b", "k", &up.upload_id).await.expect("upload");
+    assert_eq!(parts, [p1.clone(), p2.clone()]);
+
+    let mut request = listed(&[&p1, &p2]);
+    for (want, p) in request.iter_mut().zip([&p1, &p2]) {
+        want.checksum = Some((ChecksumAlgorithm::Crc32, p.checksum.clone().expect("sum")));
+    }
+    let plan = multipart::plan(&up, &parts, &request).expect("plan");
+    let (_, value) = plan.checksum.clone().expect("checksum");
+    assert!(value.ends_with("-2"), "{value}");
+    let meta = s
+        .complete_upload("b", "k", &up.upload_id, &request, None)
+        .await
+        .expect("complete");
+    assert_eq!(meta.etag, plan.etag);
+    assert_eq!(
+        meta.attrs.extra.get("x-amz-checksum-crc32"),
+        Some(&value),
+        "{:?}",
+        meta.attrs
+    );
+    assert_eq!(
+        meta.attrs
+            .extra
+            .get("x-amz-checksum-type")
+            .map(String::as_str),
+        Some("COMPOSITE")
+    );
+    assert_eq!(meta.attrs.content_type, attrs.content_type);
+    assert_eq!(s.head_object("b", "k").await.expect("head"), meta);
+    assert_tmp_empty(&fx);
+}
+
+async fn concurrent_parts_of_one_upload_are_all_kept(fx: Fixture) {
+    fx.store
+        .create_bucket("b", "us-east-1")
+        .await
+        .expect("create");
+    let up = create(&*fx.store, "b", "k").await;
+    let mut tasks = Vec::new();
+    for n in 1..=4u8 {
+        let (store, id) = (fx.store.clone(), up.upload_id.clone());
+        // The last part is small; the others just reach the minimum.
+        let len = if n == 4 { 1000 } else { FIVE_MIB };
+        tasks.push(tokio::spawn(async move {
+            let req = PutRequest::new(ObjectAttrs::default(), slow_body(b'a' + n, len, 64 << 10));
+            store.put_part("b", "k", &id, u32::from(n), req).await
+        }));
+    }
+    let mut parts = Vec::new();
+    for task in tasks {
+        parts.push(task.await.expect("join").expect("put part"));
+    }
+    let s = &*fx.store;
+    let (_, stored) = s.upload("b", "k", &up.upload_id).await.expect("upload");
+    assert_eq!(stored, parts);
+    let refs: Vec<&Part> = parts.iter().collect();
+    let meta = complete(s, "b", &up, &refs).await.expect("complete");
+    let body = read(s, "b", "k", None).await;
+    assert_eq!(body.len() as u64, meta.size);
+    let mut offset = 0;
+    for (i, p) in parts.iter().enumerate() {
+        let slice = &body[offset..offset + p.size as usize];
+        assert!(
+            slice.iter().all(|b| *b == b'b' + i as u8),
+            "part {}",
+            p.number
+        );
+        offset += p.size as usize;
+    }
+    assert_tmp_empty(&fx);
+}
+
+async fn concurrent_complete_and_abort_one_wins(fx: Fixture) {
+    fx.store
+        .create_bucket("b", "us-east-1")
+        .await
+        .expect("create");
+    let (mut completed, mut aborted) = (0, 0);
+    for round in 0..10 {
+        let key = format!("k{round}");
+        let up = create(&*fx.store, "b", &key).await;
+        let p = part(&*fx.store, "b", &up, 1, &data(round, 300_000)).await;
+        let (store, u, q) = (fx.store.clone(), up.clone(), p.clone());
+        let completing =
+            tokio::spawn(async move { complete(&*store, "b", &u, &[&q]).await.map(|_| ()) });
+        let (store, u) = (fx.store.clone(), up.clone());
+        let aborting =
+            tokio::spawn(async move { store.abort_upload("b", &u.key, &u.upload_id).await });
+        let c = completing.await.expect("join");
+        let a = aborting.await.expect("join");
+        let s = &*fx.store;
+        match (c, a) {
+            (Ok(()), Err(e)) => {
+                assert_eq!(e.code, S3ErrorCode::NoSuchUpload, "{e:?}");
+                completed += 1;
+                assert_eq!(read(s, "b", &key, None).await, data(round, 300_000));
+            }
+            (Err(e), Ok(())) => {
+                assert_eq!(e.code, S3ErrorCode::NoSuchUpload, "{e:?}");
+                aborted += 1;
+                assert_code(s.head_object("b", &key).await, S3ErrorCode::NoSuchKey);
+            }
+            other => panic!("exactly one must win: {other:?}"),
+        }
+        assert_code(
+            s.upload("b", &key, &up.upload_id).await,
+            S3ErrorCode::NoSuchUpload,
+        );
+        if let Some(dir) = upload_dir(&fx, "b", &up) {
+            assert!(!dir.exists());
+        }
+    }
+    assert_eq!(completed + aborted, 10);
+    assert!(fx.store.list_uploads("b").await.expect("list").is_empty());
+    assert_tmp_empty(&fx);
+}
+
 // ---- disk only ----
 
 mod disk_only {
@@ -832,6 +1475,102 @@ mod disk_only {
         s.delete_bucket("two")
             .await
             .expect("empty bucket deletes after restart");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn uploads_survive_a_restart() {
+        let mut fx = disk().await;
+        let s = &*fx.store;
+        s.create_bucket("b", "us-east-1").await.expect("create");
+        let checksum = UploadChecksum {
+            algorithm: ChecksumAlgorithm::Crc32,
+            kind: ChecksumType::FullObject,
+        };
+        let mut attrs = ObjectAttrs::default();
+        attrs.user_metadata.insert("m".into(), "v".into());
+        let first = s
+            .create_upload("b", "x/y", attrs, Some(checksum))
+            .await
+            .expect("create upload");
+        fx.clock.advance(Duration::from_secs(1));
+        let second = create(s, "b", "a").await;
+        let mut sum = ObjectAttrs::default();
+        let d1 = data(7, FIVE_MIB);
+        sum.extra.insert("x-amz-checksum-crc32".into(), crc32(&d1));
+        let p1 = s
+            .put_part(
+                "b",
+                "x/y",
+                &first.upload_id,
+                1,
+                PutRequest::new(sum, chunked(&d1)),
+            )
+            .await
+            .expect("part");
+        let mut sum = ObjectAttrs::default();
+        sum.extra
+            .insert("x-amz-checksum-crc32".into(), crc32(b"end"));
+        let p2 = s
+            .put_part(
+                "b",
+                "x/y",
+                &first.upload_id,
+                2,
+                PutRequest::new(sum, body(&[b"end"])),
+            )
+            .await
+            .expect("part");
+        let gone = create(s, "b", "gone").await;
+        s.abort_upload("b", "gone", &gone.upload_id)
+            .await
+            .expect("abort");
+        let uploads = s.list_uploads("b").await.expect("list");
+        assert_eq!(uploads, [second.clone(), first.clone()]);
+        assert_files_are_where_they_belong(fx.root.as_deref().expect("root"));
+
+        fx.store = Arc::new(MemoryStorage::default());
+        let s = reopen(&fx).await;
+        assert_eq!(s.list_uploads("b").await.expect("list"), uploads);
+        let (got, parts) = s
+            .upload("b", "x/y", &first.upload_id)
+            .await
+            .expect("upload");
+        assert_eq!(got, first);
+        assert_eq!(parts, [p1.clone(), p2.clone()]);
+        assert!(
+            s.list_objects("b", &query("", None, None, 10))
+                .await
+                .expect("list")
+                .objects
+                .is_empty()
+        );
+        let mut request = listed(&[&p1, &p2]);
+        for (want, p) in request.iter_mut().zip([&p1, &p2]) {
+            want.checksum = Some((ChecksumAlgorithm::Crc32, p.checksum.clone().expect("sum")));
+        }
+        let meta = s
+            .complete_upload("b", "x/y", &first.upload_id, &request, None)
+            .await
+            .expect("complete after restart");
+        let mut whole = d1.clone();
+        whole.extend_from_slice(b"end");
+        assert_eq!(
+            meta.attrs.extra.get("x-amz-checksum-crc32"),
+            Some(&crc32(&whole))
+        );
+        assert_eq!(
+            meta.attrs
+                .extra
+                .get("x-amz-checksum-type")
+                .map(String::as_str),
+            Some("FULL_OBJECT")
+        );
+        assert_eq!(
+            meta.attrs.user_metadata.get("m").map(String::as_str),
+            Some("v")
+        );
+        assert!(read(&s, "b", "x/y", None).await == whole);
+        assert_eq!(s.list_uploads("b").await.expect("list"), [second]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

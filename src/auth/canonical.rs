@@ -33,10 +33,11 @@ pub fn uri_encode_path(s: &str) -> String {
     utf8_percent_encode(s, PATH).to_string()
 }
 
-/// The canonical URI of a raw request path: decoded, then encoded once the AWS way, so a
-/// client that sent `$` raw and one that sent `%24` sign the same thing.
+/// The canonical URI of a raw request path: decoded (a raw `+` is a space, as S3 reads
+/// it), then encoded once the AWS way, so a client that sent `$` raw and one that sent
+/// `%24` sign the same thing.
 pub fn canonical_uri(raw_path: &str) -> String {
-    match decode_component(raw_path, false) {
+    match decode_component(raw_path) {
         Ok(decoded) => uri_encode_path(&decoded),
         // Addressing has already refused undecodable paths; keep the raw form otherwise.
         Err(_) => raw_path.to_string(),
@@ -163,6 +164,7 @@ mod tests {
         assert_eq!(canonical_uri("/test%24file.text"), "/test%24file.text");
         assert_eq!(canonical_uri("/a//b/../c"), "/a//b/../c");
         assert_eq!(canonical_uri("/"), "/");
+        assert_eq!(canonical_uri("/a+b%2Bc"), "/a%20b%2Bc");
     }
 
     #[test]

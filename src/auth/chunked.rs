@@ -205,10 +205,12 @@ impl Decoder {
         let text =
             std::str::from_utf8(&line).map_err(|_| incomplete("chunk header is not ASCII"))?;
         let (size_hex, ext) = text.split_once(';').unwrap_or((text, ""));
-        let size = (!size_hex.is_empty() && size_hex.len() <= 16)
-            .then(|| u64::from_str_radix(size_hex, 16).ok())
-            .flatten()
-            .ok_or_else(|| incomplete(format!("chunk size {size_hex:?} is not a hex number")))?;
+        let size = (!size_hex.is_empty()
+            && size_hex.len() <= 16
+            && size_hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| u64::from_str_radix(size_hex, 16).ok())
+        .flatten()
+        .ok_or_else(|| incomplete(format!("chunk size {size_hex:?} is not a hex number")))?;
         self.chunk_index += 1;
         self.chunk_signature = if self.spec.signed {
             let sig = ext.strip_prefix("chunk-signature=").ok_or_else(|| {

@@ -376,6 +376,15 @@ pub fn v2_bad_expires(got: &str) -> S3Error {
     )
 }
 
+/// AWS's answer to SigV2 where it is turned off (real bodies: nukulb/s3-angular-file-upload#23).
+pub fn sigv2_refused() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidRequest,
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+    )
+    .reason("--reject-sigv2: AWS refuses Signature Version 2 on buckets created after 24 June 2020 and in regions launched after 2014")
+}
+
 pub fn content_sha256_mismatch(client: &str, computed: &str) -> S3Error {
     S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch)
         .extra("ClientComputedContentSHA256", client)

@@ -100,6 +100,14 @@ impl Principal {
         }
     }
 
+    /// The checksum the aws-chunked trailer will carry (`x-amz-trailer`), if any.
+    pub fn trailer_checksum(&self) -> Option<crate::checksum::ChecksumAlgorithm> {
+        match &self.payload {
+            PayloadCheck::Streaming(_, limits) => limits.trailer_checksum,
+            _ => None,
+        }
+    }
+
     pub fn anonymous() -> Self {
         Principal {
             kind: AuthKind::Anonymous,
@@ -135,10 +143,18 @@ impl Authenticator {
             || req.has_query("X-Amz-Signature")
             || req.has_query("X-Amz-Credential");
         let v2_query = req.has_query("Signature") || req.has_query("AWSAccessKeyId");
+        let v2_header = authorization
+            .as_deref()
+            .is_some_and(|a| a.starts_with("AWS "));
+        if self.config.reject_sigv2
+            && (v2_header || (v2_query && !v4_query && authorization.is_none()))
+        {
+            return Err(error::sigv2_refused());
+        }
         match authorization {
             Some(auth) if v4_query || v2_query => Err(error::two_mechanisms(&auth)),
             Some(auth) if auth.is_empty() => Err(error::anonymous()),
-            Some(auth) if auth.starts_with("AWS ") => self.verify_v2_header(req, addr, &auth),
+            Some(auth) if v2_header => self.verify_v2_header(req, addr, &auth),
             Some(auth) => self.verify_v4_header(req, &auth),
             None if v4_query => self.verify_v4_query(req),
             None if v2_query => self.verify_v2_query(req, addr),

@@ -81,7 +81,7 @@ pub struct StringToSignV2 {
 
 impl StringToSignV2 {
     pub fn from_request(req: &S3Request, addr: &Address, date_or_expires: String) -> Self {
-        let header = |n: &str| req.header(n).unwrap_or("").trim().to_string();
+        let header = |n: &str| req.header_text(n).unwrap_or_default().trim().to_string();
         StringToSignV2 {
             method: req.method.as_str().to_string(),
             content_md5: header("content-md5"),
@@ -124,7 +124,11 @@ fn amz_headers(req: &S3Request) -> Vec<String> {
                 .headers
                 .get_all(name)
                 .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+                .map(|v| {
+                    crate::request::header_value_text(v.as_bytes())
+                        .trim()
+                        .to_string()
+                })
                 .collect();
             format!("{name}:{}", values.join(","))
         })

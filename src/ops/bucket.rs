@@ -94,11 +94,11 @@ pub async fn create_bucket(
         Err(e) if e.code == S3ErrorCode::BucketAlreadyOwnedByYou && region == "us-east-1" => {}
         Err(e) => return Err(e),
     }
-    Ok(Response::builder()
+    Response::builder()
         .status(StatusCode::OK)
         .header("location", format!("/{name}"))
         .body(crate::body::empty())
-        .expect("valid response"))
+        .map_err(S3Error::internal)
 }
 
 pub async fn delete_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
@@ -108,11 +108,11 @@ pub async fn delete_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Er
 
 pub async fn head_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
     let info = ctx.state.storage.bucket(bucket_of(ctx)).await?;
-    Ok(Response::builder()
+    Response::builder()
         .status(StatusCode::OK)
         .header("x-amz-bucket-region", info.region)
         .body(crate::body::empty())
-        .expect("valid response"))
+        .map_err(S3Error::internal)
 }
 
 /// `us-east-1` buckets report an empty constraint, as S3 does.

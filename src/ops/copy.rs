@@ -15,7 +15,7 @@ use crate::xml::XmlWriter;
 
 /// Parses `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally
 /// `?versionId=…`.
-fn copy_source(raw: &str, max_key: usize) -> Result<(String, String), S3Error> {
+pub(super) fn copy_source(raw: &str, max_key: usize) -> Result<(String, String), S3Error> {
     let bad_bucket =
         || S3Error::invalid_argument("Invalid copy source bucket name", "x-amz-copy-source", raw);
     let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
@@ -32,9 +32,9 @@ fn copy_source(raw: &str, max_key: usize) -> Result<(String, String), S3Error> {
     let (bucket, key) = path.split_once('/').ok_or_else(|| {
         S3Error::invalid_argument("Invalid copy source object key", "x-amz-copy-source", raw)
     })?;
-    let bucket = decode_component(bucket, false).map_err(|_| bad_bucket())?;
+    let bucket = decode_component(bucket).map_err(|_| bad_bucket())?;
     check_bucket_name(&bucket).map_err(|_| bad_bucket())?;
-    let key = decode_component(key, false)?;
+    let key = decode_component(key)?;
     if key.is_empty() {
         return Err(S3Error::invalid_argument(
             "Invalid copy source object key",
@@ -47,7 +47,7 @@ fn copy_source(raw: &str, max_key: usize) -> Result<(String, String), S3Error> {
 }
 
 /// `x-amz-copy-source-if-*`: conditions on the source, failing with 412.
-fn check_source_conditions(ctx: &Ctx<'_>, src: &ObjectMeta) -> Result<(), S3Error> {
+pub(super) fn check_source_conditions(ctx: &Ctx<'_>, src: &ObjectMeta) -> Result<(), S3Error> {
     let req = ctx.req;
     let modified = src.last_modified.unix_timestamp();
     let date = |name: &str| {

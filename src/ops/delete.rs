@@ -76,7 +76,7 @@ pub async fn delete_objects(
             .map(|k| k.text.clone())
             .filter(|k| !k.is_empty())
             .ok_or_else(|| malformed("an <Object> has no <Key>"))?;
-        let version = o.one("VersionId")?.map(|v| v.text.clone());
+        let version = o.one("VersionId")?.map(|v| v.text.trim().to_string());
         keys.push((key, version));
     }
     if keys.is_empty() || keys.len() > MAX_OBJECTS {

@@ -44,23 +44,38 @@ fn url_encode(s: &str) -> String {
     out
 }
 
+/// Continuation tokens are opaque on S3 and it refuses tokens it did not issue, so ours
+/// carry a MAC: a client that builds its own (say, the base64 of a key) fails here as it
+/// would on AWS. The MAC key is fixed, so tokens survive a restart.
+const TOKEN_KEY: &[u8] = b"strict-s3 continuation token v1";
+
 fn token_for(key: &str) -> String {
-    BASE64.encode(key)
+    let mac = crate::auth::signing::hmac_sha256(TOKEN_KEY, key.as_bytes());
+    let mut raw = mac[..16].to_vec();
+    raw.extend_from_slice(key.as_bytes());
+    BASE64.encode(raw)
 }
 
 fn key_from_token(token: &str) -> Result<String, S3Error> {
-    BASE64
-        .decode(token)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .filter(|_| !token.is_empty())
-        .ok_or_else(|| {
-            S3Error::with_message(
-                crate::error::S3ErrorCode::InvalidArgument,
-                "The continuation token provided is incorrect",
-            )
-            .extra("ArgumentName", "continuation-token")
-        })
+    let invalid = || {
+        S3Error::with_message(
+            crate::error::S3ErrorCode::InvalidArgument,
+            "The continuation token provided is incorrect",
+        )
+        .extra("ArgumentName", "continuation-token")
+        .reason("the token was not issued by this server (they are opaque: pass NextContinuationToken back unchanged)")
+    };
+    let raw = BASE64.decode(token).map_err(|_| invalid())?;
+    if raw.len() < 16 {
+        return Err(invalid());
+    }
+    let (mac, key) = raw.split_at(16);
+    let key = String::from_utf8(key.to_vec()).map_err(|_| invalid())?;
+    let expected = crate::auth::signing::hmac_sha256(TOKEN_KEY, key.as_bytes());
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(mac, &expected[..16])) {
+        return Err(invalid());
+    }
+    Ok(key)
 }
 
 pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBody>, S3Error> {
@@ -203,5 +218,6 @@ mod tests {
         assert_eq!(key_from_token(&token_for("k/\u{e9}")).unwrap(), "k/\u{e9}");
         assert!(key_from_token("!!").is_err());
         assert!(key_from_token("").is_err());
+        assert!(key_from_token(&BASE64.encode("a key the client made up")).is_err());
     }
 }

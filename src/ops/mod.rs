@@ -9,6 +9,7 @@ mod bucket;
 mod copy;
 mod delete;
 mod list;
+mod multipart;
 mod object;
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -45,6 +46,13 @@ pub enum Op {
     GetObject,
     HeadObject,
     DeleteObject,
+    CreateMultipartUpload,
+    UploadPart,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    ListMultipartUploads,
 }
 
 impl Op {
@@ -63,6 +71,13 @@ impl Op {
             Op::GetObject => "GetObject",
             Op::HeadObject => "HeadObject",
             Op::DeleteObject => "DeleteObject",
+            Op::CreateMultipartUpload => "CreateMultipartUpload",
+            Op::UploadPart => "UploadPart",
+            Op::UploadPartCopy => "UploadPartCopy",
+            Op::CompleteMultipartUpload => "CompleteMultipartUpload",
+            Op::AbortMultipartUpload => "AbortMultipartUpload",
+            Op::ListParts => "ListParts",
+            Op::ListMultipartUploads => "ListMultipartUploads",
         }
     }
 }
@@ -108,17 +123,22 @@ const SUBRESOURCES: &[&str] = &[
     "website",
 ];
 
-/// The route table.
+/// The route table: (target, method, the sub-resources present) → operation.
 pub fn route(req: &S3Request, addr: &Address) -> Result<Op, S3Error> {
-    let sub = req
+    let mut subs: Vec<&str> = req
         .query
         .iter()
         .map(|(k, _)| k.as_str())
-        .find(|k| SUBRESOURCES.contains(k));
-    let m = &req.method;
-    let op = match (&addr.target, sub) {
-        (Target::Root, None) if m == Method::GET => Op::ListBuckets,
-        (Target::Bucket(_), None) => match *m {
+        .filter(|k| SUBRESOURCES.contains(k))
+        .collect();
+    subs.sort_unstable();
+    subs.dedup();
+    let copy = req.headers.contains_key("x-amz-copy-source");
+    let m = req.method.clone();
+    let op = match (&addr.target, subs.as_slice()) {
+        (Target::Root, []) if m == Method::GET => Op::ListBuckets,
+        (Target::Root, []) => return Err(method_not_allowed(req, "SERVICE")),
+        (Target::Bucket(_), []) => match m {
             Method::PUT => Op::CreateBucket,
             Method::DELETE => Op::DeleteBucket,
             Method::HEAD => Op::HeadBucket,
@@ -126,30 +146,44 @@ pub fn route(req: &S3Request, addr: &Address) -> Result<Op, S3Error> {
             Method::GET => Op::ListObjects,
             _ => return Err(method_not_allowed(req, "BUCKET")),
         },
-        (Target::Bucket(_), Some("location")) if m == Method::GET => Op::GetBucketLocation,
-        (Target::Bucket(_), Some("delete")) if m == Method::POST => Op::DeleteObjects,
-        (Target::Object { .. }, None) => match *m {
-            Method::PUT if req.headers.contains_key("x-amz-copy-source") => Op::CopyObject,
+        (Target::Bucket(_), ["location"]) if m == Method::GET => Op::GetBucketLocation,
+        (Target::Bucket(_), ["uploads"]) if m == Method::GET => Op::ListMultipartUploads,
+        (Target::Bucket(_), ["delete"]) if m == Method::POST => Op::DeleteObjects,
+        (Target::Object { .. }, []) => match m {
+            Method::PUT if copy => Op::CopyObject,
             Method::PUT => Op::PutObject,
             Method::GET => Op::GetObject,
             Method::HEAD => Op::HeadObject,
             Method::DELETE => Op::DeleteObject,
             _ => return Err(method_not_allowed(req, "OBJECT")),
         },
-        (_, Some(sub)) => return Err(not_implemented_subresource(req, sub)),
-        (Target::Root, None) => return Err(method_not_allowed(req, "SERVICE")),
+        (Target::Object { .. }, ["partNumber"]) if m == Method::GET => Op::GetObject,
+        (Target::Object { .. }, ["partNumber"]) if m == Method::HEAD => Op::HeadObject,
+        (Target::Object { .. }, ["uploads"]) if m == Method::POST => Op::CreateMultipartUpload,
+        (Target::Object { .. }, ["partNumber", "uploadId"]) if m == Method::PUT && copy => {
+            Op::UploadPartCopy
+        }
+        (Target::Object { .. }, ["partNumber", "uploadId"]) if m == Method::PUT => Op::UploadPart,
+        (Target::Object { .. }, ["uploadId"]) => match m {
+            Method::POST => Op::CompleteMultipartUpload,
+            Method::DELETE => Op::AbortMultipartUpload,
+            Method::GET => Op::ListParts,
+            _ => return Err(method_not_allowed(req, "OBJECT")),
+        },
+        (_, subs) => return Err(not_implemented_subresource(req, subs)),
     };
     Ok(op)
 }
 
 /// AWS has no message for this (it implements every sub-resource), so ours names what is
 /// missing; the code and status are S3's for an unimplemented feature.
-fn not_implemented_subresource(req: &S3Request, sub: &str) -> S3Error {
+fn not_implemented_subresource(req: &S3Request, subs: &[&str]) -> S3Error {
     S3Error::with_message(
         S3ErrorCode::NotImplemented,
         format!(
-            "strict-s3 does not implement {} with the ?{sub} sub-resource yet",
-            req.method
+            "strict-s3 does not implement {} with the ?{} sub-resource yet",
+            req.method,
+            subs.join("&?")
         ),
     )
     .reason("see the README's list of supported operations")
@@ -181,6 +215,13 @@ pub async fn dispatch(
         Op::GetObject => object::get_object(ctx, false).await,
         Op::HeadObject => object::get_object(ctx, true).await,
         Op::DeleteObject => object::delete_object(ctx).await,
+        Op::CreateMultipartUpload => multipart::create(ctx).await,
+        Op::UploadPart => multipart::upload_part(ctx, body).await,
+        Op::UploadPartCopy => multipart::upload_part_copy(ctx).await,
+        Op::CompleteMultipartUpload => multipart::complete(ctx, body).await,
+        Op::AbortMultipartUpload => multipart::abort(ctx).await,
+        Op::ListParts => multipart::list_parts(ctx).await,
+        Op::ListMultipartUploads => multipart::list_uploads(ctx).await,
     }
 }
 
@@ -273,6 +314,40 @@ mod tests {
         assert_eq!(
             route_of(Method::POST, "/bkt/k", "").unwrap_err().code,
             S3ErrorCode::MethodNotAllowed
+        );
+        assert_eq!(
+            route_of(Method::POST, "/bkt/k", "uploads").unwrap(),
+            Op::CreateMultipartUpload
+        );
+        assert_eq!(
+            route_of(Method::PUT, "/bkt/k", "uploadId=u&partNumber=2").unwrap(),
+            Op::UploadPart
+        );
+        assert_eq!(
+            route_of(Method::POST, "/bkt/k", "uploadId=u").unwrap(),
+            Op::CompleteMultipartUpload
+        );
+        assert_eq!(
+            route_of(Method::DELETE, "/bkt/k", "uploadId=u").unwrap(),
+            Op::AbortMultipartUpload
+        );
+        assert_eq!(
+            route_of(Method::GET, "/bkt/k", "uploadId=u").unwrap(),
+            Op::ListParts
+        );
+        assert_eq!(
+            route_of(Method::GET, "/bkt", "uploads").unwrap(),
+            Op::ListMultipartUploads
+        );
+        assert_eq!(
+            route_of(Method::GET, "/bkt/k", "partNumber=1").unwrap(),
+            Op::GetObject
+        );
+        assert_eq!(
+            route_of(Method::GET, "/bkt/k", "uploadId=u&acl")
+                .unwrap_err()
+                .code,
+            S3ErrorCode::NotImplemented
         );
         assert_eq!(
             route_of(Method::PUT, "/", "").unwrap_err().code,

@@ -8,11 +8,14 @@
 //! <root>/buckets/<bucket>/bucket.json           BucketInfo
 //! <root>/buckets/<bucket>/docs/<name>           bucket documents (`cors`, …)
 //! <root>/buckets/<bucket>/objects/<ab>/<ab…64>  one file per object, named by keymap
+//! <root>/buckets/<bucket>/uploads/<id>/upload.json      a multipart upload in progress
+//! <root>/buckets/<bucket>/uploads/<id>/<nnnnn>.part     its parts, by number
 //! ```
 //!
 //! Object keys never become paths (see [`super::keymap`]): an object file is named by the
 //! SHA-256 of its key, so no key can reach `tmp/`, a bucket's `bucket.json`, or outside
-//! the root.
+//! the root. Upload ids are 32 hex digits chosen by the store; an id from a request
+//! becomes a path only after it was found among the bucket's uploads.
 //!
 //! # Object file format
 //!
@@ -42,12 +45,32 @@
 //! was. Bucket creation and deletion use the same pattern with a directory: a bucket is
 //! staged in `tmp/` and renamed into `buckets/`, and deleted by renaming it back to `tmp/`.
 //!
+//! # Multipart uploads
+//!
+//! CreateMultipartUpload stages `upload.json` (the [`Upload`]) in a directory in `tmp/`
+//! and renames it to `uploads/<id>`. A part is written exactly like an object (same temp
+//! file, same hashing, same trailer: its metadata records size, MD5 and the attributes
+//! with any checksum) and renamed to `<nnnnn>.part`, so replacing a part is atomic and a
+//! failed part body leaves the previous one. Completion streams the chosen parts' bodies
+//! in order into one temp object file (in chunks, never a part whole in memory), appends
+//! the object's trailer, and commits it like a put; in the same step, under the commit
+//! lock, the upload directory is moved to `tmp/` and removed. Abort does that move alone.
+//!
+//! Each upload has a lock (a `tokio::sync::Mutex<bool>`, `true` once it is gone) held
+//! while a part is renamed in, for a whole completion and for an abort, always taken
+//! before the bucket's commit lock. So a completion sees a fixed set of parts, and of a
+//! concurrent completion and abort one wins and the other gets `NoSuchUpload`.
+//!
+//! Uploads are not objects: they never appear in the index or listings, and they do not
+//! keep a bucket alive. DeleteBucket removes them with the bucket, as S3 does (it answers
+//! `BucketNotEmpty` only for objects).
+//!
 //! # Index
 //!
 //! Listings need keys in order; each bucket keeps a `BTreeMap<String, ObjectMeta>`. It is
 //! rebuilt at open by reading every object file's trailer, so it survives restarts and is
 //! correct after any crash: the files are authoritative and each is either wholly there
-//! or absent.
+//! or absent. The uploads of each bucket are likewise loaded from `uploads/` at open.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -64,12 +87,16 @@ use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio_util::io::ReaderStream;
 
-use super::finish_meta;
 use super::keymap::{ObjectName, check_bucket_name, check_document_name};
 use super::listing::list_page;
+use super::multipart::{self, CompletePart, MAX_PART_NUMBER, Part, Upload, UploadChecksum};
 use super::{
     BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectBody, ObjectMeta, OpenObject,
     PutRequest, Storage, TrailingAttrs,
+};
+use super::{
+    check_part_number, completed_meta, finish_meta, is_upload_id, new_upload, no_such_upload,
+    part_of, sort_uploads,
 };
 use crate::body::ByteStream;
 use crate::clock::Clock;
@@ -92,6 +119,9 @@ const LOCK_FILE: &str = "lock";
 const BUCKET_FILE: &str = "bucket.json";
 const DOCS_DIR: &str = "docs";
 const OBJECTS_DIR: &str = "objects";
+const UPLOADS_DIR: &str = "uploads";
+const UPLOAD_FILE: &str = "upload.json";
+const PART_SUFFIX: &str = ".part";
 
 /// The disk storage backend.
 pub struct DiskStorage {
@@ -120,16 +150,95 @@ struct DiskBucket {
     /// is deleted, so a put that was in flight cannot land in a removed bucket.
     commit: Arc<tokio::sync::Mutex<bool>>,
     index: Mutex<BTreeMap<String, ObjectMeta>>,
+    /// Uploads in progress, by id; the same as the directories in `uploads/`.
+    uploads: Mutex<Uploads>,
+}
+
+type Uploads = BTreeMap<String, Arc<DiskUpload>>;
+
+/// An upload in progress.
+struct DiskUpload {
+    upload: Upload,
+    /// Held while a part is renamed in, for a whole completion and for an abort; `true`
+    /// once the upload is gone (completed or aborted). Taken before the commit lock.
+    lock: Arc<tokio::sync::Mutex<bool>>,
+}
+
+/// An upload's lock guard (see [`DiskUpload::lock`]).
+type UploadGuard = tokio::sync::OwnedMutexGuard<bool>;
+
+impl DiskUpload {
+    fn new(upload: Upload) -> DiskUpload {
+        DiskUpload {
+            upload,
+            lock: Arc::new(tokio::sync::Mutex::new(false)),
+        }
+    }
+
+    /// Takes the upload's lock, or fails if it was completed or aborted meanwhile.
+    async fn lock(&self) -> Result<UploadGuard, S3Error> {
+        let guard = self.lock.clone().lock_owned().await;
+        if *guard {
+            return Err(no_such_upload(&self.upload.upload_id));
+        }
+        Ok(guard)
+    }
 }
 
 impl DiskBucket {
-    fn new(info: BucketInfo, dir: PathBuf, index: BTreeMap<String, ObjectMeta>) -> DiskBucket {
+    fn new(
+        info: BucketInfo,
+        dir: PathBuf,
+        index: BTreeMap<String, ObjectMeta>,
+        uploads: Uploads,
+    ) -> DiskBucket {
         DiskBucket {
             info,
             dir,
             commit: Arc::new(tokio::sync::Mutex::new(false)),
             index: Mutex::new(index),
+            uploads: Mutex::new(uploads),
         }
+    }
+
+    fn uploads(&self) -> MutexGuard<'_, Uploads> {
+        self.uploads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The upload `id` of `key`, or `NoSuchUpload` (also for an id naming another key).
+    fn find_upload(&self, key: &str, id: &str) -> Result<Arc<DiskUpload>, S3Error> {
+        self.uploads()
+            .get(id)
+            .filter(|u| u.upload.key == key)
+            .cloned()
+            .ok_or_else(|| no_such_upload(id))
+    }
+
+    fn uploads_dir(&self) -> PathBuf {
+        self.dir.join(UPLOADS_DIR)
+    }
+
+    /// The directory of an upload this bucket holds (never of an id from a request that
+    /// was not found first).
+    fn upload_dir(&self, upload: &Upload) -> PathBuf {
+        self.uploads_dir().join(&upload.upload_id)
+    }
+
+    /// Moves the upload's directory out (one atomic step), marks the upload gone and
+    /// frees its parts. Runs holding the upload's lock and the commit lock.
+    fn forget_upload(
+        &self,
+        mut guard: UploadGuard,
+        upload: &Upload,
+        grave: &Path,
+    ) -> Result<(), S3Error> {
+        let dir = self.upload_dir(upload);
+        fs::rename(&dir, grave).map_err(io_context("move upload away from", &dir))?;
+        *guard = true;
+        self.uploads().remove(&upload.upload_id);
+        sync_dir(parent(&dir)?)?;
+        remove_moved_dir(grave);
+        Ok(())
     }
 
     fn index(&self) -> MutexGuard<'_, BTreeMap<String, ObjectMeta>> {
@@ -236,10 +345,7 @@ impl DiskStorage {
         attrs: ObjectAttrs,
         trailing: Option<TrailingAttrs>,
     ) -> Result<ObjectMeta, S3Error> {
-        let file = tokio::fs::File::create(temp)
-            .await
-            .map_err(io_context("create temp file", temp))?;
-        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+        let mut out = create_temp(temp).await?;
         let (size, md5) = copy_hashed(body, &mut out, temp).await?;
         let meta = finish_meta(
             key,
@@ -250,16 +356,64 @@ impl DiskStorage {
             trailing.as_ref(),
             &*self.clock,
         )?;
-        out.write_all(&encode_trailer(&meta)?)
-            .await
-            .map_err(io_context("write metadata to", temp))?;
-        out.flush().await.map_err(io_context("write", temp))?;
-        out.into_inner()
-            .sync_all()
-            .await
-            .map_err(io_context("fsync", temp))?;
+        seal_temp(out, &meta, temp).await?;
         Ok(meta)
     }
+
+    /// Writes the completed object into a temp file: the chosen parts' bodies in order,
+    /// copied in chunks, then the object's trailer; durable when it returns.
+    async fn write_parts(
+        &self,
+        temp: &Path,
+        dir: &Path,
+        parts: &[Part],
+        meta: &ObjectMeta,
+    ) -> Result<(), S3Error> {
+        let mut out = create_temp(temp).await?;
+        for part in parts {
+            let path = dir.join(part_file_name(part.number));
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(io_context("open", &path))?;
+            // The part's body is the file's first `size` bytes; its trailer follows.
+            let mut body = tokio::io::BufReader::with_capacity(READ_CHUNK, file.take(part.size));
+            let copied = tokio::io::copy_buf(&mut body, &mut out)
+                .await
+                .map_err(io_context("copy part", &path))?;
+            if copied != part.size {
+                return Err(internal(format!(
+                    "part file {} holds {copied} of {} bytes",
+                    path.display(),
+                    part.size
+                )));
+            }
+        }
+        seal_temp(out, meta, temp).await
+    }
+}
+
+/// Creates a temp file for a body, buffered.
+async fn create_temp(temp: &Path) -> Result<BufWriter<tokio::fs::File>, S3Error> {
+    let file = tokio::fs::File::create(temp)
+        .await
+        .map_err(io_context("create temp file", temp))?;
+    Ok(BufWriter::with_capacity(WRITE_BUFFER, file))
+}
+
+/// Appends the metadata and trailer after the body and makes the file durable.
+async fn seal_temp(
+    mut out: BufWriter<tokio::fs::File>,
+    meta: &ObjectMeta,
+    temp: &Path,
+) -> Result<(), S3Error> {
+    out.write_all(&encode_trailer(meta)?)
+        .await
+        .map_err(io_context("write metadata to", temp))?;
+    out.flush().await.map_err(io_context("write", temp))?;
+    out.into_inner()
+        .sync_all()
+        .await
+        .map_err(io_context("fsync", temp))
 }
 
 fn read_lock(buckets: &RwLock<Buckets>) -> RwLockReadGuard<'_, Buckets> {
@@ -284,8 +438,8 @@ impl Storage for DiskStorage {
         let (buckets, created) = (self.buckets.clone(), info.clone());
         blocking(move || {
             let _admin = admin;
-            create_bucket_dir(&staging, &dir, &created)?;
-            let bucket = DiskBucket::new(created, dir, BTreeMap::new());
+            create_dir_atomic(&staging, &dir, |s| build_bucket_dir(s, &created))?;
+            let bucket = DiskBucket::new(created, dir, BTreeMap::new(), BTreeMap::new());
             write_lock(&buckets).insert(bucket.info.name.clone(), Arc::new(bucket));
             Ok(())
         })
@@ -358,7 +512,7 @@ impl Storage for DiskStorage {
         req: PutRequest,
     ) -> Result<ObjectMeta, S3Error> {
         let bucket = self.handle(bucket)?;
-        let mut temp = TempFile::new(self.temp_path());
+        let temp = TempFile::new(self.temp_path());
         let written = self
             .write_temp(
                 &temp.path,
@@ -370,19 +524,10 @@ impl Storage for DiskStorage {
             )
             .await;
         let result = match written {
-            Ok(meta) => commit(bucket, &temp.path, meta, req.check).await,
+            Ok(meta) => commit(bucket, &temp.path, meta, req.check, |_| {}).await,
             Err(e) => Err(e),
         };
-        match result {
-            Ok(meta) => {
-                temp.keep();
-                Ok(meta)
-            }
-            Err(e) => {
-                temp.discard().await;
-                Err(e)
-            }
-        }
+        temp.settle(result).await
     }
 
     async fn open_object(&self, bucket: &str, key: &str) -> Result<OpenObject, S3Error> {
@@ -416,21 +561,183 @@ impl Storage for DiskStorage {
         let index = bucket.index();
         Ok(list_page(&index, query))
     }
+
+    async fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        attrs: ObjectAttrs,
+        checksum: Option<UploadChecksum>,
+    ) -> Result<Upload, S3Error> {
+        let bucket = self.handle(bucket)?;
+        let upload = new_upload(key, attrs, checksum, &*self.clock);
+        let commit = bucket.lock_commit().await?;
+        let staging = self.temp_path();
+        let created = upload.clone();
+        blocking(move || {
+            let _commit = commit;
+            ensure_dir(&bucket.uploads_dir(), &bucket.dir)?;
+            let dir = bucket.upload_dir(&created);
+            create_dir_atomic(&staging, &dir, |s| build_upload_dir(s, &created))?;
+            let id = created.upload_id.clone();
+            bucket
+                .uploads()
+                .insert(id, Arc::new(DiskUpload::new(created)));
+            Ok(())
+        })
+        .await?;
+        Ok(upload)
+    }
+
+    async fn put_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        req: PutRequest,
+    ) -> Result<Part, S3Error> {
+        check_part_number(number)?;
+        let bucket = self.handle(bucket)?;
+        let up = bucket.find_upload(key, upload_id)?;
+        let temp = TempFile::new(self.temp_path());
+        let written = self
+            .write_temp(
+                &temp.path,
+                key,
+                req.body,
+                req.content_md5,
+                req.attrs,
+                req.trailing,
+            )
+            .await;
+        let result = match written {
+            Ok(meta) => {
+                let part = part_of(&up.upload, number, &meta);
+                commit_part(bucket, up, &temp.path, number)
+                    .await
+                    .map(|()| part)
+            }
+            Err(e) => Err(e),
+        };
+        temp.settle(result).await
+    }
+
+    async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(Upload, Vec<Part>), S3Error> {
+        let bucket = self.handle(bucket)?;
+        let upload = bucket.find_upload(key, upload_id)?.upload.clone();
+        let (dir, listed) = (bucket.upload_dir(&upload), upload.clone());
+        let parts = blocking(move || load_parts(&dir, &listed)).await?;
+        let parts = parts.ok_or_else(|| no_such_upload(upload_id))?;
+        Ok((upload, parts))
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletePart],
+        check: Option<CommitCheck>,
+    ) -> Result<ObjectMeta, S3Error> {
+        let bucket = self.handle(bucket)?;
+        let up = bucket.find_upload(key, upload_id)?;
+        // Held to the end: no part changes, and no abort or other completion interleaves.
+        let guard = up.lock().await?;
+        let dir = bucket.upload_dir(&up.upload);
+        let (listed_dir, listed) = (dir.clone(), up.upload.clone());
+        let stored = blocking(move || load_parts(&listed_dir, &listed))
+            .await?
+            .ok_or_else(|| no_such_upload(upload_id))?;
+        let plan = multipart::plan(&up.upload, &stored, parts)?;
+        let meta = completed_meta(&up.upload, &plan, &*self.clock);
+        let temp = TempFile::new(self.temp_path());
+        let written = self.write_parts(&temp.path, &dir, &plan.parts, &meta).await;
+        let grave = self.temp_path();
+        let result = match written {
+            Ok(()) => {
+                let forget = move |b: &DiskBucket| {
+                    // The object is in place; an upload left behind by a failure here is
+                    // still listed and can be aborted.
+                    if let Err(e) = b.forget_upload(guard, &up.upload, &grave) {
+                        tracing::warn!(upload = %up.upload.upload_id, error = %e, "cannot remove completed upload");
+                    }
+                };
+                commit(bucket, &temp.path, meta, check, forget).await
+            }
+            Err(e) => Err(e),
+        };
+        temp.settle(result).await
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
+        let bucket = self.handle(bucket)?;
+        let up = bucket.find_upload(key, upload_id)?;
+        let guard = up.lock().await?;
+        let commit = bucket.lock_commit().await?;
+        let grave = self.temp_path();
+        blocking(move || {
+            let _commit = commit;
+            bucket.forget_upload(guard, &up.upload, &grave)
+        })
+        .await
+    }
+
+    async fn list_uploads(&self, bucket: &str) -> Result<Vec<Upload>, S3Error> {
+        let bucket = self.handle(bucket)?;
+        let mut uploads: Vec<Upload> = bucket
+            .uploads()
+            .values()
+            .map(|u| u.upload.clone())
+            .collect();
+        sort_uploads(&mut uploads);
+        Ok(uploads)
+    }
 }
 
 /// Takes the bucket's commit lock and commits the durable temp file in one blocking
-/// task that owns the lock (see [`CommitGuard`]).
+/// task that owns the lock (see [`CommitGuard`]); `then` runs in the same step once the
+/// object is in place (a completion forgets its upload there).
 async fn commit(
     bucket: Arc<DiskBucket>,
     temp: &Path,
     meta: ObjectMeta,
     check: Option<CommitCheck>,
+    then: impl FnOnce(&DiskBucket) + Send + 'static,
 ) -> Result<ObjectMeta, S3Error> {
     let guard = bucket.lock_commit().await?;
     let temp = temp.to_path_buf();
     blocking(move || {
         let _commit = guard;
-        bucket.commit_object(&temp, meta, check)
+        let meta = bucket.commit_object(&temp, meta, check)?;
+        then(&bucket);
+        Ok(meta)
+    })
+    .await
+}
+
+/// Renames a durable part file into its upload, holding the upload's lock (so the upload
+/// is not completed or aborted meanwhile) and the bucket's commit lock, in one blocking
+/// task that owns both. Replacing a part is this one rename.
+async fn commit_part(
+    bucket: Arc<DiskBucket>,
+    up: Arc<DiskUpload>,
+    temp: &Path,
+    number: u32,
+) -> Result<(), S3Error> {
+    let guard = up.lock().await?;
+    let commit = bucket.lock_commit().await?;
+    let temp = temp.to_path_buf();
+    let dest = bucket.upload_dir(&up.upload).join(part_file_name(number));
+    blocking(move || {
+        let _locks = (guard, commit);
+        fs::rename(&temp, &dest).map_err(io_context("rename into", &dest))?;
+        sync_dir(parent(&dest)?)
     })
     .await
 }
@@ -449,6 +756,20 @@ impl TempFile {
     /// The file was renamed away: nothing to remove.
     fn keep(&mut self) {
         self.armed = false;
+    }
+
+    /// Ends a write: on success the file was renamed away; on failure it is removed.
+    async fn settle<T>(mut self, result: Result<T, S3Error>) -> Result<T, S3Error> {
+        match result {
+            Ok(value) => {
+                self.keep();
+                Ok(value)
+            }
+            Err(e) => {
+                self.discard().await;
+                Err(e)
+            }
+        }
     }
 
     /// Removes the file now (the normal error path).
@@ -624,20 +945,29 @@ fn parent(path: &Path) -> Result<&Path, S3Error> {
 /// Renames a durable temp file to `dest`, creating `dest`'s fan-out directory (under
 /// `objects`) first if needed. The caller fsyncs `dest`'s directory.
 fn place_file(src: &Path, objects: &Path, dest: &Path) -> Result<(), S3Error> {
-    let fanout = parent(dest)?;
-    match fs::create_dir(fanout) {
-        Ok(()) => sync_dir(objects)?,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io_context("create directory", fanout)(e)),
-    }
+    ensure_dir(parent(dest)?, objects)?;
     fs::rename(src, dest).map_err(io_context("rename into", dest))
+}
+
+/// Creates `dir` (a child of `parent_dir`) durably if it does not exist.
+fn ensure_dir(dir: &Path, parent_dir: &Path) -> Result<(), S3Error> {
+    match fs::create_dir(dir) {
+        Ok(()) => sync_dir(parent_dir),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_context("create directory", dir)(e)),
+    }
+}
+
+/// Writes a new file and fsyncs it.
+fn write_synced(path: &Path, contents: &[u8]) -> Result<(), S3Error> {
+    File::create(path)
+        .and_then(|mut f| f.write_all(contents).and_then(|_| f.sync_all()))
+        .map_err(io_context("write", path))
 }
 
 /// write → fsync → rename → fsync dir: a small file replaced atomically and durably.
 fn write_atomic(temp: &Path, dest: &Path, contents: &[u8]) -> Result<(), S3Error> {
-    let written = File::create(temp)
-        .and_then(|mut f| f.write_all(contents).and_then(|_| f.sync_all()))
-        .map_err(io_context("write", temp))
+    let written = write_synced(temp, contents)
         .and_then(|_| fs::rename(temp, dest).map_err(io_context("rename into", dest)));
     if written.is_err() {
         let _ = fs::remove_file(temp);
@@ -655,10 +985,18 @@ fn remove_durably(path: &Path) -> Result<bool, S3Error> {
     }
 }
 
-/// Builds the bucket's directory in `staging`, then renames it to `dir` in one step.
-fn create_bucket_dir(staging: &Path, dir: &Path, info: &BucketInfo) -> Result<(), S3Error> {
-    let built = build_bucket_dir(staging, info)
-        .and_then(|_| fs::rename(staging, dir).map_err(io_context("rename bucket into", dir)));
+/// Builds a directory in `staging` (`build` fills it), then renames it to `dir` in one
+/// step: a bucket or an upload appears whole or not at all.
+fn create_dir_atomic(
+    staging: &Path,
+    dir: &Path,
+    build: impl FnOnce(&Path) -> Result<(), S3Error>,
+) -> Result<(), S3Error> {
+    let built = fs::create_dir(staging)
+        .map_err(io_context("create directory", staging))
+        .and_then(|_| build(staging))
+        .and_then(|_| sync_dir(staging))
+        .and_then(|_| fs::rename(staging, dir).map_err(io_context("rename into", dir)));
     if built.is_err() {
         let _ = fs::remove_dir_all(staging);
     }
@@ -669,26 +1007,79 @@ fn create_bucket_dir(staging: &Path, dir: &Path, info: &BucketInfo) -> Result<()
 fn build_bucket_dir(staging: &Path, info: &BucketInfo) -> Result<(), S3Error> {
     let json =
         serde_json::to_vec_pretty(info).map_err(|e| internal(format!("encode bucket: {e}")))?;
-    for sub in [DOCS_DIR, OBJECTS_DIR] {
+    for sub in [DOCS_DIR, OBJECTS_DIR, UPLOADS_DIR] {
         let path = staging.join(sub);
-        fs::create_dir_all(&path).map_err(io_context("create directory", &path))?;
+        fs::create_dir(&path).map_err(io_context("create directory", &path))?;
     }
-    let file = staging.join(BUCKET_FILE);
-    File::create(&file)
-        .and_then(|mut f| f.write_all(&json).and_then(|_| f.sync_all()))
-        .map_err(io_context("write", &file))?;
-    sync_dir(staging)
+    write_synced(&staging.join(BUCKET_FILE), &json)
+}
+
+fn build_upload_dir(staging: &Path, upload: &Upload) -> Result<(), S3Error> {
+    let json =
+        serde_json::to_vec_pretty(upload).map_err(|e| internal(format!("encode upload: {e}")))?;
+    write_synced(&staging.join(UPLOAD_FILE), &json)
 }
 
 /// Moves the bucket's directory into `grave` (one atomic step), then removes it.
 fn remove_bucket_dir(dir: &Path, grave: &Path) -> Result<(), S3Error> {
     fs::rename(dir, grave).map_err(io_context("move bucket away from", dir))?;
     sync_dir(parent(dir)?)?;
+    remove_moved_dir(grave);
+    Ok(())
+}
+
+/// Removes a directory already moved into `tmp/`.
+fn remove_moved_dir(grave: &Path) {
     if let Err(e) = fs::remove_dir_all(grave) {
         // Harmless: tmp/ is emptied at the next open.
-        tracing::warn!(path = %grave.display(), error = %e, "cannot remove deleted bucket");
+        tracing::warn!(path = %grave.display(), error = %e, "cannot remove a deleted directory");
     }
-    Ok(())
+}
+
+/// The file name of part `number`: zero-padded, so the names sort as the numbers do.
+fn part_file_name(number: u32) -> String {
+    format!("{number:05}{PART_SUFFIX}")
+}
+
+/// The part number a file name stands for, if it is a part file's name.
+fn part_number(name: &str) -> Option<u32> {
+    let digits = name.strip_suffix(PART_SUFFIX)?;
+    let number = digits.parse::<u32>().ok()?;
+    (digits.len() == 5 && (1..=MAX_PART_NUMBER).contains(&number)).then_some(number)
+}
+
+/// The upload's stored parts in number order, read from their files' trailers;
+/// `None` if the upload's directory is gone (completed or aborted meanwhile).
+fn load_parts(dir: &Path, upload: &Upload) -> Result<Option<Vec<Part>>, S3Error> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_context("read directory", dir)(e)),
+    };
+    let mut parts = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(io_context("read directory", dir))?.path();
+        let Some(number) = part_number(file_name(&path)) else {
+            continue;
+        };
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            // Removed with its upload while we listed.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_context("open", &path)(e)),
+        };
+        let meta = read_meta(&mut file, &path)?;
+        if meta.key != upload.key {
+            return Err(internal(format!(
+                "part file {} names key {:?}",
+                path.display(),
+                meta.key
+            )));
+        }
+        parts.push(part_of(upload, number, &meta));
+    }
+    parts.sort_by_key(|p| p.number);
+    Ok(Some(parts))
 }
 
 // ---- open: lock, clear tmp, rebuild indexes (blocking) ----
@@ -763,7 +1154,13 @@ fn load_bucket(dir: &Path) -> Result<Option<DiskBucket>, S3Error> {
         )));
     }
     let index = scan_objects(&dir.join(OBJECTS_DIR))?;
-    Ok(Some(DiskBucket::new(info, dir.to_path_buf(), index)))
+    let uploads = scan_uploads(&dir.join(UPLOADS_DIR))?;
+    Ok(Some(DiskBucket::new(
+        info,
+        dir.to_path_buf(),
+        index,
+        uploads,
+    )))
 }
 
 /// Rebuilds a bucket's index from its object files.
@@ -805,4 +1202,33 @@ fn load_object_meta(path: &Path) -> Option<ObjectMeta> {
             None
         }
     }
+}
+
+/// Loads a bucket's uploads in progress from their `upload.json`; anything else in
+/// `uploads/` is logged and ignored. A bucket made before uploads existed has no
+/// `uploads/` yet.
+fn scan_uploads(dir: &Path) -> Result<Uploads, S3Error> {
+    let mut uploads = Uploads::new();
+    if !dir.exists() {
+        return Ok(uploads);
+    }
+    for path in read_dir_paths(dir)? {
+        let id = file_name(&path);
+        let file = path.join(UPLOAD_FILE);
+        let loaded = fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|json| serde_json::from_slice::<Upload>(&json).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(upload) if is_upload_id(id) && upload.upload_id == id => {
+                uploads.insert(upload.upload_id.clone(), Arc::new(DiskUpload::new(upload)));
+            }
+            Ok(_) => {
+                tracing::warn!(path = %path.display(), "upload directory under another id; ignored")
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "not an upload directory; ignored")
+            }
+        }
+    }
+    Ok(uploads)
 }

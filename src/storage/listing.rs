@@ -153,6 +153,7 @@ mod tests {
                     etag: String::new(),
                     last_modified: OffsetDateTime::UNIX_EPOCH,
                     attrs: ObjectAttrs::default(),
+                    parts: Vec::new(),
                 };
                 ((*k).to_owned(), meta)
             })

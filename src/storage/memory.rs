@@ -7,8 +7,11 @@
 //! the chunks they arrived in, behind an `Arc`, so an opened object keeps reading its own
 //! version while a replacement lands.
 //!
-//! Also home to the two small rules both backends share: the `Content-MD5` check and the
-//! millisecond-precision timestamp.
+//! Multipart uploads live in their bucket (and go with it: S3 deletes a bucket with uploads
+//! in progress). A part is kept as the chunks it arrived in; completing builds the object's
+//! chunk list from the chosen parts' chunks, which are refcounted, so no byte is copied.
+//! Completion runs under the write lock: the plan, the check, the insert and forgetting
+//! the upload are one step, so a concurrent abort either wins or gets `NoSuchUpload`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -18,11 +21,16 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
 
-use super::finish_meta;
 use super::keymap::{check_bucket_name, check_document_name};
 use super::listing::list_page;
+use super::multipart::{self, CompletePart, Part, Upload, UploadChecksum};
 use super::{
-    BucketInfo, ListPage, ListQuery, ObjectBody, ObjectMeta, OpenObject, PutRequest, Storage,
+    BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectBody, ObjectMeta, OpenObject,
+    PutRequest, Storage,
+};
+use super::{
+    check_part_number, completed_meta, finish_meta, new_upload, no_such_upload, part_of,
+    sort_uploads,
 };
 use crate::body::{ByteStream, from_chunks};
 use crate::clock::{Clock, SystemClock};
@@ -40,6 +48,31 @@ struct MemBucket {
     /// The listing index; `bodies` holds the same keys.
     index: BTreeMap<String, ObjectMeta>,
     bodies: HashMap<String, Arc<[Bytes]>>,
+    /// Uploads in progress, by id.
+    uploads: HashMap<String, MemUpload>,
+}
+
+struct MemUpload {
+    upload: Upload,
+    /// Each part with its body, by part number.
+    parts: BTreeMap<u32, (Part, Arc<[Bytes]>)>,
+}
+
+impl MemBucket {
+    /// The upload `id` of `key`, or `NoSuchUpload`.
+    fn upload(&self, key: &str, id: &str) -> Result<&MemUpload, S3Error> {
+        self.uploads
+            .get(id)
+            .filter(|u| u.upload.key == key)
+            .ok_or_else(|| no_such_upload(id))
+    }
+
+    fn upload_mut(&mut self, key: &str, id: &str) -> Result<&mut MemUpload, S3Error> {
+        self.uploads
+            .get_mut(id)
+            .filter(|u| u.upload.key == key)
+            .ok_or_else(|| no_such_upload(id))
+    }
 }
 
 impl Default for MemoryStorage {
@@ -120,6 +153,7 @@ impl Storage for MemoryStorage {
             docs: BTreeMap::new(),
             index: BTreeMap::new(),
             bodies: HashMap::new(),
+            uploads: HashMap::new(),
         };
         buckets.insert(name.to_owned(), bucket);
         Ok(info)
@@ -134,6 +168,7 @@ impl Storage for MemoryStorage {
         if !bucket.index.is_empty() {
             return Err(S3Error::new(S3ErrorCode::BucketNotEmpty).extra("BucketName", name));
         }
+        // Uploads in progress do not keep a bucket alive (S3 deletes them with it).
         buckets.remove(name);
         Ok(())
     }
@@ -224,6 +259,115 @@ impl Storage for MemoryStorage {
 
     async fn list_objects(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, S3Error> {
         self.with_bucket(bucket, |b| list_page(&b.index, query))
+    }
+
+    async fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        attrs: ObjectAttrs,
+        checksum: Option<UploadChecksum>,
+    ) -> Result<Upload, S3Error> {
+        let upload = new_upload(key, attrs, checksum, &*self.clock);
+        self.with_bucket_mut(bucket, |b| {
+            let kept = MemUpload {
+                upload: upload.clone(),
+                parts: BTreeMap::new(),
+            };
+            b.uploads.insert(upload.upload_id.clone(), kept);
+            Ok(upload)
+        })
+    }
+
+    async fn put_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        req: PutRequest,
+    ) -> Result<Part, S3Error> {
+        check_part_number(number)?;
+        // Fail fast before reading the body; checked again when the part is stored.
+        self.with_bucket(bucket, |b| b.upload(key, upload_id).map(|_| ()))??;
+        let (chunks, size, md5) = collect_hashed(req.body).await?;
+        let meta = finish_meta(
+            key,
+            size,
+            md5,
+            req.content_md5,
+            req.attrs,
+            req.trailing.as_ref(),
+            &*self.clock,
+        )?;
+        self.with_bucket_mut(bucket, |b| {
+            let up = b.upload_mut(key, upload_id)?;
+            let part = part_of(&up.upload, number, &meta);
+            up.parts.insert(number, (part.clone(), chunks.into()));
+            Ok(part)
+        })
+    }
+
+    async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(Upload, Vec<Part>), S3Error> {
+        self.with_bucket(bucket, |b| {
+            let up = b.upload(key, upload_id)?;
+            let parts = up.parts.values().map(|(p, _)| p.clone()).collect();
+            Ok((up.upload.clone(), parts))
+        })?
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletePart],
+        check: Option<CommitCheck>,
+    ) -> Result<ObjectMeta, S3Error> {
+        let clock = &*self.clock;
+        self.with_bucket_mut(bucket, |b| {
+            let up = b.upload(key, upload_id)?;
+            let stored: Vec<Part> = up.parts.values().map(|(p, _)| p.clone()).collect();
+            let plan = multipart::plan(&up.upload, &stored, parts)?;
+            let meta = completed_meta(&up.upload, &plan, clock);
+            let chunks: Vec<Bytes> = plan
+                .parts
+                .iter()
+                .filter_map(|p| up.parts.get(&p.number))
+                .flat_map(|(_, body)| body.iter().cloned())
+                .collect();
+            if let Some(check) = check {
+                check(b.index.get(key))?;
+            }
+            b.index.insert(key.to_owned(), meta.clone());
+            b.bodies.insert(key.to_owned(), chunks.into());
+            b.uploads.remove(upload_id);
+            Ok(meta)
+        })
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
+        self.with_bucket_mut(bucket, |b| {
+            b.upload(key, upload_id)?;
+            b.uploads.remove(upload_id);
+            Ok(())
+        })
+    }
+
+    async fn list_uploads(&self, bucket: &str) -> Result<Vec<Upload>, S3Error> {
+        let mut uploads = self.with_bucket(bucket, |b| {
+            b.uploads
+                .values()
+                .map(|u| u.upload.clone())
+                .collect::<Vec<_>>()
+        })?;
+        sort_uploads(&mut uploads);
+        Ok(uploads)
     }
 }
 

@@ -18,6 +18,7 @@ pub mod disk;
 pub mod keymap;
 pub mod listing;
 pub mod memory;
+pub mod multipart;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ use crate::error::{S3Error, S3ErrorCode};
 
 pub use disk::DiskStorage;
 pub use memory::MemoryStorage;
+pub use multipart::{CompletePart, Part, Upload, UploadChecksum};
 
 /// What the client set on an object and gets back on GET/HEAD.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +61,10 @@ pub struct ObjectMeta {
     #[serde(with = "time::serde::rfc3339")]
     pub last_modified: OffsetDateTime,
     pub attrs: ObjectAttrs,
+    /// For an object completed from a multipart upload: its parts' sizes, in order
+    /// (GetObject `?partNumber=N`, `x-amz-mp-parts-count`). Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<u64>,
 }
 
 impl ObjectMeta {
@@ -216,6 +222,153 @@ pub trait Storage: Send + Sync + 'static {
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error>;
     /// One page of keys in UTF-8 byte order, grouped by the delimiter.
     async fn list_objects(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, S3Error>;
+
+    /// Starts a multipart upload (`NoSuchBucket`); the store chooses a unique upload id.
+    async fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        attrs: ObjectAttrs,
+        checksum: Option<UploadChecksum>,
+    ) -> Result<Upload, S3Error>;
+    /// Stores (or replaces) part `number` of an upload, streamed and hashed like an object
+    /// (`content_md5` checked, `trailing` applied). The part's checksum is the value of the
+    /// upload's checksum header in the request's attributes, if present. `NoSuchUpload`
+    /// when the id is unknown or names another key.
+    async fn put_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        req: PutRequest,
+    ) -> Result<Part, S3Error>;
+    /// The upload and its parts in part-number order. `NoSuchUpload`.
+    async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(Upload, Vec<Part>), S3Error>;
+    /// Validates `parts` with [`multipart::plan`], writes the object from the chosen parts
+    /// (atomically, `check` under the commit lock, as `put_object`), then forgets the
+    /// upload. The object gets the upload's attributes, the plan's ETag and checksum, and
+    /// its part sizes. `NoSuchUpload`.
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletePart],
+        check: Option<CommitCheck>,
+    ) -> Result<ObjectMeta, S3Error>;
+    /// Removes the upload and frees its parts. `NoSuchUpload`.
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error>;
+    /// The bucket's uploads in progress, by key (UTF-8 bytes), then initiation time, then id.
+    async fn list_uploads(&self, bucket: &str) -> Result<Vec<Upload>, S3Error>;
+}
+
+/// `NoSuchUpload`, naming the id.
+pub fn no_such_upload(upload_id: &str) -> S3Error {
+    S3Error::new(S3ErrorCode::NoSuchUpload).extra("UploadId", upload_id)
+}
+
+/// The length of an upload id: 32 lowercase hex digits (128 bits).
+const UPLOAD_ID_LEN: usize = 32;
+
+/// A new upload, stamped now, with a fresh id: 128 bits from hashing the time, a
+/// process-wide counter and std's randomly keyed `RandomState`. Unguessable enough for a
+/// local tool, unique within the process (the counter) and across restarts (the random
+/// keys and the time); hex, so it is URL-safe and a valid path component.
+pub(crate) fn new_upload(
+    key: &str,
+    attrs: ObjectAttrs,
+    checksum: Option<UploadChecksum>,
+    clock: &dyn Clock,
+) -> Upload {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let now = clock.now();
+    let seq = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut id = String::with_capacity(UPLOAD_ID_LEN);
+    for half in 0..2u8 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_i128(now.unix_timestamp_nanos());
+        h.write_u64(seq);
+        h.write_u8(half);
+        h.write(key.as_bytes());
+        id.push_str(&format!("{:016x}", h.finish()));
+    }
+    Upload {
+        upload_id: id,
+        key: key.to_owned(),
+        initiated: now_millis(clock),
+        attrs,
+        checksum,
+    }
+}
+
+/// Whether `id` has the form [`new_upload`] gives (checked before an id names a path).
+pub(crate) fn is_upload_id(id: &str) -> bool {
+    id.len() == UPLOAD_ID_LEN && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Refuses a part number outside S3's range, as `partNumber` in a request would be
+/// (the operation layer parses it first; this keeps a store from holding a part it could
+/// never list).
+pub(crate) fn check_part_number(number: u32) -> Result<(), S3Error> {
+    multipart::parse_part_number(&number.to_string()).map(|_| ())
+}
+
+/// A part as stored: its metadata is what [`finish_meta`] recorded for its body (size,
+/// MD5, time, attributes with trailing ones applied); its checksum is the value of the
+/// upload's checksum header among those attributes (verified by the operation layer).
+pub(crate) fn part_of(upload: &Upload, number: u32, meta: &ObjectMeta) -> Part {
+    Part {
+        number,
+        etag: meta.etag.clone(),
+        size: meta.size,
+        last_modified: meta.last_modified,
+        checksum: upload
+            .checksum
+            .and_then(|c| meta.attrs.extra.get(c.algorithm.header()).cloned()),
+    }
+}
+
+/// The metadata of the object a completion produces: the upload's attributes plus the
+/// plan's checksum (and its type), the plan's size and ETag, the parts' sizes.
+pub(crate) fn completed_meta(
+    upload: &Upload,
+    plan: &multipart::Plan,
+    clock: &dyn Clock,
+) -> ObjectMeta {
+    let mut attrs = upload.attrs.clone();
+    if let (Some((header, value)), Some(c)) = (&plan.checksum, upload.checksum) {
+        attrs.extra.insert((*header).to_owned(), value.clone());
+        attrs
+            .extra
+            .insert("x-amz-checksum-type".to_owned(), c.kind.as_str().to_owned());
+    }
+    ObjectMeta {
+        key: upload.key.clone(),
+        size: plan.size,
+        etag: plan.etag.clone(),
+        last_modified: now_millis(clock),
+        attrs,
+        parts: plan.parts.iter().map(|p| p.size).collect(),
+    }
+}
+
+/// The uploads in ListMultipartUploads order: key bytes, then initiation, then id.
+pub(crate) fn sort_uploads(uploads: &mut [Upload]) {
+    uploads.sort_by(|a, b| {
+        (a.key.as_bytes(), a.initiated, &a.upload_id).cmp(&(
+            b.key.as_bytes(),
+            b.initiated,
+            &b.upload_id,
+        ))
+    });
 }
 
 /// "Now" as stored in object and bucket metadata: millisecond precision, the finest S3
@@ -261,6 +414,7 @@ pub(crate) fn finish_meta(
         etag: hex::encode(md5),
         last_modified: now_millis(clock),
         attrs,
+        parts: Vec::new(),
     })
 }
 

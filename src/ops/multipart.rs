@@ -1,0 +1,549 @@
+//! Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy,
+//! CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html>
+//!
+//! Validation of a completion (order, ETags, sizes, checksums) lives in one place,
+//! `storage::multipart::plan`, which both stores call under their commit lock.
+
+use http::header::ETAG;
+use http::{Response, StatusCode};
+
+use super::bucket::{OWNER_ID, OWNER_NAME};
+use super::copy::{check_source_conditions, copy_source};
+use super::object::{
+    attrs_from_headers, checked_put_body, content_md5, declared_length, integrity_headers,
+    put_condition,
+};
+use super::{Ctx, bucket_of, empty_response, xml_response, xml_time};
+use crate::body::{self, ByteStream, ResponseBody, collect_limited};
+use crate::checksum::{self, ChecksumAlgorithm};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::storage::multipart::{ChecksumType, parse_part_number};
+use crate::storage::{ByteRange, CompletePart, Part, PutRequest, Upload, UploadChecksum};
+use crate::xml::{XmlWriter, malformed, parse_tree};
+
+fn key_of<'a>(ctx: &'a Ctx<'_>) -> &'a str {
+    ctx.addr.key().unwrap_or_default()
+}
+
+fn upload_id<'a>(ctx: &'a Ctx<'_>) -> &'a str {
+    ctx.req.query_param("uploadId").unwrap_or_default()
+}
+
+/// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload.
+/// CRC64NVME supports only full-object checksums, SHA only composite ones.
+fn upload_checksum(ctx: &Ctx<'_>) -> Result<Option<UploadChecksum>, S3Error> {
+    let Some(name) = ctx.req.header("x-amz-checksum-algorithm") else {
+        if ctx.req.headers.contains_key("x-amz-checksum-type") {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
+            ));
+        }
+        return Ok(None);
+    };
+    let algorithm = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+        S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+        )
+    })?;
+    let crc = !matches!(
+        algorithm,
+        ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256
+    );
+    let kind = match ctx.req.header("x-amz-checksum-type") {
+        None if algorithm == ChecksumAlgorithm::Crc64Nvme => ChecksumType::FullObject,
+        None => ChecksumType::Composite,
+        Some("COMPOSITE") if algorithm != ChecksumAlgorithm::Crc64Nvme => ChecksumType::Composite,
+        Some("FULL_OBJECT") if crc => ChecksumType::FullObject,
+        Some(other) => {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                format!(
+                    "The {} checksum type cannot be used with the {} checksum algorithm.",
+                    other.to_ascii_lowercase(),
+                    algorithm.name().to_ascii_lowercase()
+                ),
+            ));
+        }
+    };
+    Ok(Some(UploadChecksum { algorithm, kind }))
+}
+
+fn checksum_headers(
+    mut resp: http::response::Builder,
+    c: Option<UploadChecksum>,
+) -> http::response::Builder {
+    if let Some(c) = c {
+        resp = resp
+            .header("x-amz-checksum-algorithm", c.algorithm.name())
+            .header("x-amz-checksum-type", c.kind.as_str());
+    }
+    resp
+}
+
+pub async fn create(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (bucket_of(ctx), key_of(ctx));
+    let attrs = attrs_from_headers(ctx.req, ctx.state.config.limits.max_user_metadata_bytes)?;
+    let checksum = upload_checksum(ctx)?;
+    let upload = ctx
+        .state
+        .storage
+        .create_upload(bucket, key, attrs, checksum)
+        .await?;
+    let mut w = XmlWriter::new();
+    w.open_ns("InitiateMultipartUploadResult");
+    w.elem("Bucket", bucket);
+    w.elem("Key", key);
+    w.elem("UploadId", &upload.upload_id);
+    w.close("InitiateMultipartUploadResult");
+    let mut resp = checksum_headers(Response::builder(), checksum);
+    if let Some(sse) = upload.attrs.extra.get("x-amz-server-side-encryption") {
+        resp = resp.header("x-amz-server-side-encryption", sse.as_str());
+    }
+    resp.header(http::header::CONTENT_TYPE, "application/xml")
+        .body(body::full(w.finish()))
+        .map_err(S3Error::internal)
+}
+
+/// The upload named by the query (validating the part number first, as S3 does).
+async fn target_upload(ctx: &Ctx<'_>) -> Result<(u32, Upload), S3Error> {
+    let number = parse_part_number(ctx.req.query_param("partNumber").unwrap_or_default())?;
+    let (upload, _) = ctx
+        .state
+        .storage
+        .upload(bucket_of(ctx), key_of(ctx), upload_id(ctx))
+        .await?;
+    Ok((number, upload))
+}
+
+pub async fn upload_part(
+    ctx: &Ctx<'_>,
+    body: ByteStream,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let limits = &ctx.state.config.limits;
+    declared_length(ctx, limits.max_object_size)?;
+    let (number, upload) = target_upload(ctx).await?;
+    let content_md5 = content_md5(ctx.req)?;
+    let mut attrs = Default::default();
+    let required = upload.checksum.map(|c| c.algorithm);
+    let (body, trailing) = checked_put_body(ctx, body, &mut attrs, required)?;
+    let req = PutRequest {
+        attrs,
+        body,
+        content_md5,
+        check: None,
+        trailing,
+    };
+    let part = ctx
+        .state
+        .storage
+        .put_part(bucket_of(ctx), key_of(ctx), upload_id(ctx), number, req)
+        .await?;
+    let mut resp = Response::builder()
+        .status(StatusCode::OK)
+        .header(ETAG, format!("\"{}\"", part.etag));
+    if let (Some(c), Some(v)) = (upload.checksum, &part.checksum) {
+        resp = resp.header(c.algorithm.header(), v.as_str());
+    }
+    resp.body(body::empty()).map_err(S3Error::internal)
+}
+
+/// `x-amz-copy-source-range: bytes=first-last`, both required, within the source.
+fn copy_range(raw: &str, size: u64) -> Result<(u64, u64), S3Error> {
+    let bad = || {
+        S3Error::invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+            "x-amz-copy-source-range",
+            raw,
+        )
+    };
+    match ByteRange::parse(raw) {
+        Some(ByteRange::FromTo(a, b)) if b < size => Ok((a, b)),
+        Some(ByteRange::FromTo(..)) => Err(S3Error::new(S3ErrorCode::InvalidRange)
+            .extra("RangeRequested", raw)
+            .extra("ActualObjectSize", size.to_string())),
+        _ => Err(bad()),
+    }
+}
+
+pub async fn upload_part_copy(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let limits = &ctx.state.config.limits;
+    let raw = ctx.req.header("x-amz-copy-source").unwrap_or_default();
+    let (src_bucket, src_key) = copy_source(raw, limits.max_key_bytes)?;
+    let (number, upload) = target_upload(ctx).await?;
+    let source = ctx.state.storage.open_object(&src_bucket, &src_key).await?;
+    check_source_conditions(ctx, &source.meta)?;
+    let range = ctx
+        .req
+        .header("x-amz-copy-source-range")
+        .map(|r| copy_range(r, source.meta.size))
+        .transpose()?;
+    let mut req = PutRequest::new(Default::default(), source.body.stream(range));
+    if let Some(c) = upload.checksum {
+        let record = crate::storage::TrailingAttrs::default();
+        req.body = checksum::recorded_body(req.body, c.algorithm, record.clone());
+        req.trailing = Some(record);
+    }
+    let part = ctx
+        .state
+        .storage
+        .put_part(bucket_of(ctx), key_of(ctx), upload_id(ctx), number, req)
+        .await?;
+    let mut w = XmlWriter::new();
+    w.open_ns("CopyPartResult");
+    w.elem("LastModified", &xml_time(part.last_modified));
+    w.elem("ETag", &format!("\"{}\"", part.etag));
+    if let (Some(c), Some(v)) = (upload.checksum, &part.checksum) {
+        w.elem(checksum_element(c.algorithm), v);
+    }
+    w.close("CopyPartResult");
+    Ok(xml_response(w.finish()))
+}
+
+/// `ChecksumCRC32` and friends, as the XML documents name them.
+fn checksum_element(alg: ChecksumAlgorithm) -> &'static str {
+    match alg {
+        ChecksumAlgorithm::Crc32 => "ChecksumCRC32",
+        ChecksumAlgorithm::Crc32c => "ChecksumCRC32C",
+        ChecksumAlgorithm::Crc64Nvme => "ChecksumCRC64NVME",
+        ChecksumAlgorithm::Sha1 => "ChecksumSHA1",
+        ChecksumAlgorithm::Sha256 => "ChecksumSHA256",
+    }
+}
+
+/// Parses `<CompleteMultipartUpload><Part><PartNumber/><ETag/>[<ChecksumX/>]</Part>…`.
+fn parse_complete(bytes: &[u8]) -> Result<Vec<CompletePart>, S3Error> {
+    let doc = parse_tree(bytes)?;
+    if doc.name != "CompleteMultipartUpload" {
+        return Err(malformed(format!(
+            "expected <CompleteMultipartUpload>, found <{}>",
+            doc.name
+        )));
+    }
+    doc.only(&["Part"])?;
+    let checksum_names = crate::checksum::ALL.map(checksum_element);
+    let mut allowed = vec!["PartNumber", "ETag"];
+    allowed.extend(checksum_names);
+    doc.all("Part")
+        .map(|p| {
+            p.only(&allowed)?;
+            let number = p
+                .one("PartNumber")?
+                .ok_or_else(|| malformed("a <Part> has no <PartNumber>"))?
+                .text
+                .trim()
+                .to_string();
+            let number = parse_part_number(&number)?;
+            let etag = p
+                .one("ETag")?
+                .ok_or_else(|| malformed("a <Part> has no <ETag>"))?
+                .text
+                .clone();
+            let mut checksum = None;
+            for alg in crate::checksum::ALL {
+                if let Some(c) = p.one(checksum_element(alg))? {
+                    checksum = Some((alg, c.text.trim().to_string()));
+                }
+            }
+            Ok(CompletePart {
+                number,
+                etag,
+                checksum,
+            })
+        })
+        .collect()
+}
+
+pub async fn complete(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (bucket_of(ctx), key_of(ctx));
+    let limit = ctx.state.config.limits.max_xml_body;
+    let bytes = collect_limited(body, limit, || {
+        malformed(format!("the XML body exceeds {limit} bytes"))
+    })
+    .await?;
+    let parts = parse_complete(&bytes)?;
+    let check = put_condition(ctx.req, key)?;
+    let meta = ctx
+        .state
+        .storage
+        .complete_upload(bucket, key, upload_id(ctx), &parts, check)
+        .await?;
+    let host = ctx.req.header("host").unwrap_or("localhost");
+    let mut w = XmlWriter::new();
+    w.open_ns("CompleteMultipartUploadResult");
+    w.elem(
+        "Location",
+        &format!(
+            "http://{host}/{bucket}/{}",
+            crate::auth::canonical::uri_encode_path(key)
+        ),
+    );
+    w.elem("Bucket", bucket);
+    w.elem("Key", key);
+    w.elem("ETag", &meta.quoted_etag());
+    for alg in crate::checksum::ALL {
+        if let Some(v) = meta.attrs.extra.get(alg.header()) {
+            w.elem(checksum_element(alg), v);
+        }
+    }
+    if let Some(t) = meta.attrs.extra.get("x-amz-checksum-type") {
+        w.elem("ChecksumType", t);
+    }
+    w.close("CompleteMultipartUploadResult");
+    let resp = integrity_headers(Response::builder(), &meta.attrs);
+    resp.header(http::header::CONTENT_TYPE, "application/xml")
+        .body(body::full(w.finish()))
+        .map_err(S3Error::internal)
+}
+
+pub async fn abort(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    ctx.state
+        .storage
+        .abort_upload(bucket_of(ctx), key_of(ctx), upload_id(ctx))
+        .await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+/// A non-negative integer query parameter with S3's default and 1000 cap.
+fn page_size(ctx: &Ctx<'_>, name: &str) -> Result<usize, S3Error> {
+    match ctx.req.query_param(name) {
+        None => Ok(1000),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=i64::from(i32::MAX)).contains(n))
+            .map(|n| (n as usize).min(1000))
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    format!("Provided {name} not an integer or within integer range"),
+                    name,
+                    raw,
+                )
+            }),
+    }
+}
+
+fn owner(w: &mut XmlWriter, element: &str) {
+    w.open(element);
+    w.elem("ID", OWNER_ID);
+    w.elem("DisplayName", OWNER_NAME);
+    w.close(element);
+}
+
+pub async fn list_parts(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (bucket_of(ctx), key_of(ctx));
+    let max = page_size(ctx, "max-parts")?;
+    let marker = match ctx.req.query_param("part-number-marker") {
+        None => 0,
+        Some(raw) => raw.parse::<u32>().map_err(|_| {
+            S3Error::invalid_argument(
+                "Provided part-number-marker not an integer or within integer range",
+                "part-number-marker",
+                raw,
+            )
+        })?,
+    };
+    let (upload, parts) = ctx
+        .state
+        .storage
+        .upload(bucket, key, upload_id(ctx))
+        .await?;
+    let after: Vec<&Part> = parts.iter().filter(|p| p.number > marker).collect();
+    let page = &after[..after.len().min(max)];
+    let truncated = after.len() > page.len();
+    let mut w = XmlWriter::new();
+    w.open_ns("ListPartsResult");
+    w.elem("Bucket", bucket);
+    w.elem("Key", key);
+    w.elem("UploadId", &upload.upload_id);
+    w.elem("PartNumberMarker", &marker.to_string());
+    if let Some(last) = page.last() {
+        w.elem("NextPartNumberMarker", &last.number.to_string());
+    }
+    w.elem("MaxParts", &max.to_string());
+    w.elem("IsTruncated", if truncated { "true" } else { "false" });
+    owner(&mut w, "Initiator");
+    owner(&mut w, "Owner");
+    w.elem(
+        "StorageClass",
+        upload
+            .attrs
+            .extra
+            .get("x-amz-storage-class")
+            .map_or("STANDARD", String::as_str),
+    );
+    if let Some(c) = upload.checksum {
+        w.elem("ChecksumAlgorithm", c.algorithm.name());
+        w.elem("ChecksumType", c.kind.as_str());
+    }
+    for p in page {
+        w.open("Part");
+        w.elem("PartNumber", &p.number.to_string());
+        w.elem("LastModified", &xml_time(p.last_modified));
+        w.elem("ETag", &format!("\"{}\"", p.etag));
+        w.elem("Size", &p.size.to_string());
+        if let (Some(c), Some(v)) = (upload.checksum, &p.checksum) {
+            w.elem(checksum_element(c.algorithm), v);
+        }
+        w.close("Part");
+    }
+    w.close("ListPartsResult");
+    Ok(xml_response(w.finish()))
+}
+
+/// Uploads after the markers, grouped by the delimiter, one page.
+pub async fn list_uploads(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let bucket = bucket_of(ctx);
+    let q = |n: &str| ctx.req.query_param(n);
+    let prefix = q("prefix").unwrap_or("");
+    let delimiter = q("delimiter").filter(|d| !d.is_empty());
+    let key_marker = q("key-marker").unwrap_or("");
+    let id_marker = q("upload-id-marker").filter(|_| !key_marker.is_empty());
+    let max = page_size(ctx, "max-uploads")?;
+    let uploads = ctx.state.storage.list_uploads(bucket).await?;
+
+    enum Entry<'a> {
+        Upload(&'a Upload),
+        Prefix(String),
+    }
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut truncated = false;
+    for u in uploads.iter().filter(|u| u.key.starts_with(prefix)) {
+        let after_marker = match id_marker {
+            Some(id) => {
+                u.key.as_str() > key_marker || (u.key == key_marker && u.upload_id.as_str() > id)
+            }
+            None => u.key.as_str() > key_marker,
+        };
+        if !after_marker {
+            continue;
+        }
+        let rolled = delimiter.and_then(|d| {
+            u.key[prefix.len()..]
+                .find(d)
+                .map(|i| u.key[..prefix.len() + i + d.len()].to_string())
+        });
+        if let Some(p) = &rolled {
+            if matches!(entries.last(), Some(Entry::Prefix(last)) if last == p) {
+                continue;
+            }
+            if p.as_str() <= key_marker {
+                continue;
+            }
+        }
+        if entries.len() == max {
+            truncated = true;
+            break;
+        }
+        entries.push(match rolled {
+            Some(p) => Entry::Prefix(p),
+            None => Entry::Upload(u),
+        });
+    }
+
+    let mut w = XmlWriter::new();
+    w.open_ns("ListMultipartUploadsResult");
+    w.elem("Bucket", bucket);
+    w.elem("KeyMarker", key_marker);
+    w.elem("UploadIdMarker", id_marker.unwrap_or(""));
+    if truncated {
+        match entries.last() {
+            Some(Entry::Upload(u)) => {
+                w.elem("NextKeyMarker", &u.key);
+                w.elem("NextUploadIdMarker", &u.upload_id);
+            }
+            Some(Entry::Prefix(p)) => {
+                w.elem("NextKeyMarker", p);
+                w.elem("NextUploadIdMarker", "");
+            }
+            None => {}
+        }
+    }
+    w.elem("Prefix", prefix);
+    if let Some(d) = delimiter {
+        w.elem("Delimiter", d);
+    }
+    w.elem("MaxUploads", &max.to_string());
+    w.elem("IsTruncated", if truncated { "true" } else { "false" });
+    for e in &entries {
+        if let Entry::Upload(u) = e {
+            w.open("Upload");
+            w.elem("Key", &u.key);
+            w.elem("UploadId", &u.upload_id);
+            owner(&mut w, "Initiator");
+            owner(&mut w, "Owner");
+            w.elem(
+                "StorageClass",
+                u.attrs
+                    .extra
+                    .get("x-amz-storage-class")
+                    .map_or("STANDARD", String::as_str),
+            );
+            w.elem("Initiated", &xml_time(u.initiated));
+            if let Some(c) = u.checksum {
+                w.elem("ChecksumAlgorithm", c.algorithm.name());
+                w.elem("ChecksumType", c.kind.as_str());
+            }
+            w.close("Upload");
+        }
+    }
+    for e in &entries {
+        if let Entry::Prefix(p) = e {
+            w.open("CommonPrefixes");
+            w.elem("Prefix", p);
+            w.close("CommonPrefixes");
+        }
+    }
+    w.close("ListMultipartUploadsResult");
+    Ok(xml_response(w.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_documents() {
+        let parts = parse_complete(
+            b"<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+              <Part><PartNumber>1</PartNumber><ETag>\"a\"</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part>\
+              <Part><ETag>b</ETag><PartNumber>2</PartNumber></Part></CompleteMultipartUpload>",
+        )
+        .unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            parts[0].checksum,
+            Some((ChecksumAlgorithm::Crc32, "AAAAAA==".into()))
+        );
+        assert_eq!((parts[1].number, parts[1].etag.as_str()), (2, "b"));
+        for bad in [
+            &b"<CompleteMultipartUpload><Part><ETag>a</ETag></Part></CompleteMultipartUpload>"[..],
+            b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>",
+            b"<CompleteMultipartUpload><Other/></CompleteMultipartUpload>",
+            b"<Complete/>",
+        ] {
+            assert_eq!(parse_complete(bad).unwrap_err().code, S3ErrorCode::MalformedXML);
+        }
+        let e = parse_complete(b"<CompleteMultipartUpload><Part><PartNumber>0</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>").unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn copy_ranges() {
+        assert_eq!(copy_range("bytes=0-9", 10).unwrap(), (0, 9));
+        assert_eq!(
+            copy_range("bytes=0-10", 10).unwrap_err().code,
+            S3ErrorCode::InvalidRange
+        );
+        assert_eq!(
+            copy_range("bytes=5-", 10).unwrap_err().code,
+            S3ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            copy_range("bytes=-5", 10).unwrap_err().code,
+            S3ErrorCode::InvalidArgument
+        );
+    }
+}

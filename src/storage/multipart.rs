@@ -1,0 +1,375 @@
+//! Multipart uploads: the values both stores keep, and the one function that decides
+//! whether a CompleteMultipartUpload request is valid and what the object will be.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html>:
+//! parts must be listed in ascending order (`InvalidPartOrder`), each must exist with the
+//! ETag given (`InvalidPart`), every part but the last must be at least 5 MiB
+//! (`EntityTooSmall`), and the object's ETag is the MD5 of the parts' binary MD5s followed
+//! by `-N`. Checksums: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html>.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::ObjectAttrs;
+use crate::checksum::{self, ChecksumAlgorithm};
+use crate::error::{S3Error, S3ErrorCode};
+
+/// S3's part number range.
+pub const MAX_PART_NUMBER: u32 = 10_000;
+/// Every part but the last must be at least this large.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+/// How the object's checksum is derived from the parts' (`x-amz-checksum-type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChecksumType {
+    /// The checksum of the parts' checksums, with a `-N` suffix.
+    Composite,
+    /// The CRC of the whole object, combined from the parts' CRCs.
+    FullObject,
+}
+
+impl ChecksumType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecksumType::Composite => "COMPOSITE",
+            ChecksumType::FullObject => "FULL_OBJECT",
+        }
+    }
+}
+
+/// The checksum an upload was created with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadChecksum {
+    pub algorithm: ChecksumAlgorithm,
+    pub kind: ChecksumType,
+}
+
+/// An upload in progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub upload_id: String,
+    pub key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub initiated: OffsetDateTime,
+    /// The object's properties, from CreateMultipartUpload's headers.
+    pub attrs: ObjectAttrs,
+    #[serde(default)]
+    pub checksum: Option<UploadChecksum>,
+}
+
+/// A stored part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    pub number: u32,
+    /// Hex MD5 of the part, without quotes.
+    pub etag: String,
+    pub size: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_modified: OffsetDateTime,
+    /// The part's checksum in the upload's algorithm (base64), when it has one.
+    pub checksum: Option<String>,
+}
+
+/// A part as CompleteMultipartUpload lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompletePart {
+    pub number: u32,
+    /// As sent; quotes are ignored.
+    pub etag: String,
+    /// `(algorithm, value)` of a `Checksum*` element, if any.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+}
+
+/// What a valid completion produces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The stored parts to concatenate, in order.
+    pub parts: Vec<Part>,
+    pub size: u64,
+    /// `hex(md5(md5_1 ‖ … ‖ md5_n))-n`.
+    pub etag: String,
+    /// `(header name, value)` of the object's checksum, when the upload has one.
+    pub checksum: Option<(&'static str, String)>,
+}
+
+/// Checks a part number from the query (`partNumber`).
+pub fn parse_part_number(raw: &str) -> Result<u32, S3Error> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+        .ok_or_else(|| {
+            S3Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                "partNumber",
+                raw,
+            )
+        })
+}
+
+/// Validates a completion against the stored parts, as S3 does, and computes the
+/// object's ETag and checksum. `stored` may be in any order.
+pub fn plan(upload: &Upload, stored: &[Part], requested: &[CompletePart]) -> Result<Plan, S3Error> {
+    if requested.is_empty() {
+        return Err(S3Error::new(S3ErrorCode::MalformedXML)
+            .reason("CompleteMultipartUpload must list at least one part"));
+    }
+    if let Some(w) = requested.windows(2).find(|w| w[0].number >= w[1].number) {
+        return Err(S3Error::new(S3ErrorCode::InvalidPartOrder)
+            .extra("UploadId", upload.upload_id.as_str())
+            .reason(format!(
+                "part {} is listed after part {}",
+                w[1].number, w[0].number
+            )));
+    }
+    let mut parts = Vec::with_capacity(requested.len());
+    for (i, want) in requested.iter().enumerate() {
+        let etag = want.etag.trim().trim_matches('"');
+        let part = stored
+            .iter()
+            .find(|p| p.number == want.number && p.etag == etag)
+            .ok_or_else(|| invalid_part(upload, want, stored))?;
+        let last = i + 1 == requested.len();
+        if !last && part.size < MIN_PART_SIZE {
+            return Err(S3Error::new(S3ErrorCode::EntityTooSmall)
+                .extra("ProposedSize", part.size.to_string())
+                .extra("MinSizeAllowed", MIN_PART_SIZE.to_string())
+                .extra("PartNumber", part.number.to_string())
+                .extra("ETag", part.etag.as_str())
+                .reason(format!(
+                    "part {} is {} bytes; every part but the last must be at least 5 MiB",
+                    part.number, part.size
+                )));
+        }
+        check_part_checksum(upload, part, want)?;
+        parts.push(part.clone());
+    }
+    let mut md5s = Vec::with_capacity(parts.len() * 16);
+    for p in &parts {
+        let bytes = hex::decode(&p.etag).map_err(S3Error::internal)?;
+        md5s.extend_from_slice(&bytes);
+    }
+    let etag = {
+        use md5::{Digest, Md5};
+        format!("{}-{}", hex::encode(Md5::digest(&md5s)), parts.len())
+    };
+    let checksum = upload
+        .checksum
+        .map(|c| object_checksum(c, &parts))
+        .transpose()?;
+    Ok(Plan {
+        size: parts.iter().map(|p| p.size).sum(),
+        parts,
+        etag,
+        checksum,
+    })
+}
+
+fn invalid_part(upload: &Upload, want: &CompletePart, stored: &[Part]) -> S3Error {
+    let why = match stored.iter().find(|p| p.number == want.number) {
+        None => format!("part {} was never uploaded (or was aborted)", want.number),
+        Some(p) => format!(
+            "part {} has ETag \"{}\", the request says {}",
+            want.number, p.etag, want.etag
+        ),
+    };
+    S3Error::new(S3ErrorCode::InvalidPart)
+        .extra("UploadId", upload.upload_id.as_str())
+        .extra("PartNumber", want.number.to_string())
+        .extra("ETag", want.etag.as_str())
+        .reason(why)
+}
+
+/// With an upload checksum, every listed part must name its checksum, and it must be the
+/// stored one. A `Checksum*` of another algorithm is refused too.
+fn check_part_checksum(upload: &Upload, part: &Part, want: &CompletePart) -> Result<(), S3Error> {
+    let Some(c) = upload.checksum else {
+        return match &want.checksum {
+            None => Ok(()),
+            Some((alg, _)) => Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                format!(
+                    "The upload was created without a checksum; the complete request must not include {} for part {}.",
+                    alg.name(),
+                    part.number
+                ),
+            )),
+        };
+    };
+    let alg = c.algorithm;
+    match &want.checksum {
+        None => Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            format!(
+                "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {} in the request.",
+                alg.name().to_ascii_lowercase(),
+                part.number
+            ),
+        )),
+        Some((a, value)) if *a == alg && part.checksum.as_deref() == Some(value.as_str()) => Ok(()),
+        Some((a, value)) => Err(S3Error::new(S3ErrorCode::InvalidPart)
+            .extra("UploadId", upload.upload_id.as_str())
+            .extra("PartNumber", part.number.to_string())
+            .extra("ETag", part.etag.as_str())
+            .reason(format!(
+                "part {} has {} {:?}; the request says {} {value}",
+                part.number,
+                alg.name(),
+                part.checksum,
+                a.name()
+            ))),
+    }
+}
+
+fn object_checksum(c: UploadChecksum, parts: &[Part]) -> Result<(&'static str, String), S3Error> {
+    let alg = c.algorithm;
+    let values: Vec<(String, u64)> = parts
+        .iter()
+        .map(|p| {
+            p.checksum.clone().map(|v| (v, p.size)).ok_or_else(|| {
+                S3Error::internal(format!("part {} has no stored checksum", p.number))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let value = match c.kind {
+        ChecksumType::Composite => checksum::composite(alg, values.iter().map(|(v, _)| v.as_str()))
+            .map(|v| format!("{v}-{}", parts.len())),
+        ChecksumType::FullObject => checksum::combine_full(alg, &values),
+    }
+    .ok_or_else(|| S3Error::internal("a stored part checksum is not valid base64"))?;
+    Ok((alg.header(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(checksum: Option<UploadChecksum>) -> Upload {
+        Upload {
+            upload_id: "u1".into(),
+            key: "k".into(),
+            initiated: time::macros::datetime!(2026-01-01 00:00:00 UTC),
+            attrs: ObjectAttrs::default(),
+            checksum,
+        }
+    }
+
+    fn part(number: u32, size: u64, body_byte: u8) -> Part {
+        use md5::{Digest, Md5};
+        let body = vec![body_byte; size as usize];
+        let mut crc = ChecksumAlgorithm::Crc32.hasher();
+        crc.update(&body);
+        Part {
+            number,
+            etag: hex::encode(Md5::digest(&body)),
+            size,
+            last_modified: time::macros::datetime!(2026-01-01 00:00:00 UTC),
+            checksum: Some(crc.finish()),
+        }
+    }
+
+    fn want(p: &Part) -> CompletePart {
+        CompletePart {
+            number: p.number,
+            etag: format!("\"{}\"", p.etag),
+            checksum: None,
+        }
+    }
+
+    #[test]
+    fn etag_is_md5_of_part_md5s() {
+        let parts = [part(1, MIN_PART_SIZE, b'a'), part(2, 10, b'b')];
+        let plan = plan(&upload(None), &parts, &[want(&parts[0]), want(&parts[1])]).unwrap();
+        use md5::{Digest, Md5};
+        let mut cat = hex::decode(&parts[0].etag).unwrap();
+        cat.extend(hex::decode(&parts[1].etag).unwrap());
+        assert_eq!(plan.etag, format!("{}-2", hex::encode(Md5::digest(&cat))));
+        assert_eq!(plan.size, MIN_PART_SIZE + 10);
+        assert_eq!(plan.checksum, None);
+    }
+
+    #[test]
+    fn rejections() {
+        let parts = [
+            part(1, 10, b'a'),
+            part(2, 10, b'b'),
+            part(3, MIN_PART_SIZE, b'c'),
+        ];
+        let u = upload(None);
+        let code = |req: &[CompletePart]| plan(&u, &parts, req).unwrap_err().code;
+        assert_eq!(code(&[]), S3ErrorCode::MalformedXML);
+        assert_eq!(
+            code(&[want(&parts[1]), want(&parts[0])]),
+            S3ErrorCode::InvalidPartOrder
+        );
+        assert_eq!(
+            code(&[want(&parts[0]), want(&parts[0])]),
+            S3ErrorCode::InvalidPartOrder
+        );
+        let mut wrong = want(&parts[0]);
+        wrong.etag = "\"00\"".into();
+        assert_eq!(code(&[wrong]), S3ErrorCode::InvalidPart);
+        let missing = CompletePart {
+            number: 9,
+            etag: "x".into(),
+            checksum: None,
+        };
+        assert_eq!(code(&[missing]), S3ErrorCode::InvalidPart);
+        let e = plan(&u, &parts, &[want(&parts[0]), want(&parts[2])]).unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::EntityTooSmall);
+        assert_eq!(e.extra[0], ("ProposedSize", "10".to_string()));
+        // A small part is fine when it is last; parts may be skipped.
+        assert!(plan(&u, &parts, &[want(&parts[2]).clone()]).is_ok());
+        assert!(plan(&u, &parts, &[want(&parts[0])]).is_ok());
+    }
+
+    #[test]
+    fn checksums_composite_and_full_object() {
+        let parts = [part(1, MIN_PART_SIZE, b'a'), part(2, 100, b'b')];
+        let with = |p: &Part| CompletePart {
+            checksum: Some((ChecksumAlgorithm::Crc32, p.checksum.clone().unwrap())),
+            ..want(p)
+        };
+        let composite = upload(Some(UploadChecksum {
+            algorithm: ChecksumAlgorithm::Crc32,
+            kind: ChecksumType::Composite,
+        }));
+        let plan_c = plan(&composite, &parts, &[with(&parts[0]), with(&parts[1])]).unwrap();
+        let (name, value) = plan_c.checksum.unwrap();
+        assert_eq!(name, "x-amz-checksum-crc32");
+        assert!(value.ends_with("-2"), "{value}");
+
+        let full = upload(Some(UploadChecksum {
+            algorithm: ChecksumAlgorithm::Crc32,
+            kind: ChecksumType::FullObject,
+        }));
+        let plan_f = plan(&full, &parts, &[with(&parts[0]), with(&parts[1])]).unwrap();
+        let mut whole = ChecksumAlgorithm::Crc32.hasher();
+        whole.update(&vec![b'a'; MIN_PART_SIZE as usize]);
+        whole.update(&[b'b'; 100]);
+        assert_eq!(
+            plan_f.checksum.unwrap().1,
+            whole.finish(),
+            "combined CRC equals the CRC of the whole"
+        );
+
+        // With an upload checksum, each part must carry it, and it must match.
+        let e = plan(&composite, &parts, &[want(&parts[0]), want(&parts[1])]).unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::InvalidRequest);
+        let mut bad = with(&parts[1]);
+        bad.checksum = Some((ChecksumAlgorithm::Crc32, "AAAAAA==".into()));
+        let e = plan(&composite, &parts, &[with(&parts[0]), bad]).unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::InvalidPart);
+    }
+
+    #[test]
+    fn part_numbers() {
+        assert_eq!(parse_part_number("1").unwrap(), 1);
+        assert_eq!(parse_part_number("10000").unwrap(), 10000);
+        for bad in ["0", "10001", "-1", "x", ""] {
+            assert_eq!(
+                parse_part_number(bad).unwrap_err().code,
+                S3ErrorCode::InvalidArgument
+            );
+        }
+    }
+}
