@@ -116,20 +116,47 @@ fn malformed_trailer(reason: impl Into<String>) -> S3Error {
 impl Decoder {
     /// Reads more input; `false` at the end of the body.
     async fn fill(&mut self) -> Result<bool, S3Error> {
-        if self.input_done {
-            return Ok(false);
-        }
-        match self.input.next().await {
-            Some(Ok(b)) => {
+        match self.next_input().await? {
+            Some(b) => {
                 self.buf.extend_from_slice(&b);
                 Ok(true)
             }
+            None => Ok(false),
+        }
+    }
+
+    /// The next piece of the encoded body as it arrived; `None` at its end.
+    async fn next_input(&mut self) -> Result<Option<Bytes>, S3Error> {
+        if self.input_done {
+            return Ok(None);
+        }
+        match self.input.next().await {
+            Some(Ok(b)) => Ok(Some(b)),
             Some(Err(e)) => Err(e),
             None => {
                 self.input_done = true;
-                Ok(false)
+                Ok(None)
             }
         }
+    }
+
+    /// Up to `remaining` payload bytes. Straight from the input when nothing is buffered
+    /// (no copy: most payload bytes pass this way); only what follows the chunk's end in
+    /// the same piece is buffered, for the framing parser.
+    async fn payload(&mut self, remaining: u64) -> Result<Option<Bytes>, S3Error> {
+        if !self.buf.is_empty() {
+            let n = remaining.min(self.buf.len() as u64) as usize;
+            return Ok(Some(self.buf.split_to(n).freeze()));
+        }
+        let Some(mut piece) = self.next_input().await? else {
+            return Ok(None);
+        };
+        let n = remaining.min(piece.len() as u64) as usize;
+        let data = piece.split_to(n);
+        if !piece.is_empty() {
+            self.buf.extend_from_slice(&piece);
+        }
+        Ok(Some(data))
     }
 
     /// One `\r\n`-terminated line, without its terminator.
@@ -156,14 +183,16 @@ impl Decoder {
             match self.state {
                 State::Header => self.chunk_header().await?,
                 State::Data { remaining } => {
-                    if self.buf.is_empty() && !self.fill().await? {
+                    let Some(data) = self.payload(remaining).await? else {
                         return Err(incomplete(format!(
                             "the body ended {remaining} bytes before the end of chunk {}",
                             self.chunk_index
                         )));
+                    };
+                    let n = data.len();
+                    if n == 0 {
+                        continue;
                     }
-                    let n = remaining.min(self.buf.len() as u64) as usize;
-                    let data = self.buf.split_to(n).freeze();
                     self.accept_data(&data)?;
                     self.state = if remaining == n as u64 {
                         State::DataEnd
