@@ -1405,3 +1405,313 @@ async fn disk_store_keeps_objects_across_restart() {
     assert_eq!(sha256(&bytes), sha256(&body));
     env.server.shutdown().await;
 }
+
+// ---- multipart ----
+
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+
+const MIB: usize = 1024 * 1024;
+
+/// Creates an upload and stores parts through the SDK (default checksums on).
+async fn upload_parts(
+    env: &Env,
+    key: &str,
+    parts: &[Vec<u8>],
+    checksum: Option<ChecksumAlgorithm>,
+) -> (String, Vec<CompletedPart>) {
+    let created = env
+        .client
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key(key)
+        .content_type("application/x-test")
+        .set_checksum_algorithm(checksum.clone())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create: {}", describe(&e)));
+    let id = created.upload_id().unwrap().to_string();
+    let mut done = Vec::new();
+    for (i, body) in parts.iter().enumerate() {
+        let n = i as i32 + 1;
+        let out = env
+            .client
+            .upload_part()
+            .bucket(BUCKET)
+            .key(key)
+            .upload_id(&id)
+            .part_number(n)
+            .set_checksum_algorithm(checksum.clone())
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("part {n}: {}", describe(&e)));
+        done.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(out.e_tag().unwrap())
+                .set_checksum_crc32(out.checksum_crc32().map(str::to_string))
+                .build(),
+        );
+    }
+    (id, done)
+}
+
+fn md5_of_md5s(parts: &[Vec<u8>]) -> String {
+    use md5::Digest as _;
+    let mut cat = Vec::new();
+    for p in parts {
+        cat.extend_from_slice(&md5::Md5::digest(p));
+    }
+    format!(
+        "\"{}-{}\"",
+        hex::encode(md5::Md5::digest(&cat)),
+        parts.len()
+    )
+}
+
+#[tokio::test]
+async fn multipart_upload_through_the_sdk_with_composite_crc32() {
+    let env = Env::start(&[BUCKET]).await;
+    let parts = vec![pattern(5 * MIB, 1), pattern(MIB + 7, 2)];
+    let (id, done) = upload_parts(
+        &env,
+        "mp/object.bin",
+        &parts,
+        Some(ChecksumAlgorithm::Crc32),
+    )
+    .await;
+    assert!(
+        done.iter().all(|p| p.checksum_crc32().is_some()),
+        "parts echo their CRC32"
+    );
+
+    let listed = env
+        .client
+        .list_parts()
+        .bucket(BUCKET)
+        .key("mp/object.bin")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.parts().len(), 2);
+    assert_eq!(listed.parts()[1].size(), Some((MIB + 7) as i64));
+    let uploads = env
+        .client
+        .list_multipart_uploads()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploads.uploads().len(), 1);
+    // Not an object until completed.
+    let list = env
+        .client
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.key_count(), Some(0));
+
+    let completed = env
+        .client
+        .complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("mp/object.bin")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(done))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("complete: {}", describe(&e)));
+    assert_eq!(completed.e_tag(), Some(md5_of_md5s(&parts).as_str()));
+    let composite = completed.checksum_crc32().unwrap().to_string();
+    assert!(composite.ends_with("-2"), "{composite}");
+
+    let whole: Vec<u8> = parts.concat();
+    let got = env.get_bytes("mp/object.bin").await;
+    assert_eq!(sha256(&got), sha256(&whole));
+    let head = env
+        .client
+        .head_object()
+        .bucket(BUCKET)
+        .key("mp/object.bin")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("application/x-test"));
+    assert_eq!(head.checksum_crc32(), Some(composite.as_str()));
+    // Part 2 alone, by number.
+    let part2 = env
+        .client
+        .get_object()
+        .bucket(BUCKET)
+        .key("mp/object.bin")
+        .part_number(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part2.parts_count(), Some(2));
+    let bytes = part2.body.collect().await.unwrap().into_bytes();
+    assert_eq!(sha256(&bytes), sha256(&parts[1]));
+    // The upload is gone.
+    let err = env
+        .client
+        .list_parts()
+        .bucket(BUCKET)
+        .key("mp/object.bin")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect_err("completed uploads are gone");
+    assert_eq!(err.code(), Some("NoSuchUpload"), "{}", describe(&err));
+    assert_eq!(status(&err), 404);
+}
+
+#[tokio::test]
+async fn multipart_completion_errors_through_the_sdk() {
+    let env = Env::start(&[BUCKET]).await;
+    let small = vec![pattern(1024, 3), pattern(1024, 4)];
+    let (id, done) = upload_parts(&env, "small", &small, None).await;
+    let complete = |parts: Vec<CompletedPart>| {
+        env.client
+            .complete_multipart_upload()
+            .bucket(BUCKET)
+            .key("small")
+            .upload_id(&id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+    };
+    let err = complete(done.clone()).await.expect_err("parts under 5 MiB");
+    assert_eq!(
+        (err.code(), status(&err)),
+        (Some("EntityTooSmall"), 400),
+        "{}",
+        describe(&err)
+    );
+    let reversed: Vec<CompletedPart> = done.iter().rev().cloned().collect();
+    let err = complete(reversed).await.expect_err("out of order");
+    assert_eq!(err.code(), Some("InvalidPartOrder"), "{}", describe(&err));
+    let wrong = vec![
+        CompletedPart::builder()
+            .part_number(1)
+            .e_tag("\"00000000000000000000000000000000\"")
+            .build(),
+    ];
+    let err = complete(wrong).await.expect_err("wrong ETag");
+    assert_eq!(
+        (err.code(), status(&err)),
+        (Some("InvalidPart"), 400),
+        "{}",
+        describe(&err)
+    );
+    // The last part alone may be small.
+    complete(vec![done[1].clone()])
+        .await
+        .unwrap_or_else(|e| panic!("{}", describe(&e)));
+    assert_eq!(env.get_bytes("small").await, small[1]);
+
+    let (id2, _) = upload_parts(&env, "aborted", &[pattern(10, 5)], None).await;
+    env.client
+        .abort_multipart_upload()
+        .bucket(BUCKET)
+        .key("aborted")
+        .upload_id(&id2)
+        .send()
+        .await
+        .unwrap();
+    let err = env
+        .client
+        .upload_part()
+        .bucket(BUCKET)
+        .key("aborted")
+        .upload_id(&id2)
+        .part_number(2)
+        .body(ByteStream::from_static(b"late"))
+        .send()
+        .await
+        .expect_err("aborted");
+    assert_eq!(
+        (err.code(), status(&err)),
+        (Some("NoSuchUpload"), 404),
+        "{}",
+        describe(&err)
+    );
+}
+
+#[tokio::test]
+async fn presigned_upload_part_urls_are_bound_to_their_part() {
+    let env = Env::start(&[BUCKET]).await;
+    let created = env
+        .client
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("browser-upload")
+        .send()
+        .await
+        .unwrap();
+    let id = created.upload_id().unwrap();
+    let presign = |n: i32| {
+        env.client
+            .upload_part()
+            .bucket(BUCKET)
+            .key("browser-upload")
+            .upload_id(id)
+            .part_number(n)
+            .presigned(presigning(600))
+    };
+    let parts = [pattern(5 * MIB, 8), pattern(100, 9)];
+    let mut done = Vec::new();
+    for (i, body) in parts.iter().enumerate() {
+        let n = i as i32 + 1;
+        let url = presign(n).await.unwrap();
+        let (status, _) = send_presigned(&url, "PUT", url.uri(), body.clone()).await;
+        assert_eq!(status, 200, "part {n}");
+        use md5::Digest as _;
+        done.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(format!("\"{}\"", hex::encode(md5::Md5::digest(body))))
+                .build(),
+        );
+    }
+    // The URL for part 1, edited to upload part 3: the signature covers partNumber.
+    let url = presign(1).await.unwrap();
+    let moved = url.uri().replace("partNumber=1", "partNumber=3");
+    assert_ne!(moved, url.uri());
+    let resp = send_presigned(&url, "PUT", &moved, b"sneaky".to_vec()).await;
+    assert_s3_error(&resp, 403, "SignatureDoesNotMatch", None);
+    // And it expires like any presigned URL.
+    let late = presign(2).await.unwrap();
+    env.clock.advance(Duration::from_secs(601));
+    let resp = send_presigned(&late, "PUT", late.uri(), b"late".to_vec()).await;
+    assert_s3_error(&resp, 403, "AccessDenied", Some("Request has expired"));
+    env.clock.rewind(Duration::from_secs(601));
+
+    env.client
+        .complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("browser-upload")
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(done))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("complete: {}", describe(&e)));
+    assert_eq!(
+        sha256(&env.get_bytes("browser-upload").await),
+        sha256(&parts.concat())
+    );
+}
