@@ -10,9 +10,11 @@
 #   2. cargo build --all-targets
 #   3. cargo test --all-targets   (Rust unit and integration tests)
 #   4. pytest tests/clients       (boto3 and the AWS CLI against target/debug/strict-s3)
-#   (5. Node SDK suite, 6. browser suite: not yet, see the placeholders below)
+#   5. node --test tests/js       (AWS SDK for JavaScript v3 and v2; `npm ci` into tests/js/node_modules,
+#                                  re-installed only when package-lock.json or the Node version changes)
+#   (6. browser suite: not yet, see the placeholder below)
 #
-# Exits non-zero if any stage fails; pytest collecting no test (exit 5) is a failure too.
+# Exits non-zero if any stage fails; a runner that ran no test (pytest exit 5, node 0 tests) fails too.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -161,10 +163,58 @@ case "$rc" in
 esac
 
 # ---------------------------------------------------------------------------------------------
-# 5. PLACEHOLDER: Node SDK suite (AWS SDK for JavaScript v3) — tests/clients-node/
-#    Install with `npm ci --prefix tests/clients-node` (stamp on package-lock.json, like the venv),
-#    then run it with STRICT_S3_BIN="$ROOT/target/debug/strict-s3", add its counts to TOTAL_*,
-#    and `record ok|FAIL "node clients" "$t" "..."`.
+# 5. Real clients: the AWS SDK for JavaScript (v3 and v2) with Node's built-in test runner
+
+JS_DIR="tests/js"
+banner "node --test $JS_DIR (AWS SDK for JavaScript v3, v2)"
+t=$SECONDS
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if ! command -v npm >/dev/null 2>&1 || [[ "$node_major" -lt 20 ]]; then
+    echo "error: Node.js 20+ with npm is required (found: $(node --version 2>/dev/null || echo none))" >&2
+    record FAIL "node clients" "$t" "Node.js 20+ and npm not found"
+else
+    js_stamp_want="$( { cat "$JS_DIR/package-lock.json"; node --version; } | sha256sum | cut -d' ' -f1)"
+    js_stamp_file="$JS_DIR/node_modules/.strict-s3-deps.sha256"
+    js_deps=ok
+    if [[ -f "$js_stamp_file" && "$(cat "$js_stamp_file")" == "$js_stamp_want" ]]; then
+        echo "node_modules up to date (stamp matches)"
+    elif (cd "$JS_DIR" && npm ci --no-audit --no-fund --prefer-offline) >"$LOGS/npm-ci.log" 2>&1; then
+        echo "$js_stamp_want" >"$js_stamp_file"
+        echo "installed from package-lock.json (log: ${LOGS#"$ROOT"/}/npm-ci.log)"
+    else
+        cat "$LOGS/npm-ci.log" >&2
+        js_deps=FAIL
+    fi
+    if [[ "$js_deps" != ok ]]; then
+        record FAIL "node clients" "$t" "npm ci failed"
+    else
+        # Human-readable spec output here; TAP into the log, whose closing lines are counted.
+        tap="$LOGS/node-test.tap"
+        rm -f "$tap"
+        set +e
+        (cd "$JS_DIR" && STRICT_S3_BIN="$ROOT/target/debug/strict-s3" node --test \
+            --test-reporter=spec --test-reporter-destination=stdout \
+            --test-reporter=tap --test-reporter-destination="$tap")
+        rc=$?
+        set -e
+        read -r n_pass n_fail n_skip < <(
+            awk '/^# pass /      { p += $3 }
+                 /^# fail /      { f += $3 }
+                 /^# cancelled / { f += $3 }
+                 /^# skipped /   { s += $3 }
+                 /^# todo /      { s += $3 }
+                 END { printf "%d %d %d\n", p, f, s }' "$tap" 2>/dev/null || echo "0 0 0"
+        )
+        TOTAL_PASSED=$((TOTAL_PASSED + n_pass)); TOTAL_FAILED=$((TOTAL_FAILED + n_fail)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + n_skip))
+        if [[ "$rc" -eq 0 && "$n_pass" -eq 0 ]]; then
+            record FAIL "node clients" "$t" "no tests ran"
+        elif [[ "$rc" -eq 0 ]]; then
+            record ok "node clients" "$t" "$n_pass passed, $n_fail failed, $n_skip skipped"
+        else
+            record FAIL "node clients" "$t" "exit $rc: $n_pass passed, $n_fail failed, $n_skip skipped"
+        fi
+    fi
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 6. PLACEHOLDER: browser suite (headless Chromium: presigned URLs, POST forms, CORS)
