@@ -161,9 +161,12 @@ fn copy_range(raw: &str, size: u64) -> Result<(u64, u64), S3Error> {
     };
     match ByteRange::parse(raw) {
         Some(ByteRange::FromTo(a, b)) if b < size => Ok((a, b)),
-        Some(ByteRange::FromTo(..)) => Err(S3Error::new(S3ErrorCode::InvalidRange)
-            .extra("RangeRequested", raw)
-            .extra("ActualObjectSize", size.to_string())),
+        // Real S3 bodies (fsspec/s3fs#321, versity/versitygw#610): 400, not 416.
+        Some(ByteRange::FromTo(..)) => Err(S3Error::invalid_argument(
+            format!("Range specified is not valid for source object of size: {size}"),
+            "x-amz-copy-source-range",
+            raw,
+        )),
         _ => Err(bad()),
     }
 }
@@ -533,9 +536,11 @@ mod tests {
     #[test]
     fn copy_ranges() {
         assert_eq!(copy_range("bytes=0-9", 10).unwrap(), (0, 9));
+        let e = copy_range("bytes=0-10", 10).unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::InvalidArgument);
         assert_eq!(
-            copy_range("bytes=0-10", 10).unwrap_err().code,
-            S3ErrorCode::InvalidRange
+            e.message,
+            "Range specified is not valid for source object of size: 10"
         );
         assert_eq!(
             copy_range("bytes=5-", 10).unwrap_err().code,
