@@ -91,13 +91,22 @@ impl ChecksumAlgorithm {
     }
 
     /// A declared value must be base64 of the right length, else `InvalidRequest` as S3
-    /// answers for a malformed checksum header.
+    /// answers for a malformed checksum header ("Value for x-amz-checksum-crc32 header is
+    /// invalid.", or "… trailing header …" for a trailer: versitygw#1173's captures).
     pub fn check_value(self, value: &str) -> Result<(), S3Error> {
+        self.check_value_in(value, "header")
+    }
+
+    pub fn check_trailer_value(self, value: &str) -> Result<(), S3Error> {
+        self.check_value_in(value, "trailing header")
+    }
+
+    fn check_value_in(self, value: &str, place: &str) -> Result<(), S3Error> {
         match BASE64.decode(value) {
             Ok(b) if b.len() == self.digest_len() => Ok(()),
             _ => Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
-                format!("Value for {} header is invalid.", self.header()),
+                format!("Value for {} {place} is invalid.", self.header()),
             )
             .reason(format!(
                 "{value:?} is not the base64 of a {}-byte {} value",

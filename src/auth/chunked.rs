@@ -370,7 +370,7 @@ impl Decoder {
                         alg.header()
                     ))
                 })?;
-            alg.check_value(&declared)?;
+            alg.check_trailer_value(&declared)?;
             let computed = self
                 .checksum
                 .take()
