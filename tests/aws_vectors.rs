@@ -344,3 +344,67 @@ async fn streaming_chunked_example_is_decoded_and_verified() {
     };
     assert_eq!(meta.etag, expected_md5);
 }
+
+#[tokio::test]
+async fn a_chunked_upload_cut_mid_way_leaves_no_object_and_no_file() {
+    let v = vectors();
+    let c = &v["streaming_chunked_put"];
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        buckets: vec!["examplebucket".into()],
+        domains: vec!["s3.amazonaws.com".into()],
+        storage: strict_s3::StorageConfig::Disk(dir.path().into()),
+        ..Config::default()
+    };
+    let server = TestServer::start(config, datetime!(2013-05-24 00:00:00 UTC)).await;
+    let sigs: Vec<&str> = c["chunk_signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| s(&x["signature"]))
+        .collect();
+    let mut head = format!("PUT {} HTTP/1.1\r\n", s(&c["path"]));
+    for (k, val) in c["headers"].as_object().unwrap() {
+        head.push_str(&format!("{k}: {}\r\n", s(val)));
+    }
+    head.push_str(&format!(
+        "authorization: AWS4-HMAC-SHA256 Credential={AK}/20130524/us-east-1/s3/aws4_request,SignedHeaders={},Signature={}\r\n\r\n",
+        s(&c["signed_headers"]),
+        s(&c["seed_signature"])
+    ));
+    let body = chunked_body(&sigs);
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(&server.host).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..40_000]).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut buf),
+    )
+    .await;
+    for _ in 0..50 {
+        if std::fs::read_dir(dir.path().join("tmp"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        server
+            .handle
+            .storage()
+            .head_object("examplebucket", "chunkObject.txt")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0,
+        "no orphan temp file"
+    );
+}
