@@ -66,12 +66,15 @@ error_codes! {
     InvalidPart => (400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.");
     InvalidPartOrder => (400, "The list of parts was not in ascending order. Parts must be ordered by part number.");
     InvalidPartNumber => (416, "The requested partnumber is not satisfiable");
+    InvalidPolicyDocument => (400, "The content of the form does not meet the conditions specified in the policy document.");
     InvalidRange => (416, "The requested range is not satisfiable");
     InvalidRequest => (400, "Invalid Request");
     InvalidURI => (400, "Couldn't parse the specified URI.");
     InvalidStorageClass => (400, "The storage class you specified is not valid");
     InvalidToken => (400, "The provided token is malformed or otherwise invalid.");
     KeyTooLongError => (400, "Your key is too long");
+    MalformedPOSTRequest => (400, "The body of your POST request is not well-formed multipart/form-data.");
+    MaxPostPreDataLengthExceededError => (400, "Your POST request fields preceding the upload file were too large.");
     MalformedTrailerError => (400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
     MalformedXML => (400, "The XML you provided was not well-formed or did not validate against our published schema");
     MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size");

@@ -164,8 +164,8 @@ async fn run(
     let principal = state.auth.authenticate(&req, &addr)?;
     trace.auth = Some(principal.kind);
     trace.access_key = principal.access_key.clone();
-    authorize(&principal)?;
     let op = ops::route(&req, &addr)?;
+    authorize(&principal, op)?;
     trace.op = Some(op.name());
     let body = auth::verified_body(
         body::from_incoming(incoming, state.config.limits.body_idle_timeout),
@@ -192,10 +192,14 @@ fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
 }
 
 /// strict-s3 has one account: every signed request is its owner's. Anonymous requests
-/// are refused (public-read objects are the POST-policy issue's concern).
-fn authorize(principal: &Principal) -> Result<(), S3Error> {
-    match principal.kind {
-        AuthKind::Anonymous => Err(auth::error::anonymous()),
+/// may only POST a form (which carries its own signature, checked by the operation) and
+/// read objects stored with a public canned ACL (checked once the object is open).
+fn authorize(principal: &Principal, op: ops::Op) -> Result<(), S3Error> {
+    match (principal.kind, op) {
+        (AuthKind::Anonymous, ops::Op::PostObject | ops::Op::GetObject | ops::Op::HeadObject) => {
+            Ok(())
+        }
+        (AuthKind::Anonymous, _) => Err(auth::error::anonymous()),
         _ => Ok(()),
     }
 }

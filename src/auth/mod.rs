@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod chunked;
 pub mod error;
 pub mod params;
+pub mod post;
 pub mod signing;
 pub mod v2;
 mod verify;
@@ -34,6 +35,9 @@ pub enum AuthKind {
     V4Query,
     V2Header,
     V2Query,
+    /// A browser POST form signed with SigV4 or SigV2 over its policy.
+    V4Post,
+    V2Post,
 }
 
 impl AuthKind {
@@ -44,6 +48,8 @@ impl AuthKind {
             AuthKind::V4Query => "sigv4-presigned",
             AuthKind::V2Header => "sigv2-header",
             AuthKind::V2Query => "sigv2-presigned",
+            AuthKind::V4Post => "sigv4-post-policy",
+            AuthKind::V2Post => "sigv2-post-policy",
         }
     }
 }

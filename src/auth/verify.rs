@@ -252,7 +252,7 @@ fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error> {
 }
 
 /// The credential scope must be `<key>/<the request's day>/<our region>/s3/aws4_request`.
-fn check_scope(
+pub(super) fn check_scope(
     scope: &CredentialScope<'_>,
     day: &str,
     region: &str,

@@ -11,6 +11,7 @@ mod delete;
 mod list;
 mod multipart;
 mod object;
+pub mod post;
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, Response, StatusCode};
@@ -53,6 +54,7 @@ pub enum Op {
     AbortMultipartUpload,
     ListParts,
     ListMultipartUploads,
+    PostObject,
 }
 
 impl Op {
@@ -78,6 +80,7 @@ impl Op {
             Op::AbortMultipartUpload => "AbortMultipartUpload",
             Op::ListParts => "ListParts",
             Op::ListMultipartUploads => "ListMultipartUploads",
+            Op::PostObject => "PostObject",
         }
     }
 }
@@ -144,6 +147,8 @@ pub fn route(req: &S3Request, addr: &Address) -> Result<Op, S3Error> {
             Method::HEAD => Op::HeadBucket,
             Method::GET if req.query_param("list-type") == Some("2") => Op::ListObjectsV2,
             Method::GET => Op::ListObjects,
+            // Browser form uploads; the form carries its own signature.
+            Method::POST => Op::PostObject,
             _ => return Err(method_not_allowed(req, "BUCKET")),
         },
         (Target::Bucket(_), ["location"]) if m == Method::GET => Op::GetBucketLocation,
@@ -222,7 +227,17 @@ pub async fn dispatch(
         Op::AbortMultipartUpload => multipart::abort(ctx).await,
         Op::ListParts => multipart::list_parts(ctx).await,
         Op::ListMultipartUploads => multipart::list_uploads(ctx).await,
+        Op::PostObject => post::post_object(ctx, body).await,
     }
+}
+
+/// Finishes a response. Header values come from validated input, so this cannot fail in
+/// practice; if it did, the client gets an InternalError rather than a dropped connection.
+pub fn respond(
+    builder: http::response::Builder,
+    body: ResponseBody,
+) -> Result<Response<ResponseBody>, S3Error> {
+    builder.body(body).map_err(S3Error::internal)
 }
 
 /// A 200 with an XML document.

@@ -76,33 +76,72 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
     {
         return Err(not_implemented_header(h));
     }
-    let text = |name: &str| req.header_text(name).map(|v| v.into_owned());
-    let mut attrs = ObjectAttrs {
-        content_type: text("content-type"),
-        content_encoding: req
-            .header_text("content-encoding")
-            .and_then(|v| strip_aws_chunked(&v)),
-        content_disposition: text("content-disposition"),
-        cache_control: text("cache-control"),
-        content_language: text("content-language"),
-        expires: text("expires"),
-        ..ObjectAttrs::default()
-    };
+    let pairs = req.headers.iter().map(|(name, value)| {
+        (
+            name.as_str(),
+            crate::request::header_value_text(value.as_bytes()),
+        )
+    });
+    attrs_from_pairs(pairs, max_metadata, "x-amz-acl")
+}
+
+/// The stored properties a POST form sets: the same fields as PUT's headers, with the
+/// canned ACL in a field named `acl`. Field names are case-insensitive.
+pub fn attrs_from_form(
+    form: &crate::auth::post::PostForm,
+    max_metadata: usize,
+) -> Result<ObjectAttrs, S3Error> {
+    let lowered: Vec<(String, &str)> = form
+        .fields
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.as_str()))
+        .collect();
+    let pairs = lowered
+        .iter()
+        .map(|(n, v)| (n.as_str(), std::borrow::Cow::Borrowed(*v)));
+    attrs_from_pairs(pairs, max_metadata, "acl")
+}
+
+/// Builds the stored properties from `(lowercase name, value)` pairs, enforcing S3's
+/// limits and vocabularies (metadata size, storage classes, canned ACLs, SSE).
+fn attrs_from_pairs<'a>(
+    pairs: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>,
+    max_metadata: usize,
+    acl_name: &str,
+) -> Result<ObjectAttrs, S3Error> {
+    let mut attrs = ObjectAttrs::default();
     let mut size = 0;
-    for (name, value) in &req.headers {
-        if let Some(meta) = name.as_str().strip_prefix("x-amz-meta-") {
-            let value = crate::request::header_value_text(value.as_bytes()).into_owned();
-            size += meta.len() + value.len();
-            attrs
-                .user_metadata
-                .entry(meta.to_string())
-                .and_modify(|v| {
-                    v.push(',');
-                    v.push_str(&value);
-                })
-                .or_insert(value);
+    let (mut class, mut acl, mut sse) = (None, None, None);
+    // Content-Encoding may come as several header lines (`gzip`, then `aws-chunked`).
+    let mut encodings: Vec<String> = Vec::new();
+    for (name, value) in pairs {
+        let value = value.into_owned();
+        match name {
+            "content-type" => attrs.content_type = Some(value),
+            "content-encoding" => encodings.push(value),
+            "content-disposition" => attrs.content_disposition = Some(value),
+            "cache-control" => attrs.cache_control = Some(value),
+            "content-language" => attrs.content_language = Some(value),
+            "expires" => attrs.expires = Some(value),
+            "x-amz-storage-class" => class = Some(value),
+            "x-amz-server-side-encryption" => sse = Some(value),
+            n if n == acl_name => acl = Some(value),
+            n => {
+                if let Some(meta) = n.strip_prefix("x-amz-meta-") {
+                    size += meta.len() + value.len();
+                    attrs
+                        .user_metadata
+                        .entry(meta.to_string())
+                        .and_modify(|v| {
+                            v.push(',');
+                            v.push_str(&value);
+                        })
+                        .or_insert(value);
+                }
+            }
         }
     }
+    attrs.content_encoding = strip_aws_chunked(&encodings.join(","));
     if size > max_metadata {
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge)
             .extra("Size", size.to_string())
@@ -111,8 +150,8 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
                 "x-amz-meta-* names and values add up to {size} bytes; S3 allows {max_metadata}"
             )));
     }
-    if let Some(class) = req.header("x-amz-storage-class") {
-        if !STORAGE_CLASSES.contains(&class) {
+    if let Some(class) = class {
+        if !STORAGE_CLASSES.contains(&class.as_str()) {
             return Err(S3Error::with_message(
                 S3ErrorCode::InvalidStorageClass,
                 "The storage class you specified is not valid",
@@ -120,18 +159,21 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
             .extra("StorageClassRequested", class));
         }
         if class != "STANDARD" {
-            attrs
-                .extra
-                .insert("x-amz-storage-class".into(), class.into());
+            attrs.extra.insert("x-amz-storage-class".into(), class);
         }
     }
-    if let Some(acl) = req.header("x-amz-acl") {
-        if !CANNED_ACLS.contains(&acl) {
-            return Err(S3Error::invalid_argument("", "x-amz-acl", acl).reason("not a canned ACL"));
+    if let Some(acl) = acl {
+        if !CANNED_ACLS.contains(&acl.as_str()) {
+            // No AWS capture of this message exists; ours names the rule.
+            return Err(S3Error::invalid_argument(
+                format!("{acl:?} is not a canned ACL"),
+                acl_name,
+                acl.as_str(),
+            ));
         }
-        attrs.extra.insert("x-amz-acl".into(), acl.into());
+        attrs.extra.insert("x-amz-acl".into(), acl);
     }
-    if let Some(sse) = req.header("x-amz-server-side-encryption") {
+    if let Some(sse) = sse {
         if sse != "AES256" {
             return Err(
                 not_implemented_header("x-amz-server-side-encryption").reason(format!(
@@ -141,7 +183,7 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
         }
         attrs
             .extra
-            .insert("x-amz-server-side-encryption".into(), sse.into());
+            .insert("x-amz-server-side-encryption".into(), sse);
     }
     Ok(attrs)
 }
@@ -526,7 +568,16 @@ pub async fn get_object(ctx: &Ctx<'_>, head: bool) -> Result<Response<ResponseBo
         ctx.addr.key().unwrap_or_default(),
     );
     check_overrides(ctx.req)?;
-    let object = ctx.state.storage.open_object(bucket, key).await?;
+    let anonymous = ctx.principal.kind == crate::auth::AuthKind::Anonymous;
+    let object = match ctx.state.storage.open_object(bucket, key).await {
+        Ok(o) if anonymous && !super::post::is_public(&o.meta) => {
+            return Err(crate::auth::error::anonymous().reason("the object is not public-read"));
+        }
+        Ok(o) => o,
+        // Without credentials S3 does not say whether a key exists.
+        Err(_) if anonymous => return Err(crate::auth::error::anonymous()),
+        Err(e) => return Err(e),
+    };
     if let Some(not_modified) = check_read_conditions(ctx.req, &object.meta)? {
         return Ok(not_modified);
     }

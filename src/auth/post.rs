@@ -1,0 +1,546 @@
+//! Browser POST uploads: the form's signature and its policy, condition by condition.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html>:
+//! the policy is base64 JSON with an `expiration` and `conditions`; SigV4 signs the base64
+//! text itself with the key derived from `x-amz-credential` (SigV2: base64 HMAC-SHA1 of it
+//! with the secret). Every form field but `x-amz-signature`, `file`, `policy` and
+//! `x-ignore-*` must be covered by a condition; a condition that fails is named in the
+//! error exactly as AWS prints it (`["starts-with", "$key", "user/eric/"]`).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Iso8601;
+
+use super::error::{self as e, Via};
+use super::params::{ALGORITHM_V4, AmzDate, CredentialScope};
+use super::signing::{Signature, hmac_sha256};
+use super::verify::check_scope;
+use super::{AuthKind, Authenticator, PayloadCheck, Principal};
+use crate::error::{S3Error, S3ErrorCode};
+
+/// The text fields of a POST form, in order, up to the `file` field.
+#[derive(Debug, Clone, Default)]
+pub struct PostForm {
+    /// `(name as sent, value)`; names compare case-insensitively.
+    pub fields: Vec<(String, String)>,
+    /// The file part's filename, substituted for `${filename}` in `key`.
+    pub filename: Option<String>,
+}
+
+impl PostForm {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The object key: the `key` field with `${filename}` replaced.
+    pub fn key(&self) -> Result<String, S3Error> {
+        let key = self.get("key").ok_or_else(|| missing_field("key"))?;
+        Ok(key.replace("${filename}", self.filename.as_deref().unwrap_or("")))
+    }
+}
+
+/// "Bucket POST must contain a field named 'key'.  If it is specified, please check the
+/// order of the fields." (two spaces: LocalStack, versitygw and s3rver agree).
+pub fn missing_field(name: &str) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidArgument,
+        format!(
+            "Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields."
+        ),
+    )
+    .extra("ArgumentName", name)
+    .extra("ArgumentValue", "")
+}
+
+fn policy_error(message: impl Into<String>) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidPolicyDocument,
+        format!("Invalid Policy: {}", message.into()),
+    )
+}
+
+fn denied(message: impl Into<String>) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::AccessDenied,
+        format!("Invalid according to Policy: {}", message.into()),
+    )
+}
+
+/// One policy condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// `{"field": "value"}` or `["eq", "$field", "value"]`.
+    Eq { field: String, value: String },
+    /// `["starts-with", "$field", "prefix"]`.
+    StartsWith { field: String, prefix: String },
+    /// `["content-length-range", min, max]`.
+    ContentLengthRange { min: u64, max: u64 },
+}
+
+impl Condition {
+    /// The condition as AWS prints it in "Policy Condition failed: …".
+    pub fn printed(&self) -> String {
+        let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        match self {
+            Condition::Eq { field, value } => {
+                format!("[\"eq\", {}, {}]", q(&format!("${field}")), q(value))
+            }
+            Condition::StartsWith { field, prefix } => {
+                format!(
+                    "[\"starts-with\", {}, {}]",
+                    q(&format!("${field}")),
+                    q(prefix)
+                )
+            }
+            Condition::ContentLengthRange { min, max } => {
+                format!("[\"content-length-range\", {min}, {max}]")
+            }
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Condition::Eq { field, .. } | Condition::StartsWith { field, .. } => Some(field),
+            Condition::ContentLengthRange { .. } => None,
+        }
+    }
+}
+
+/// A decoded policy document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostPolicy {
+    pub expiration: OffsetDateTime,
+    pub conditions: Vec<Condition>,
+}
+
+/// Fields that only exact matching may constrain (MinIO's `startsWithConds` and the AWS
+/// policy page: bucket and the signature fields are exact-match only).
+const EXACT_ONLY: &[&str] = &[
+    "bucket",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+];
+
+impl PostPolicy {
+    /// Decodes and validates the policy's shape: `InvalidPolicyDocument` for anything malformed.
+    pub fn parse(b64: &str) -> Result<PostPolicy, S3Error> {
+        let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let json = BASE64.decode(compact.as_bytes()).map_err(|_| {
+            policy_error("Invalid Base64 encoding.").reason("the policy field is not base64")
+        })?;
+        let doc: Value = serde_json::from_slice(&json).map_err(|err| {
+            policy_error("Invalid JSON.").reason(format!("the decoded policy is not JSON: {err}"))
+        })?;
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| policy_error("Invalid JSON."))?;
+        let expiration = obj
+            .get("expiration")
+            .ok_or_else(|| policy_error("Policy missing expiration."))?;
+        let expiration = expiration
+            .as_str()
+            .and_then(|s| OffsetDateTime::parse(s, &Iso8601::DEFAULT).ok())
+            .ok_or_else(|| policy_error(format!("Invalid 'expiration' value: {expiration}")))?;
+        let conditions = obj
+            .get("conditions")
+            .ok_or_else(|| policy_error("Policy missing conditions."))?
+            .as_array()
+            .ok_or_else(|| policy_error("Invalid 'conditions' value: must be a list."))?
+            .iter()
+            .map(parse_condition)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PostPolicy {
+            expiration,
+            conditions,
+        })
+    }
+}
+
+fn field_name(v: &Value, op: &str) -> Result<String, S3Error> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| policy_error(format!("Invalid Condition: '{op}' requires a field name.")))?;
+    let name = s.strip_prefix('$').ok_or_else(|| {
+        policy_error(format!(
+            "Invalid Condition: field names must start with '$': {s}"
+        ))
+    })?;
+    Ok(name.to_string())
+}
+
+fn parse_condition(v: &Value) -> Result<Condition, S3Error> {
+    match v {
+        Value::Object(map) => {
+            if map.len() != 1 {
+                return Err(policy_error(
+                    "Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.",
+                ));
+            }
+            let (k, value) = map.iter().next().expect("one property");
+            let value = value.as_str().ok_or_else(|| {
+                policy_error(format!(
+                    "Invalid Simple-Condition: value of {k} must be a string."
+                ))
+            })?;
+            Ok(Condition::Eq {
+                field: k.to_string(),
+                value: value.to_string(),
+            })
+        }
+        Value::Array(items) => {
+            let op = items.first().and_then(Value::as_str).ok_or_else(|| {
+                policy_error("Invalid Condition: the first element must be an operator.")
+            })?;
+            match op.to_ascii_lowercase().as_str() {
+                "eq" | "starts-with" => {
+                    if items.len() != 3 {
+                        return Err(policy_error(format!(
+                            "Invalid '{op}' condition: wrong number of arguments."
+                        )));
+                    }
+                    let field = field_name(&items[1], op)?;
+                    let value = items[2]
+                        .as_str()
+                        .ok_or_else(|| {
+                            policy_error(format!(
+                                "Invalid '{op}' condition: the value must be a string."
+                            ))
+                        })?
+                        .to_string();
+                    if op.eq_ignore_ascii_case("eq") {
+                        Ok(Condition::Eq { field, value })
+                    } else if EXACT_ONLY.iter().any(|f| f.eq_ignore_ascii_case(&field)) {
+                        Err(policy_error(format!(
+                            "Invalid Condition: 'starts-with' cannot be used with '${field}'."
+                        )))
+                    } else {
+                        Ok(Condition::StartsWith {
+                            field,
+                            prefix: value,
+                        })
+                    }
+                }
+                "content-length-range" => {
+                    let bound = |v: &Value| -> Option<u64> {
+                        v.as_u64()
+                            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                    };
+                    match (
+                        items.len(),
+                        items.get(1).and_then(bound),
+                        items.get(2).and_then(bound),
+                    ) {
+                        (3, Some(min), Some(max)) => Ok(Condition::ContentLengthRange { min, max }),
+                        _ => Err(policy_error(
+                            "Invalid content-length-range condition: it takes two non-negative integers.",
+                        )),
+                    }
+                }
+                other => Err(policy_error(format!(
+                    "Invalid Condition: unknown operator '{other}'."
+                ))),
+            }
+        }
+        _ => Err(policy_error(
+            "Invalid Condition: a condition is an object or a list.",
+        )),
+    }
+}
+
+/// Fields the conditions need not cover.
+fn exempt(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "x-amz-signature" | "file" | "policy" | "signature" | "awsaccesskeyid"
+    ) || n.starts_with("x-ignore-")
+}
+
+impl PostPolicy {
+    /// Checks expiry, every condition against the form (and the target bucket), and that
+    /// every field is covered. Returns the content-length range to hold the file to.
+    pub fn check(
+        &self,
+        form: &PostForm,
+        bucket: &str,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(u64, u64)>, S3Error> {
+        if now >= self.expiration {
+            return Err(denied("Policy expired.").reason(format!(
+                "the policy's expiration {} is before the server time {}",
+                e::iso(self.expiration),
+                e::iso(now)
+            )));
+        }
+        let value_of = |field: &str| -> String {
+            match field.to_ascii_lowercase().as_str() {
+                "bucket" => bucket.to_string(),
+                "key" => key.to_string(),
+                f => form.get(f).unwrap_or("").to_string(),
+            }
+        };
+        let mut range = None;
+        for c in &self.conditions {
+            let ok = match c {
+                Condition::Eq { field, value } => value_of(field) == *value,
+                Condition::StartsWith { field, prefix }
+                    if field.eq_ignore_ascii_case("content-type") =>
+                {
+                    // A comma-separated Content-Type is checked element by element.
+                    value_of(field)
+                        .split(',')
+                        .all(|v| v.trim().starts_with(prefix.as_str()))
+                }
+                Condition::StartsWith { field, prefix } => {
+                    value_of(field).starts_with(prefix.as_str())
+                }
+                Condition::ContentLengthRange { min, max } => {
+                    range = Some((*min, *max));
+                    true
+                }
+            };
+            if !ok {
+                let field = c.field().unwrap_or("");
+                return Err(denied(format!("Policy Condition failed: {}", c.printed()))
+                    .reason(format!("the form's {field} is {:?}", value_of(field))));
+            }
+        }
+        let covered = |name: &str| {
+            self.conditions
+                .iter()
+                .any(|c| c.field().is_some_and(|f| f.eq_ignore_ascii_case(name)))
+        };
+        if let Some((name, _)) = form.fields.iter().find(|(n, _)| !exempt(n) && !covered(n)) {
+            return Err(
+                denied(format!("Extra input fields: {}", name.to_ascii_lowercase())).reason(
+                    format!("the form has a field {name:?} that no policy condition names"),
+                ),
+            );
+        }
+        Ok(range)
+    }
+}
+
+impl Authenticator {
+    /// Verifies the form's signature over its policy: SigV4 when `x-amz-algorithm` is
+    /// present, SigV2 when `AWSAccessKeyId` is, anonymous when neither.
+    pub fn verify_post(&self, form: &PostForm) -> Result<Principal, S3Error> {
+        let principal = |kind, access_key: &str| Principal {
+            kind,
+            access_key: Some(access_key.to_string()),
+            payload: PayloadCheck::None,
+        };
+        if let Some(algorithm) = form.get("x-amz-algorithm") {
+            if algorithm != ALGORITHM_V4 {
+                return Err(S3Error::invalid_argument(
+                    "Only AWS4-HMAC-SHA256 is supported for x-amz-algorithm",
+                    "x-amz-algorithm",
+                    algorithm,
+                ));
+            }
+            let credential = form
+                .get("x-amz-credential")
+                .ok_or_else(|| missing_field("x-amz-credential"))?;
+            let date = form
+                .get("x-amz-date")
+                .ok_or_else(|| missing_field("x-amz-date"))?;
+            let provided = form
+                .get("x-amz-signature")
+                .ok_or_else(|| missing_field("x-amz-signature"))?;
+            let policy = form.get("policy").ok_or_else(|| missing_field("policy"))?;
+            let amz = AmzDate::parse(date).ok_or_else(|| e::bad_query_date(date))?;
+            let scope = CredentialScope::parse(credential)
+                .ok_or_else(|| e::credential_malformed(Via::Query))?;
+            check_scope(&scope, amz.day(), &self.config.region, Via::Query)?;
+            let cred = self.credential(scope.access_key)?;
+            let key = self.keys.get(
+                scope.key_id(),
+                cred.secret_key.expose(),
+                scope.date,
+                scope.region,
+                scope.service,
+            );
+            let expected = Signature::from(hmac_sha256(&key, policy.as_bytes()));
+            if !Signature::from_hex(provided).is_some_and(|p| p.matches(&expected)) {
+                return Err(post_mismatch(scope.access_key, policy, provided));
+            }
+            return Ok(principal(AuthKind::V4Post, &cred.access_key));
+        }
+        if let Some(access_key) = form.get("awsaccesskeyid") {
+            let provided = form
+                .get("signature")
+                .ok_or_else(|| missing_field("signature"))?;
+            let policy = form.get("policy").ok_or_else(|| missing_field("policy"))?;
+            if self.config.reject_sigv2 {
+                return Err(e::sigv2_refused());
+            }
+            let cred = self.credential(access_key)?;
+            let mac = hmac_sha1(cred.secret_key.expose().as_bytes(), policy.as_bytes());
+            let expected = Signature::from_bytes(&mac).expect("20 bytes");
+            let ok = BASE64
+                .decode(provided)
+                .ok()
+                .and_then(|b| Signature::from_bytes(&b))
+                .is_some_and(|p| p.matches(&expected));
+            if !ok {
+                return Err(post_mismatch(access_key, policy, provided));
+            }
+            return Ok(principal(AuthKind::V2Post, &cred.access_key));
+        }
+        if form.get("policy").is_some() || form.get("x-amz-signature").is_some() {
+            return Err(missing_field("x-amz-algorithm"));
+        }
+        Ok(Principal::anonymous())
+    }
+}
+
+fn hmac_sha1(key: &[u8], data: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).expect("any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The string a POST form signs is the base64 policy itself; AWS's body for this case has
+/// no CanonicalRequest (aws-error-reference.md).
+fn post_mismatch(access_key: &str, policy: &str, provided: &str) -> S3Error {
+    S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
+        .extra("AWSAccessKeyId", access_key)
+        .extra("StringToSign", policy)
+        .extra("SignatureProvided", provided)
+        .extra("StringToSignBytes", e::spaced_hex(policy))
+        .reason("the signature does not match the policy field: a POST form signs the base64 policy text exactly as sent")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn form(fields: &[(&str, &str)]) -> PostForm {
+        PostForm {
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            filename: Some("photo.jpg".into()),
+        }
+    }
+
+    fn policy(json: &str) -> PostPolicy {
+        PostPolicy::parse(&BASE64.encode(json)).unwrap()
+    }
+
+    #[test]
+    fn prints_conditions_like_aws() {
+        let c = Condition::StartsWith {
+            field: "key".into(),
+            prefix: "user/eric/".into(),
+        };
+        assert_eq!(c.printed(), "[\"starts-with\", \"$key\", \"user/eric/\"]");
+        let c = Condition::ContentLengthRange { min: 0, max: 100 };
+        assert_eq!(c.printed(), "[\"content-length-range\", 0, 100]");
+    }
+
+    #[test]
+    fn conditions_pass_and_fail_with_aws_messages() {
+        let p = policy(
+            r#"{"expiration":"2030-01-01T00:00:00.000Z","conditions":[{"bucket":"b"},["starts-with","$key","user/"],
+               ["starts-with","$Content-Type","image/"],["content-length-range",1,100],{"acl":"private"}]}"#,
+        );
+        let now = datetime!(2026-01-01 00:00:00 UTC);
+        let good = form(&[
+            ("key", "user/${filename}"),
+            ("Content-Type", "image/png, image/gif"),
+            ("acl", "private"),
+        ]);
+        assert_eq!(
+            p.check(&good, "b", &good.key().unwrap(), now).unwrap(),
+            Some((1, 100))
+        );
+        assert_eq!(good.key().unwrap(), "user/photo.jpg");
+
+        let msg = |f: &PostForm, bucket: &str| {
+            p.check(f, bucket, &f.key().unwrap(), now)
+                .unwrap_err()
+                .message
+                .into_owned()
+        };
+        assert_eq!(
+            msg(&good, "other"),
+            "Invalid according to Policy: Policy Condition failed: [\"eq\", \"$bucket\", \"b\"]"
+        );
+        let bad_key = form(&[
+            ("key", "admin/x"),
+            ("Content-Type", "image/png"),
+            ("acl", "private"),
+        ]);
+        assert_eq!(
+            msg(&bad_key, "b"),
+            "Invalid according to Policy: Policy Condition failed: [\"starts-with\", \"$key\", \"user/\"]"
+        );
+        let bad_type = form(&[
+            ("key", "user/x"),
+            ("Content-Type", "image/png, text/html"),
+            ("acl", "private"),
+        ]);
+        assert_eq!(
+            msg(&bad_type, "b"),
+            "Invalid according to Policy: Policy Condition failed: [\"starts-with\", \"$Content-Type\", \"image/\"]"
+        );
+        let extra = form(&[
+            ("key", "user/x"),
+            ("Content-Type", "image/png"),
+            ("acl", "private"),
+            ("X-Amz-Meta-Hi", "1"),
+        ]);
+        assert_eq!(
+            msg(&extra, "b"),
+            "Invalid according to Policy: Extra input fields: x-amz-meta-hi"
+        );
+        let exempt_fields = form(&[
+            ("key", "user/x"),
+            ("Content-Type", "image/png"),
+            ("acl", "private"),
+            ("x-ignore-me", "1"),
+            ("Policy", "p"),
+            ("X-Amz-Signature", "s"),
+        ]);
+        assert!(p.check(&exempt_fields, "b", "user/x", now).is_ok());
+        let e = p
+            .check(&good, "b", "user/x", datetime!(2030-01-01 00:00:00 UTC))
+            .unwrap_err();
+        assert_eq!(e.message, "Invalid according to Policy: Policy expired.");
+    }
+
+    #[test]
+    fn malformed_policies() {
+        let bad = |s: &str| PostPolicy::parse(&BASE64.encode(s)).unwrap_err();
+        for doc in [
+            "not json",
+            "[]",
+            r#"{"conditions":[]}"#,
+            r#"{"expiration":"soon","conditions":[]}"#,
+            r#"{"expiration":"2030-01-01T00:00:00Z"}"#,
+            r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[{"a":"1","b":"2"}]}"#,
+            r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[["nope","$key","x"]]}"#,
+            r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[["eq","key","x"]]}"#,
+            r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[["content-length-range","a",1]]}"#,
+            r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[["starts-with","$bucket","x"]]}"#,
+            r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[{"a":1}]}"#,
+        ] {
+            assert_eq!(bad(doc).code, S3ErrorCode::InvalidPolicyDocument, "{doc}");
+        }
+        assert_eq!(
+            PostPolicy::parse("%%%").unwrap_err().code,
+            S3ErrorCode::InvalidPolicyDocument
+        );
+    }
+}
