@@ -6,7 +6,6 @@
 //! never buffered. Fields after the file are ignored, as S3 ignores them. The signature and
 //! policy checks are the auth layer's (`auth::post`); this module only moves bytes.
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{CONTENT_TYPE, ETAG, LOCATION};
 use http::{Response, StatusCode};
@@ -131,8 +130,7 @@ pub async fn post_object(
             )
         })?;
     ctx.state.storage.bucket(bucket).await?;
-    let stream = body.map(|r| r.map(Bytes::from));
-    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut multipart = multer::Multipart::new(body, boundary);
     let (form, file) = read_form(&mut multipart).await?;
 
     let principal = ctx.state.auth.verify_post(&form)?;
