@@ -408,3 +408,245 @@ async fn a_chunked_upload_cut_mid_way_leaves_no_object_and_no_file() {
         "no orphan temp file"
     );
 }
+
+/// A multipart/form-data body with the given text fields, then the file part.
+fn form_body(boundary: &str, fields: &[(&str, &str)], filename: &str, file: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (name, value) in fields {
+        b.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    b.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\n")
+            .as_bytes(),
+    );
+    b.extend_from_slice(file);
+    b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    b
+}
+
+/// The fields of the AWS documentation's browser-upload example, in its order.
+fn example_fields(v: &Value) -> Vec<(&'static str, String)> {
+    let p = &v["post_policy"];
+    vec![
+        ("key", "user/user1/${filename}".into()),
+        ("acl", "public-read".into()),
+        (
+            "success_action_redirect",
+            "http://sigv4examplebucket.s3.amazonaws.com/successful_upload.html".into(),
+        ),
+        ("Content-Type", "image/jpeg".into()),
+        ("x-amz-meta-uuid", "14365123651274".into()),
+        ("x-amz-server-side-encryption", "AES256".into()),
+        ("X-Amz-Credential", s(&p["x-amz-credential"]).into()),
+        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256".into()),
+        ("X-Amz-Date", s(&p["x-amz-date"]).into()),
+        ("x-amz-meta-tag", "".into()),
+        ("Policy", s(&p["policy_base64"]).into()),
+        ("X-Amz-Signature", s(&p["signature"]).into()),
+    ]
+}
+
+async fn post_server() -> TestServer {
+    let config = Config {
+        buckets: vec!["sigv4examplebucket".into()],
+        domains: vec!["s3.amazonaws.com".into()],
+        ..Config::in_memory()
+    };
+    TestServer::start(config, datetime!(2015-12-29 00:00:00 UTC)).await
+}
+
+fn post(fields: &[(&str, String)], file: &[u8]) -> Raw {
+    let boundary = "----strict-s3-boundary-7MA4YWxk";
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Raw::new("POST", "/")
+        .header("host", "sigv4examplebucket.s3.amazonaws.com")
+        .header(
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(&form_body(boundary, &refs, "photo.jpg", file))
+}
+
+#[tokio::test]
+async fn post_policy_example_uploads_and_redirects() {
+    let v = vectors();
+    let server = post_server().await;
+    let resp = server
+        .send(&post(&example_fields(&v), b"\xff\xd8 a tiny jpeg"))
+        .await;
+    assert_eq!(resp.status, 303, "{}", resp.body_text());
+    let location = resp.header("location").unwrap();
+    assert!(
+        location.starts_with("http://sigv4examplebucket.s3.amazonaws.com/successful_upload.html?bucket=sigv4examplebucket&key=user%2Fuser1%2Fphoto.jpg&etag=%22"),
+        "{location}"
+    );
+    let meta = server
+        .handle
+        .storage()
+        .head_object("sigv4examplebucket", "user/user1/photo.jpg")
+        .await
+        .unwrap();
+    assert_eq!(meta.attrs.content_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(
+        meta.attrs.user_metadata.get("uuid").map(String::as_str),
+        Some("14365123651274")
+    );
+    assert_eq!(
+        meta.attrs.extra.get("x-amz-acl").map(String::as_str),
+        Some("public-read")
+    );
+    // public-read: anyone may read it, without credentials.
+    let anon = server
+        .send(
+            &Raw::new("GET", "/user/user1/photo.jpg")
+                .header("host", "sigv4examplebucket.s3.amazonaws.com"),
+        )
+        .await;
+    assert_eq!(
+        (anon.status, anon.body.as_slice()),
+        (200, &b"\xff\xd8 a tiny jpeg"[..])
+    );
+}
+
+#[tokio::test]
+async fn post_policy_example_rejections() {
+    let v = vectors();
+    let server = post_server().await;
+    let fields = example_fields(&v);
+    let with = |name: &str, value: &str| -> Vec<(&'static str, String)> {
+        fields
+            .iter()
+            .map(|(k, old)| {
+                (
+                    *k,
+                    if k.eq_ignore_ascii_case(name) {
+                        value.to_string()
+                    } else {
+                        old.clone()
+                    },
+                )
+            })
+            .collect()
+    };
+    let without = |name: &str| -> Vec<(&'static str, String)> {
+        fields
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case(name))
+            .cloned()
+            .collect()
+    };
+
+    let sig = s(&v["post_policy"]["signature"]);
+    let flipped = format!(
+        "{}{}",
+        if sig.starts_with('0') { "1" } else { "0" },
+        &sig[1..]
+    );
+    let resp = server
+        .send(&post(&with("X-Amz-Signature", &flipped), b"x"))
+        .await;
+    resp.assert_error(403, "SignatureDoesNotMatch", None);
+    assert_eq!(
+        resp.xml("StringToSign").as_deref(),
+        Some(s(&v["post_policy"]["policy_base64"]))
+    );
+
+    server
+        .send(&post(&with("key", "user/user2/${filename}"), b"x"))
+        .await
+        .assert_error(403, "AccessDenied", Some("Invalid according to Policy: Policy Condition failed: [\"starts-with\", \"$key\", \"user/user1/\"]"));
+    server
+        .send(&post(&with("Content-Type", "text/html"), b"x"))
+        .await
+        .assert_error(403, "AccessDenied", Some("Invalid according to Policy: Policy Condition failed: [\"starts-with\", \"$Content-Type\", \"image/\"]"));
+    server
+        .send(&post(&with("acl", "private"), b"x"))
+        .await
+        .assert_error(403, "AccessDenied", Some("Invalid according to Policy: Policy Condition failed: [\"eq\", \"$acl\", \"public-read\"]"));
+    let mut extra = fields.clone();
+    extra.insert(0, ("x-amz-meta-extra", "1".into()));
+    server.send(&post(&extra, b"x")).await.assert_error(
+        403,
+        "AccessDenied",
+        Some("Invalid according to Policy: Extra input fields: x-amz-meta-extra"),
+    );
+    server.send(&post(&without("key"), b"x")).await.assert_error(
+        400,
+        "InvalidArgument",
+        Some("Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields."),
+    );
+    let mut bad_key = with(
+        "X-Amz-Credential",
+        "AKIDNOPE/20151229/us-east-1/s3/aws4_request",
+    );
+    server
+        .send(&post(&bad_key, b"x"))
+        .await
+        .assert_error(403, "InvalidAccessKeyId", None);
+    // An hour after the policy's expiration.
+    server.clock.set(datetime!(2015-12-30 13:00:00 UTC));
+    server.send(&post(&fields, b"x")).await.assert_error(
+        403,
+        "AccessDenied",
+        Some("Invalid according to Policy: Policy expired."),
+    );
+    server.clock.set(datetime!(2015-12-29 00:00:00 UTC));
+    // Not a form; no file.
+    let urlencoded = Raw::new("POST", "/")
+        .header("host", "sigv4examplebucket.s3.amazonaws.com")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(b"key=a");
+    let resp = server.send(&urlencoded).await;
+    resp.assert_error(412, "PreconditionFailed", None);
+    assert_eq!(
+        resp.xml("Condition").as_deref(),
+        Some("Bucket POST must be of the enclosure-type multipart/form-data")
+    );
+    let boundary = "b0undary";
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut no_file = Vec::new();
+    for (name, value) in &refs {
+        no_file.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    no_file.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let resp = server
+        .send(
+            &Raw::new("POST", "/")
+                .header("host", "sigv4examplebucket.s3.amazonaws.com")
+                .header(
+                    "content-type",
+                    &format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(&no_file),
+        )
+        .await;
+    resp.assert_error(
+        400,
+        "InvalidArgument",
+        Some("POST requires exactly one file upload per request."),
+    );
+    // Nothing was stored by any rejected form.
+    let list = server
+        .handle
+        .storage()
+        .list_objects(
+            "sigv4examplebucket",
+            &strict_s3::storage::ListQuery {
+                max_keys: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(list.objects.is_empty(), "{:?}", list.objects);
+}
