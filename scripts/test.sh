@@ -12,7 +12,9 @@
 #   4. pytest tests/clients       (boto3 and the AWS CLI against target/debug/strict-s3)
 #   5. node --test tests/js       (AWS SDK for JavaScript v3 and v2; `npm ci` into tests/js/node_modules,
 #                                  re-installed only when package-lock.json or the Node version changes)
-#   (6. browser suite: not yet, see the placeholder below)
+#   6. node --test tests/browser  (headless Chromium via playwright-core: presigned URLs from a page;
+#                                  Debian's chromium, apt-get installed when missing and root; `npm ci`
+#                                  into tests/browser/node_modules, stamped like stage 5)
 #
 # Exits non-zero if any stage fails; a runner that ran no test (pytest exit 5, node 0 tests) fails too.
 set -euo pipefail
@@ -217,8 +219,84 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# 6. PLACEHOLDER: browser suite (headless Chromium: presigned URLs, POST forms, CORS)
-#    Same pattern: start from STRICT_S3_BIN, count, record.
+# 6. Real browser: headless Chromium (Debian's package, never a downloaded build) driven by
+#    playwright-core, against the built binary. A missing or broken Chromium is a FAILURE.
+
+BROWSER_DIR="tests/browser"
+CHROMIUM_BIN="${CHROMIUM_BIN:-/usr/bin/chromium}"
+banner "node --test $BROWSER_DIR (headless Chromium: $CHROMIUM_BIN)"
+t=$SECONDS
+browser_ok=ok
+if [[ ! -x "$CHROMIUM_BIN" && "$CHROMIUM_BIN" == /usr/bin/chromium ]]; then
+    if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+        echo "installing Debian's chromium (log: ${LOGS#"$ROOT"/}/apt-chromium.log)"
+        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+            >"$LOGS/apt-chromium.log" 2>&1; then
+            tail -20 "$LOGS/apt-chromium.log" >&2
+        fi
+    fi
+fi
+# Without a browser the tests still run, and each one that needs it fails saying why (never a skip).
+chromium_missing=0
+if [[ -x "$CHROMIUM_BIN" ]]; then
+    "$CHROMIUM_BIN" --version 2>/dev/null || echo "$CHROMIUM_BIN: version unknown"
+else
+    chromium_missing=1
+    echo "error: no Chromium at $CHROMIUM_BIN (as root this stage runs 'apt-get install -y chromium';" \
+        "otherwise install Debian's chromium package or set CHROMIUM_BIN); the browser tests will fail" >&2
+fi
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if ! command -v npm >/dev/null 2>&1 || [[ "$node_major" -lt 20 ]]; then
+    echo "error: Node.js 20+ with npm is required (found: $(node --version 2>/dev/null || echo none))" >&2
+    record FAIL "browser" "$t" "Node.js 20+ and npm not found"
+    browser_ok=FAIL
+else
+    br_stamp_want="$( { cat "$BROWSER_DIR/package-lock.json"; node --version; } | sha256sum | cut -d' ' -f1)"
+    br_stamp_file="$BROWSER_DIR/node_modules/.strict-s3-deps.sha256"
+    if [[ -f "$br_stamp_file" && "$(cat "$br_stamp_file")" == "$br_stamp_want" ]]; then
+        echo "node_modules up to date (stamp matches)"
+    elif (cd "$BROWSER_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --prefer-offline) \
+        >"$LOGS/npm-ci-browser.log" 2>&1; then
+        echo "$br_stamp_want" >"$br_stamp_file"
+        echo "installed from package-lock.json (log: ${LOGS#"$ROOT"/}/npm-ci-browser.log)"
+    else
+        cat "$LOGS/npm-ci-browser.log" >&2
+        record FAIL "browser" "$t" "npm ci failed"
+        browser_ok=FAIL
+    fi
+fi
+if [[ "$browser_ok" == ok ]]; then
+    # Screenshots of this run only (the tests write them to .test-deps/artifacts).
+    rm -rf "$DEPS/artifacts"
+    tap="$LOGS/browser-test.tap"
+    rm -f "$tap"
+    set +e
+    # --test-timeout bounds a hung test; --test-force-exit ends a file whose browser did not close.
+    (cd "$BROWSER_DIR" && STRICT_S3_BIN="$ROOT/target/debug/strict-s3" CHROMIUM_BIN="$CHROMIUM_BIN" \
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 node --test --test-timeout=120000 --test-force-exit \
+        --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$tap")
+    rc=$?
+    set -e
+    read -r b_pass b_fail b_skip < <(
+        awk '/^# pass /      { p += $3 }
+             /^# fail /      { f += $3 }
+             /^# cancelled / { f += $3 }
+             /^# skipped /   { s += $3 }
+             /^# todo /      { s += $3 }
+             END { printf "%d %d %d\n", p, f, s }' "$tap" 2>/dev/null || echo "0 0 0"
+    )
+    TOTAL_PASSED=$((TOTAL_PASSED + b_pass)); TOTAL_FAILED=$((TOTAL_FAILED + b_fail)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + b_skip))
+    if [[ "$chromium_missing" -eq 1 ]]; then
+        record FAIL "browser" "$t" "no Chromium at $CHROMIUM_BIN: $b_pass passed, $b_fail failed, $b_skip skipped"
+    elif [[ "$rc" -eq 0 && "$b_pass" -eq 0 ]]; then
+        record FAIL "browser" "$t" "no tests ran"
+    elif [[ "$rc" -eq 0 ]]; then
+        record ok "browser" "$t" "$b_pass passed, $b_fail failed, $b_skip skipped (screenshots: ${DEPS#"$ROOT"/}/artifacts)"
+    else
+        record FAIL "browser" "$t" "exit $rc: $b_pass passed, $b_fail failed, $b_skip skipped"
+    fi
+fi
 
 summary
 exit "$FAILED"

@@ -580,7 +580,7 @@ async fn post_policy_example_rejections() {
         "InvalidArgument",
         Some("Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields."),
     );
-    let mut bad_key = with(
+    let bad_key = with(
         "X-Amz-Credential",
         "AKIDNOPE/20151229/us-east-1/s3/aws4_request",
     );
