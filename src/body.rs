@@ -98,6 +98,77 @@ pub fn checked<S: Send + 'static>(
     }))
 }
 
+/// Holds the request body so that whatever the operation left unread can be read (and
+/// discarded) before an error response goes out. Clients such as `fetch` keep writing a
+/// form while the server answers early; closing on them loses the answer (EPIPE), so up
+/// to a bound the rest is read and the connection stays usable, as S3 does for small
+/// bodies (it resets large ones: aws-sdk-js-v3#5589).
+#[derive(Clone)]
+pub struct BodySlot(std::sync::Arc<std::sync::Mutex<SlotState>>);
+
+enum SlotState {
+    Open(ByteStream),
+    /// Read to its end: the connection can be reused.
+    Done,
+    /// Cut, timed out or malformed: the connection must close.
+    Failed,
+}
+
+impl BodySlot {
+    pub fn new(body: ByteStream) -> Self {
+        BodySlot(std::sync::Arc::new(std::sync::Mutex::new(SlotState::Open(
+            body,
+        ))))
+    }
+
+    /// The body as a stream for the operation; it reads through the slot.
+    pub fn stream(&self) -> ByteStream {
+        let slot = self.clone();
+        Box::pin(futures_util::stream::poll_fn(move |cx| {
+            let mut guard = slot.0.lock().unwrap_or_else(|p| p.into_inner());
+            let SlotState::Open(body) = &mut *guard else {
+                return std::task::Poll::Ready(None);
+            };
+            let item = body.as_mut().poll_next(cx);
+            match &item {
+                std::task::Poll::Ready(None) => *guard = SlotState::Done,
+                std::task::Poll::Ready(Some(Err(_))) => *guard = SlotState::Failed,
+                _ => {}
+            }
+            item
+        }))
+    }
+
+    /// Reads and discards what is left, at most `limit` bytes within `time`. `true` when
+    /// the body has been read to its end, so the connection can be reused.
+    pub async fn drain(&self, limit: usize, time: std::time::Duration) -> bool {
+        if matches!(
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()),
+            SlotState::Failed
+        ) {
+            return false;
+        }
+        let mut rest = self.stream();
+        let mut read = 0usize;
+        let drained = tokio::time::timeout(time, async {
+            while let Some(chunk) = rest.next().await {
+                match chunk {
+                    Ok(c) => {
+                        read += c.len();
+                        if read > limit {
+                            return false;
+                        }
+                    }
+                    Err(_) => return false,
+                }
+            }
+            true
+        })
+        .await;
+        drained.unwrap_or(false)
+    }
+}
+
 /// Turns the incoming hyper body into a [`ByteStream`]. A connection that drops or ends
 /// early becomes `IncompleteBody`; one that sends nothing for `idle` becomes
 /// `RequestTimeout` (S3's answer to a Content-Length larger than the body sent). Either

@@ -78,6 +78,24 @@ impl S3Request {
     }
 }
 
+/// Form encoding as S3's Java side writes it (space as `+`, `/` as `%2F`): the keys of
+/// `encoding-type=url` listings (botocore decodes them with `unquote_plus`) and the
+/// `<Location>` of a POST upload's response (`…/bucket/prefix%2Fmy+photo.png`, as real
+/// S3 bodies in ceph#20330 and s3_direct_upload#189 show).
+pub fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Header bytes as text: UTF-8 when they are (what the JS and Rust SDKs send), else each
 /// byte as its Latin-1 character (what Python's http.client sends for non-ASCII).
 pub fn header_value_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {

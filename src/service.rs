@@ -23,6 +23,10 @@ use crate::ops::{self, Ctx};
 use crate::request::S3Request;
 use crate::storage::Storage;
 
+/// How much of an unread body is read after an error before the connection is closed.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Everything a request needs, shared by all connections.
 pub struct AppState {
     pub config: Arc<Config>,
@@ -76,15 +80,14 @@ pub async fn handle(
     let request_id = state.request_id();
     let (parts, incoming) = req.into_parts();
     let head = parts.method == Method::HEAD;
-    let sent_body = parts.headers.contains_key(http::header::TRANSFER_ENCODING)
-        || parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() != b"0");
+    let slot = body::BodySlot::new(body::from_incoming(
+        incoming,
+        state.config.limits.body_idle_timeout,
+    ));
     let method = parts.method.clone();
     let path = parts.uri.path().to_string();
     let mut trace = Trace::default();
-    let result = run(&state, parts, incoming, &request_id, &mut trace).await;
+    let result = run(&state, parts, slot.stream(), &request_id, &mut trace).await;
     let (mut resp, failure) = match result {
         Ok(resp) => (resp, None),
         Err(err) => (error::to_response(&err, &request_id, head), Some(err)),
@@ -95,9 +98,10 @@ pub async fn handle(
         headers.insert("x-amz-id-2", id);
     }
     headers.insert("server", HeaderValue::from_static("strict-s3"));
-    if failure.is_some() && sent_body {
-        // The body may be partly unread: say so, so the client does not reuse a connection
-        // whose next bytes are the rest of this body (hyper closes it after an unread body).
+    // An error may leave the body partly unread: read the rest (bounded) so the client
+    // gets this answer and can reuse the connection; past the bound, say the connection
+    // closes, so the client does not send its next request into the rest of this body.
+    if failure.is_some() && !slot.drain(DRAIN_LIMIT, DRAIN_TIME).await {
         headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     }
     log(
@@ -144,7 +148,7 @@ fn log(
 async fn run(
     state: &AppState,
     parts: http::request::Parts,
-    incoming: Incoming,
+    incoming: body::ByteStream,
     request_id: &str,
     trace: &mut Trace,
 ) -> Result<Response<ResponseBody>, S3Error> {
@@ -167,10 +171,7 @@ async fn run(
     let op = ops::route(&req, &addr)?;
     authorize(&principal, op)?;
     trace.op = Some(op.name());
-    let body = auth::verified_body(
-        body::from_incoming(incoming, state.config.limits.body_idle_timeout),
-        principal.payload.clone(),
-    );
+    let body = auth::verified_body(incoming, principal.payload.clone());
     let ctx = Ctx {
         state,
         req: &req,

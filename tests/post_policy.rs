@@ -84,7 +84,7 @@ async fn response_modes() {
     );
     assert_eq!(
         resp.header("location"),
-        Some(format!("http://{}/bkt/in/notes.txt", s.host).as_str())
+        Some(format!("http://{}/bkt/in%2Fnotes.txt", s.host).as_str())
     );
     // 201: PostResponse.
     let f = signed_v4(conds, &[("key", "in/a"), ("success_action_status", "201")]);

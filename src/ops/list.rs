@@ -9,6 +9,7 @@ use super::bucket::{OWNER_ID, OWNER_NAME};
 use super::{Ctx, bucket_of, xml_response, xml_time};
 use crate::body::ResponseBody;
 use crate::error::S3Error;
+use crate::request::form_encode;
 use crate::storage::ListQuery;
 use crate::xml::XmlWriter;
 
@@ -26,22 +27,6 @@ fn max_keys(raw: Option<&str>) -> Result<usize, S3Error> {
             raw,
         )),
     }
-}
-
-/// `encoding-type=url`: keys are form-encoded (space as `+`), as S3's Java encoder does;
-/// botocore decodes them with `unquote_plus`.
-fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// Continuation tokens are opaque on S3 and it refuses tokens it did not issue, so ours
@@ -125,7 +110,13 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
             },
         )
         .await?;
-    let enc = |s: &str| if encode { url_encode(s) } else { s.to_string() };
+    let enc = |s: &str| {
+        if encode {
+            form_encode(s)
+        } else {
+            s.to_string()
+        }
+    };
 
     let mut w = XmlWriter::new();
     w.open_ns("ListBucketResult");
@@ -214,7 +205,7 @@ mod tests {
 
     #[test]
     fn url_encoding_and_tokens() {
-        assert_eq!(url_encode("a b+c/d\u{e9}"), "a+b%2Bc%2Fd%C3%A9");
+        assert_eq!(form_encode("a b+c/d\u{e9}"), "a+b%2Bc%2Fd%C3%A9");
         assert_eq!(key_from_token(&token_for("k/\u{e9}")).unwrap(), "k/\u{e9}");
         assert!(key_from_token("!!").is_err());
         assert!(key_from_token("").is_err());

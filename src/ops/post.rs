@@ -149,7 +149,7 @@ pub async fn post_object(
         .await?;
 
     let host = ctx.req.header("host").unwrap_or("localhost");
-    let encoded_key = crate::auth::canonical::uri_encode_path(&key);
+    let encoded_key = crate::request::form_encode(&key);
     let location = match ctx.addr.style {
         crate::addressing::Style::Path => format!("http://{host}/{bucket}/{encoded_key}"),
         crate::addressing::Style::VirtualHosted => format!("http://{host}/{encoded_key}"),
