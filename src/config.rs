@@ -116,6 +116,9 @@ pub struct Config {
     /// Refuse Signature Version 2, as AWS does for buckets created after 24 June 2020
     /// and in regions launched after 2014.
     pub reject_sigv2: bool,
+    /// `--cors-allow-origin`: buckets created at start get a permissive CORS
+    /// configuration for these origins (a local-dev shortcut AWS does not have).
+    pub cors_allow_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -130,6 +133,7 @@ impl Default for Config {
             limits: Limits::default(),
             strict_query_checksums: false,
             reject_sigv2: false,
+            cors_allow_origins: Vec::new(),
         }
     }
 }

@@ -10,11 +10,12 @@
 //! ```text
 //! TCP → server → service ─┬─ request      method, raw + decoded path, query in wire order, headers, request id
 //!                         ├─ addressing   path-style | virtual-hosted → Root | Bucket | Object
+//!                         ├─ cors         OPTIONS preflight answered here, before auth
 //!                         ├─ auth         header | presigned query | SigV2 | aws-chunked → Principal
 //!                         ├─ access       one account: signed requests only
 //!                         ├─ ops          one handler per S3 operation, chosen by one route table
 //!                         └─ storage      trait Storage: Disk | Memory
-//!      ← error::to_response: the ONLY place an error becomes S3 XML
+//!      ← error::to_response: the ONLY place an error becomes S3 XML  ← cors headers on success and error alike
 //! ```
 //!
 //! ## Embedding in a test
@@ -50,6 +51,7 @@ pub mod body;
 pub mod checksum;
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod ops;
 pub mod request;

@@ -65,6 +65,12 @@ struct Cli {
     #[arg(long)]
     reject_sigv2: bool,
 
+    /// Give the buckets created at start (--bucket) a permissive CORS configuration for
+    /// this origin, e.g. http://localhost:3000 (repeatable). A local-dev shortcut AWS does
+    /// not have: on AWS, set the configuration with PutBucketCors.
+    #[arg(long = "cors-allow-origin", value_name = "ORIGIN")]
+    cors_allow_origins: Vec<String>,
+
     /// Shift the server's clock by this many seconds (negative allowed), to see presigned
     /// URLs expire or requests be refused as skewed without waiting. For tests.
     #[arg(
@@ -134,6 +140,7 @@ impl Cli {
             buckets,
             strict_query_checksums: self.strict_query_checksums,
             reject_sigv2: self.reject_sigv2,
+            cors_allow_origins: self.cors_allow_origins,
             ..Config::default()
         })
     }

@@ -117,6 +117,14 @@ impl ServerBuilder {
                 Err(e) if e.code == S3ErrorCode::BucketAlreadyOwnedByYou => {}
                 Err(e) => return Err(StartError::Bucket(b.clone(), e)),
             }
+            if !self.config.cors_allow_origins.is_empty() {
+                let doc =
+                    crate::cors::CorsConfiguration::permissive(&self.config.cors_allow_origins);
+                storage
+                    .put_bucket_document(b, crate::ops::cors::DOCUMENT, Some(doc.to_xml().into()))
+                    .await
+                    .map_err(|e| StartError::Bucket(b.clone(), e))?;
+            }
         }
         let listener = TcpListener::bind(self.addr)
             .await

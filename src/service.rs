@@ -69,6 +69,8 @@ struct Trace {
     auth: Option<AuthKind>,
     access_key: Option<String>,
     op: Option<&'static str>,
+    /// The addressed bucket, for the CORS headers of the response.
+    bucket: Option<String>,
 }
 
 /// Serves one request. Never fails: every error becomes an S3 error response.
@@ -85,6 +87,11 @@ pub async fn handle(
         state.config.limits.body_idle_timeout,
     ));
     let method = parts.method.clone();
+    let origin = parts
+        .headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let path = parts.uri.path().to_string();
     let mut trace = Trace::default();
     let result = run(&state, parts, slot.stream(), &request_id, &mut trace).await;
@@ -92,6 +99,11 @@ pub async fn handle(
         Ok(resp) => (resp, None),
         Err(err) => (error::to_response(&err, &request_id, head), Some(err)),
     };
+    if method != Method::OPTIONS {
+        if let (Some(origin), Some(bucket)) = (origin.as_deref(), trace.bucket.as_deref()) {
+            add_cors_headers(&state, bucket, origin, &method, &mut resp).await;
+        }
+    }
     let headers = resp.headers_mut();
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert("x-amz-request-id", id.clone());
@@ -165,6 +177,11 @@ async fn run(
         &state.config.domains,
         state.config.limits.max_key_bytes,
     )?;
+    trace.bucket = addr.bucket().map(str::to_string);
+    if req.method == Method::OPTIONS {
+        trace.op = Some("Preflight");
+        return ops::cors::preflight(&*state.storage, &req, &addr).await;
+    }
     let principal = state.auth.authenticate(&req, &addr)?;
     trace.auth = Some(principal.kind);
     trace.access_key = principal.access_key.clone();
@@ -179,6 +196,24 @@ async fn run(
         principal: &principal,
     };
     ops::dispatch(&ctx, op, body).await
+}
+
+/// An actual request with `Origin` gets the headers of the bucket's first CORS rule that
+/// allows its origin and method, on success and error responses alike, so the browser can
+/// read S3's answer (or its error). No rule, no headers: the browser then refuses.
+async fn add_cors_headers(
+    state: &AppState,
+    bucket: &str,
+    origin: &str,
+    method: &Method,
+    resp: &mut Response<ResponseBody>,
+) {
+    let Ok(Some(config)) = ops::cors::load(&*state.storage, bucket).await else {
+        return;
+    };
+    if let Some(rule) = config.actual_rule(origin, method.as_str()) {
+        crate::cors::apply(resp, crate::cors::actual_headers(rule, origin));
+    }
 }
 
 /// S3 limits the request header section to 8 KB.

@@ -439,7 +439,7 @@ async fn unsupported_features_say_so() {
     s.send(&sign(Raw::new("GET", "/bkt?acl")))
         .await
         .assert_error(501, "NotImplemented", None);
-    s.send(&sign(Raw::new("GET", "/bkt?cors")))
+    s.send(&sign(Raw::new("GET", "/bkt?website")))
         .await
         .assert_error(501, "NotImplemented", None);
     s.send(&sign(Raw::new("GET", "/bkt/k?tagging")))

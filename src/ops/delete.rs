@@ -5,12 +5,11 @@
 //! header (S3 refuses the request otherwise), verified before anything is deleted.
 
 use http::Response;
-use md5::{Digest, Md5};
 
-use super::object::{content_md5, declared_checksum};
+use super::object::read_checked_document;
 use super::{Ctx, bucket_of, xml_response};
 use crate::addressing::check_key;
-use crate::body::{ByteStream, ResponseBody, collect_limited};
+use crate::body::{ByteStream, ResponseBody};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::xml::{XmlWriter, malformed, parse_tree};
 
@@ -22,35 +21,7 @@ pub async fn delete_objects(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let bucket = bucket_of(ctx);
     ctx.state.storage.bucket(bucket).await?;
-    let md5 = content_md5(ctx.req)?;
-    let checksum = declared_checksum(ctx.req)?;
-    if md5.is_none() && checksum.is_none() {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "Missing required header for this request: Content-MD5",
-        )
-        .reason("DeleteObjects requires Content-MD5 or an x-amz-checksum-* header"));
-    }
-    let limit = ctx.state.config.limits.max_xml_body;
-    let bytes = collect_limited(body, limit, || {
-        malformed(format!("the XML body exceeds {limit} bytes"))
-    })
-    .await?;
-    if let Some(expected) = md5 {
-        let got: [u8; 16] = Md5::digest(&bytes).into();
-        if got != expected {
-            return Err(S3Error::new(S3ErrorCode::BadDigest)
-                .reason("Content-MD5 does not match the XML body"));
-        }
-    }
-    if let Some((alg, declared)) = checksum {
-        let mut h = alg.hasher();
-        h.update(&bytes);
-        let computed = h.finish();
-        if computed != declared {
-            return Err(alg.mismatch(&declared, &computed));
-        }
-    }
+    let bytes = read_checked_document(ctx, body, "DeleteObjects").await?;
     let doc = parse_tree(&bytes)?;
     if doc.name != "Delete" {
         return Err(malformed(format!(

@@ -7,6 +7,7 @@
 
 mod bucket;
 mod copy;
+pub mod cors;
 mod delete;
 mod list;
 mod multipart;
@@ -55,6 +56,9 @@ pub enum Op {
     ListParts,
     ListMultipartUploads,
     PostObject,
+    PutBucketCors,
+    GetBucketCors,
+    DeleteBucketCors,
 }
 
 impl Op {
@@ -81,6 +85,9 @@ impl Op {
             Op::ListParts => "ListParts",
             Op::ListMultipartUploads => "ListMultipartUploads",
             Op::PostObject => "PostObject",
+            Op::PutBucketCors => "PutBucketCors",
+            Op::GetBucketCors => "GetBucketCors",
+            Op::DeleteBucketCors => "DeleteBucketCors",
         }
     }
 }
@@ -154,6 +161,12 @@ pub fn route(req: &S3Request, addr: &Address) -> Result<Op, S3Error> {
         (Target::Bucket(_), ["location"]) if m == Method::GET => Op::GetBucketLocation,
         (Target::Bucket(_), ["uploads"]) if m == Method::GET => Op::ListMultipartUploads,
         (Target::Bucket(_), ["delete"]) if m == Method::POST => Op::DeleteObjects,
+        (Target::Bucket(_), ["cors"]) => match m {
+            Method::PUT => Op::PutBucketCors,
+            Method::GET => Op::GetBucketCors,
+            Method::DELETE => Op::DeleteBucketCors,
+            _ => return Err(method_not_allowed(req, "BUCKET")),
+        },
         (Target::Object { .. }, []) => match m {
             Method::PUT if copy => Op::CopyObject,
             Method::PUT => Op::PutObject,
@@ -228,6 +241,9 @@ pub async fn dispatch(
         Op::ListParts => multipart::list_parts(ctx).await,
         Op::ListMultipartUploads => multipart::list_uploads(ctx).await,
         Op::PostObject => post::post_object(ctx, body).await,
+        Op::PutBucketCors => cors::put(ctx, body).await,
+        Op::GetBucketCors => cors::get(ctx).await,
+        Op::DeleteBucketCors => cors::delete(ctx).await,
     }
 }
 
@@ -323,7 +339,11 @@ mod tests {
             S3ErrorCode::NotImplemented
         );
         assert_eq!(
-            route_of(Method::GET, "/bkt", "cors").unwrap_err().code,
+            route_of(Method::GET, "/bkt", "cors").unwrap(),
+            Op::GetBucketCors
+        );
+        assert_eq!(
+            route_of(Method::GET, "/bkt", "website").unwrap_err().code,
             S3ErrorCode::NotImplemented
         );
         assert_eq!(

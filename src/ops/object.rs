@@ -278,6 +278,49 @@ pub fn declared_checksum(req: &S3Request) -> Result<Option<(ChecksumAlgorithm, S
     Ok(first)
 }
 
+/// Reads an XML request document that S3 requires an integrity check for (DeleteObjects,
+/// PutBucketCors): `Content-MD5` or an `x-amz-checksum-*` header must be present and
+/// match, else nothing is done.
+pub async fn read_checked_document(
+    ctx: &Ctx<'_>,
+    body: ByteStream,
+    operation: &str,
+) -> Result<bytes::Bytes, S3Error> {
+    let md5 = content_md5(ctx.req)?;
+    let checksum = declared_checksum(ctx.req)?;
+    if md5.is_none() && checksum.is_none() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Missing required header for this request: Content-MD5",
+        )
+        .reason(format!(
+            "{operation} requires Content-MD5 or an x-amz-checksum-* header"
+        )));
+    }
+    let limit = ctx.state.config.limits.max_xml_body;
+    let bytes = body::collect_limited(body, limit, || {
+        crate::xml::malformed(format!("the XML body exceeds {limit} bytes"))
+    })
+    .await?;
+    if let Some(expected) = md5 {
+        use md5::Digest;
+        let got: [u8; 16] = md5::Md5::digest(&bytes).into();
+        if got != expected {
+            return Err(S3Error::new(S3ErrorCode::BadDigest)
+                .reason("Content-MD5 does not match the XML body"));
+        }
+    }
+    if let Some((alg, declared)) = checksum {
+        let mut h = alg.hasher();
+        h.update(&bytes);
+        let computed = h.finish();
+        if computed != declared {
+            return Err(alg.mismatch(&declared, &computed));
+        }
+    }
+    Ok(bytes)
+}
+
 /// Conditional PUT (`If-None-Match: *`, `If-Match: etag`), checked atomically with the
 /// write. <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>
 pub fn put_condition(req: &S3Request, key: &str) -> Result<Option<CommitCheck>, S3Error> {
