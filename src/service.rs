@@ -99,10 +99,10 @@ pub async fn handle(
         Ok(resp) => (resp, None),
         Err(err) => (error::to_response(&err, &request_id, head), Some(err)),
     };
-    if method != Method::OPTIONS {
-        if let (Some(origin), Some(bucket)) = (origin.as_deref(), trace.bucket.as_deref()) {
-            add_cors_headers(&state, bucket, origin, &method, &mut resp).await;
-        }
+    if let (Some(origin), Some(bucket)) = (origin.as_deref(), trace.bucket.as_deref())
+        && method != Method::OPTIONS
+    {
+        add_cors_headers(&state, bucket, origin, &method, &mut resp).await;
     }
     let headers = resp.headers_mut();
     if let Ok(id) = HeaderValue::from_str(&request_id) {
