@@ -119,6 +119,9 @@ pub struct Config {
     /// `--cors-allow-origin`: buckets created at start get a permissive CORS
     /// configuration for these origins (a local-dev shortcut AWS does not have).
     pub cors_allow_origins: Vec<String>,
+    /// Leave out strict-s3's explanation (`x-strict-s3-reason`, `<Explanation>`) so
+    /// error responses are byte for byte what AWS sends.
+    pub aws_exact_errors: bool,
 }
 
 impl Default for Config {
@@ -134,6 +137,7 @@ impl Default for Config {
             strict_query_checksums: false,
             reject_sigv2: false,
             cors_allow_origins: Vec::new(),
+            aws_exact_errors: false,
         }
     }
 }

@@ -178,13 +178,19 @@ impl S3Error {
     /// The XML body AWS sends for this error: Code, Message, the extra elements, RequestId,
     /// HostId. No `<Resource>`: the AWS docs' sample shows one, but the real S3 bodies
     /// quoted in public threads (docs/aws-evidence.md, "Wire shape") never carry it.
-    pub fn to_xml(&self, request_id: &str) -> String {
+    ///
+    /// With `explain`, an `<Explanation>` element (strict-s3's own) carries the reason;
+    /// SDKs ignore elements they do not know, and `--aws-exact-errors` leaves it out.
+    pub fn to_xml(&self, request_id: &str, explain: bool) -> String {
         let mut w = XmlWriter::new();
         w.open("Error");
         w.elem("Code", self.code.as_str());
         w.elem("Message", &self.message);
         for (name, value) in &self.extra {
             w.elem(name, value);
+        }
+        if let (true, Some(reason)) = (explain, &self.reason) {
+            w.elem("Explanation", reason);
         }
         w.elem("RequestId", request_id);
         w.elem("HostId", request_id);
@@ -193,13 +199,29 @@ impl S3Error {
     }
 }
 
+/// The header that carries the reason of a refusal (also on HEAD, which has no body).
+pub const REASON_HEADER: &str = "x-strict-s3-reason";
+
+/// A reason as a header value: visible ASCII only (others become `?`), at most 2 KB.
+pub fn reason_header_value(reason: &str) -> http::HeaderValue {
+    let mut text: String = reason
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect();
+    text.truncate(2048);
+    http::HeaderValue::from_str(&text).unwrap_or_else(|_| http::HeaderValue::from_static("?"))
+}
+
 /// The only place an error becomes an HTTP response: AWS's status, the XML body (none
 /// for HEAD, as S3 sends none), `Content-Type: application/xml` and any extra headers.
-/// The request id headers are added by the service, for every response alike.
+/// With `explain` (the default; off with `--aws-exact-errors`) the reason goes out too,
+/// as `x-strict-s3-reason` and `<Explanation>`. The request id headers are added by the
+/// service, for every response alike.
 pub fn to_response(
     err: &S3Error,
     request_id: &str,
     head: bool,
+    explain: bool,
 ) -> http::Response<crate::body::ResponseBody> {
     let mut builder = http::Response::builder()
         .status(err.status())
@@ -207,10 +229,13 @@ pub fn to_response(
     for (name, value) in &err.headers {
         builder = builder.header(*name, value.as_str());
     }
+    if let (true, Some(reason)) = (explain, &err.reason) {
+        builder = builder.header(REASON_HEADER, reason_header_value(reason));
+    }
     let body = if head {
         crate::body::empty()
     } else {
-        let xml = err.to_xml(request_id);
+        let xml = err.to_xml(request_id, explain);
         builder = builder.header(http::header::CONTENT_LENGTH, xml.len());
         crate::body::full(xml)
     };
@@ -260,6 +285,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn explanation_is_added_only_when_asked() {
+        let e = S3Error::no_such_key("k").reason("because");
+        assert!(e.to_xml("R", true).contains("<Key>k</Key><Explanation>because</Explanation><RequestId>"));
+        assert!(!e.to_xml("R", false).contains("Explanation"));
+        assert_eq!(reason_header_value("a\nb \u{e9}"), "a?b ?");
+    }
+
+    #[test]
     fn table_rows_have_aws_statuses() {
         assert_eq!(S3ErrorCode::NoSuchKey.status(), StatusCode::NOT_FOUND);
         assert_eq!(S3ErrorCode::InvalidRange.status().as_u16(), 416);
@@ -272,7 +305,7 @@ mod tests {
     #[test]
     fn xml_has_code_message_extras_and_request_id_in_order() {
         let e = S3Error::no_such_key("a&b");
-        let xml = e.to_xml("REQ1");
+        let xml = e.to_xml("REQ1", false);
         assert_eq!(
             xml,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>\

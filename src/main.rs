@@ -71,6 +71,11 @@ struct Cli {
     #[arg(long = "cors-allow-origin", value_name = "ORIGIN")]
     cors_allow_origins: Vec<String>,
 
+    /// Send error responses exactly as AWS does: without strict-s3's explanation (the
+    /// x-strict-s3-reason header and the <Explanation> element). The log keeps it.
+    #[arg(long)]
+    aws_exact_errors: bool,
+
     /// Shift the server's clock by this many seconds (negative allowed), to see presigned
     /// URLs expire or requests be refused as skewed without waiting. For tests.
     #[arg(
@@ -141,6 +146,7 @@ impl Cli {
             strict_query_checksums: self.strict_query_checksums,
             reject_sigv2: self.reject_sigv2,
             cors_allow_origins: self.cors_allow_origins,
+            aws_exact_errors: self.aws_exact_errors,
             ..Config::default()
         })
     }
