@@ -287,7 +287,10 @@ mod tests {
     #[test]
     fn explanation_is_added_only_when_asked() {
         let e = S3Error::no_such_key("k").reason("because");
-        assert!(e.to_xml("R", true).contains("<Key>k</Key><Explanation>because</Explanation><RequestId>"));
+        assert!(
+            e.to_xml("R", true)
+                .contains("<Key>k</Key><Explanation>because</Explanation><RequestId>")
+        );
         assert!(!e.to_xml("R", false).contains("Explanation"));
         assert_eq!(reason_header_value("a\nb \u{e9}"), "a?b ?");
     }

@@ -97,7 +97,10 @@ pub async fn handle(
     let result = run(&state, parts, slot.stream(), &request_id, &mut trace).await;
     let (mut resp, failure) = match result {
         Ok(resp) => (resp, None),
-        Err(err) => (error::to_response(&err, &request_id, head, !state.config.aws_exact_errors), Some(err)),
+        Err(err) => (
+            error::to_response(&err, &request_id, head, !state.config.aws_exact_errors),
+            Some(err),
+        ),
     };
     if let (Some(origin), Some(bucket)) = (origin.as_deref(), trace.bucket.as_deref())
         && method != Method::OPTIONS

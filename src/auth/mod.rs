@@ -8,6 +8,7 @@
 
 pub mod canonical;
 pub mod chunked;
+pub mod diagnose;
 pub mod error;
 pub mod params;
 pub mod post;

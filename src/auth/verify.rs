@@ -67,6 +67,9 @@ impl Authenticator {
         };
         let expected = Signature::from(hmac_sha256_display(&key, &sts));
         check_signature(
+            self,
+            req,
+            &key,
             &expected,
             header.signature,
             &header.credential,
@@ -131,7 +134,16 @@ impl Authenticator {
             canonical_request_hash: sha256_display(&canonical),
         };
         let expected = Signature::from(hmac_sha256_display(&key, &sts));
-        check_signature(&expected, q.signature, &scope, &sts, &canonical)?;
+        check_signature(
+            self,
+            req,
+            &key,
+            &expected,
+            q.signature,
+            &scope,
+            &sts,
+            &canonical,
+        )?;
         let payload = match PayloadHash::parse(payload_hash) {
             Some(PayloadHash::Sha256(hex)) => PayloadCheck::Sha256(hex.to_ascii_lowercase()),
             _ => PayloadCheck::None,
@@ -353,27 +365,46 @@ fn check_signed_headers(req: &S3Request, signed_headers: &str) -> Result<(), S3E
 }
 
 /// Constant-time comparison; on failure the error carries the canonical request and the
-/// string to sign the server built, as S3 does, so the client can diff its own.
+/// string to sign the server built, as S3 does, so the client can diff its own — and,
+/// when one change explains the mismatch, the diagnosis names it.
+#[allow(clippy::too_many_arguments)]
 fn check_signature(
+    auth: &Authenticator,
+    req: &S3Request,
+    key: &[u8; 32],
     expected: &Signature,
     provided: &str,
     scope: &CredentialScope<'_>,
     sts: &StringToSign<'_>,
     canonical: &CanonicalRequest<'_>,
 ) -> Result<(), S3Error> {
-    let ok = Signature::from_hex(provided).is_some_and(|p| p.matches(expected));
-    if ok {
+    let provided_sig = Signature::from_hex(provided);
+    if provided_sig.is_some_and(|p| p.matches(expected)) {
         return Ok(());
     }
+    let diagnosis = provided_sig.and_then(|provided| {
+        let attempt = super::diagnose::Attempt {
+            req,
+            canonical,
+            sts,
+            scope,
+            key,
+            provided,
+            domains: &auth.config.domains,
+        };
+        super::diagnose::diagnose(&attempt, &auth.config)
+    });
+    let reason = diagnosis.unwrap_or_else(|| {
+        format!(
+            "no single change (method, Host, addressing style, Content-Type, path encoding, payload hash, another configured key) makes the signature valid: \
+             check the secret key, then compare this canonical request with the client's (signed headers: {})",
+            canonical.signed_headers
+        )
+    });
     let sts_text = sts.to_string();
     let canonical_text = canonical.to_string();
     Err(
-        e::signature_mismatch_v4(scope.access_key, &sts_text, provided, &canonical_text).reason(
-            format!(
-                "the signature the server computed over the canonical request differs from the one provided; \
-                 compare this canonical request with the client's (signed headers: {})",
-                canonical.signed_headers
-            ),
-        ),
+        e::signature_mismatch_v4(scope.access_key, &sts_text, provided, &canonical_text)
+            .reason(reason),
     )
 }
