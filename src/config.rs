@@ -122,6 +122,10 @@ pub struct Config {
     /// Leave out strict-s3's explanation (`x-strict-s3-reason`, `<Explanation>`) so
     /// error responses are byte for byte what AWS sends.
     pub aws_exact_errors: bool,
+    /// How many recent requests the inspector (`/_strict/`) keeps.
+    pub inspector_capacity: usize,
+    /// Serve `/_strict/` even when listening on a non-loopback address.
+    pub admin: bool,
 }
 
 impl Default for Config {
@@ -138,6 +142,8 @@ impl Default for Config {
             reject_sigv2: false,
             cors_allow_origins: Vec::new(),
             aws_exact_errors: false,
+            inspector_capacity: 200,
+            admin: false,
         }
     }
 }

@@ -53,6 +53,7 @@ pub mod clock;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod inspector;
 pub mod ops;
 pub mod request;
 pub mod server;

@@ -76,6 +76,14 @@ struct Cli {
     #[arg(long)]
     aws_exact_errors: bool,
 
+    /// How many recent requests the inspector at /_strict/ keeps.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    inspect_buffer: usize,
+
+    /// Serve the inspector (/_strict/) even when listening on a non-loopback address.
+    #[arg(long)]
+    admin: bool,
+
     /// Shift the server's clock by this many seconds (negative allowed), to see presigned
     /// URLs expire or requests be refused as skewed without waiting. For tests.
     #[arg(
@@ -147,6 +155,8 @@ impl Cli {
             reject_sigv2: self.reject_sigv2,
             cors_allow_origins: self.cors_allow_origins,
             aws_exact_errors: self.aws_exact_errors,
+            inspector_capacity: self.inspect_buffer,
+            admin: self.admin,
             ..Config::default()
         })
     }

@@ -133,10 +133,12 @@ impl ServerBuilder {
             .local_addr()
             .map_err(|e| StartError::Bind(self.addr, e))?;
         let grace = self.config.limits.shutdown_grace;
+        let admin_routes = local_addr.ip().is_loopback() || self.config.admin;
         let state = Arc::new(AppState::new(
             Arc::new(self.config),
             clock.clone(),
             storage.clone(),
+            admin_routes,
         ));
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state, rx, grace));

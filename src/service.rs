@@ -19,6 +19,7 @@ use crate::body::{self, ResponseBody};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{self, S3Error, S3ErrorCode};
+use crate::inspector::{self, Inspector};
 use crate::ops::{self, Ctx};
 use crate::request::S3Request;
 use crate::storage::Storage;
@@ -33,15 +34,25 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub auth: Authenticator,
     pub storage: Arc<dyn Storage>,
+    pub inspector: Inspector,
+    /// Whether `/_strict/` is served (loopback listeners, or `--admin`).
+    pub admin_routes: bool,
     next_id: AtomicU64,
     id_seed: u64,
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, clock: Arc<dyn Clock>, storage: Arc<dyn Storage>) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        clock: Arc<dyn Clock>,
+        storage: Arc<dyn Storage>,
+        admin_routes: bool,
+    ) -> Self {
         let id_seed = clock.now().unix_timestamp_nanos() as u64;
         AppState {
             auth: Authenticator::new(config.clone(), clock.clone()),
+            inspector: Inspector::new(config.inspector_capacity),
+            admin_routes,
             config,
             clock,
             storage,
@@ -71,6 +82,8 @@ struct Trace {
     op: Option<&'static str>,
     /// The addressed bucket, for the CORS headers of the response.
     bucket: Option<String>,
+    addressing: Option<&'static str>,
+    window: Option<inspector::Window>,
 }
 
 /// Serves one request. Never fails: every error becomes an S3 error response.
@@ -93,6 +106,9 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let path = parts.uri.path().to_string();
+    if state.admin_routes && path.starts_with(inspector::PREFIX) {
+        return Ok(inspector_route(&state, &method, &path));
+    }
     let mut trace = Trace::default();
     let result = run(&state, parts, slot.stream(), &request_id, &mut trace).await;
     let (mut resp, failure) = match result {
@@ -128,7 +144,88 @@ pub async fn handle(
         &request_id,
         started,
     );
+    state.inspector.push(record(
+        &state,
+        &method,
+        path,
+        &resp,
+        failure.as_ref(),
+        trace,
+        request_id,
+        started,
+    ));
     Ok(resp)
+}
+
+/// `GET /_strict/` (the page) and `GET /_strict/requests` (the JSON).
+fn inspector_route(state: &AppState, method: &Method, path: &str) -> Response<ResponseBody> {
+    let (status, content_type, body) = match (method, &path[inspector::PREFIX.len()..]) {
+        (&Method::GET, "") => (200, "text/html; charset=utf-8", inspector::PAGE.to_string()),
+        (&Method::GET, "requests") => (200, "application/json", state.inspector.to_json()),
+        _ => (
+            404,
+            "text/plain",
+            "not found: the inspector serves /_strict/ and /_strict/requests\n".to_string(),
+        ),
+    };
+    let mut resp = Response::new(body::full(body));
+    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::NOT_FOUND);
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    resp.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
+/// What the inspector keeps of a request.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    state: &AppState,
+    method: &Method,
+    path: String,
+    resp: &Response<ResponseBody>,
+    failure: Option<&S3Error>,
+    trace: Trace,
+    request_id: String,
+    started: Instant,
+) -> inspector::Record {
+    let extra = |name: &str| {
+        failure.and_then(|e| {
+            e.extra
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let authenticated = trace.auth.is_some_and(|a| a != AuthKind::Anonymous);
+    inspector::Record {
+        request_id,
+        time: inspector::timestamp(state.clock.now()),
+        method: method.to_string(),
+        path,
+        addressing: trace.addressing,
+        auth: trace.auth.map(AuthKind::as_str),
+        access_key: trace.access_key,
+        operation: trace.op,
+        verdict: if failure.is_some() {
+            "refused"
+        } else {
+            "accepted"
+        },
+        status: resp.status().as_u16(),
+        code: failure.map(|e| e.code.as_str()),
+        message: failure.map(|e| e.message.to_string()),
+        reason: failure.and_then(|e| e.reason.clone()),
+        canonical_request: extra("CanonicalRequest"),
+        string_to_sign: extra("StringToSign"),
+        window: trace.window,
+        checks: inspector::checks(failure, authenticated),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
 }
 
 fn log(
@@ -181,10 +278,16 @@ async fn run(
         state.config.limits.max_key_bytes,
     )?;
     trace.bucket = addr.bucket().map(str::to_string);
+    trace.addressing = Some(match addr.style {
+        addressing::Style::Path => "path-style",
+        addressing::Style::VirtualHosted => "virtual-hosted",
+    });
+    trace.window = inspector::window(&req, state.clock.now());
     if req.method == Method::OPTIONS {
         trace.op = Some("Preflight");
         return ops::cors::preflight(&*state.storage, &req, &addr).await;
     }
+    trace.auth = Some(auth::detect(&req));
     let principal = state.auth.authenticate(&req, &addr)?;
     trace.auth = Some(principal.kind);
     trace.access_key = principal.access_key.clone();

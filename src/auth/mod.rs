@@ -170,6 +170,22 @@ impl Authenticator {
     }
 }
 
+/// The mechanism a request attempts, before any check (for the log and the inspector,
+/// which report it even when verification fails). Matches `authenticate`'s dispatch.
+pub fn detect(req: &S3Request) -> AuthKind {
+    let auth = req.headers.get("authorization").map(|v| v.as_bytes());
+    let v4_query = req.has_query("X-Amz-Algorithm")
+        || req.has_query("X-Amz-Signature")
+        || req.has_query("X-Amz-Credential");
+    match auth {
+        Some(a) if a.starts_with(b"AWS ") => AuthKind::V2Header,
+        Some(a) if !a.is_empty() => AuthKind::V4Header,
+        _ if v4_query => AuthKind::V4Query,
+        _ if req.has_query("Signature") || req.has_query("AWSAccessKeyId") => AuthKind::V2Query,
+        _ => AuthKind::Anonymous,
+    }
+}
+
 /// Wraps the incoming body so it is held to the signature's payload promise while it
 /// streams: a SHA-256 computed as bytes pass and compared at the end, or the aws-chunked
 /// decoder. A failure is the stream's last item, so storage discards the write.

@@ -1,0 +1,200 @@
+//! The request inspector: the last N requests, their verdicts and reasons, as JSON
+//! (`GET /_strict/requests`) and as a small self-contained page (`GET /_strict/`).
+//!
+//! Bucket names cannot start with `_`, so `/_strict/` never shadows a bucket. The routes
+//! are served when the server listens on a loopback address, or with `--admin`. Secrets
+//! never appear: no Authorization header, no secret key, only what the error already
+//! shows (canonical request, string to sign).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::auth::error::iso;
+use crate::error::S3Error;
+use crate::request::S3Request;
+
+/// The path prefix of the inspector's routes.
+pub const PREFIX: &str = "/_strict/";
+
+/// One step of authentication, for the page's checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    /// `passed`, `failed` or `not reached`.
+    pub state: &'static str,
+}
+
+/// A presigned URL's validity window against the server time (seconds since the epoch).
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub signed_at: i64,
+    pub expires_at: i64,
+    pub server_time: i64,
+}
+
+/// One request as the inspector shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub request_id: String,
+    pub time: String,
+    pub method: String,
+    pub path: String,
+    pub addressing: Option<&'static str>,
+    pub auth: Option<&'static str>,
+    pub access_key: Option<String>,
+    pub operation: Option<&'static str>,
+    pub verdict: &'static str,
+    pub status: u16,
+    pub code: Option<&'static str>,
+    pub message: Option<String>,
+    pub reason: Option<String>,
+    pub canonical_request: Option<String>,
+    pub string_to_sign: Option<String>,
+    pub window: Option<Window>,
+    pub checks: Vec<Check>,
+    pub duration_ms: f64,
+}
+
+/// A bounded ring of the latest records.
+pub struct Inspector {
+    capacity: usize,
+    records: Mutex<VecDeque<Record>>,
+}
+
+impl Inspector {
+    pub fn new(capacity: usize) -> Self {
+        Inspector {
+            capacity,
+            records: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+        }
+    }
+
+    pub fn push(&self, record: Record) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut r = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        if r.len() == self.capacity {
+            r.pop_front();
+        }
+        r.push_back(record);
+    }
+
+    /// Newest first, as JSON.
+    pub fn to_json(&self) -> String {
+        let r = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let newest_first: Vec<&Record> = r.iter().rev().collect();
+        serde_json::to_string(&newest_first).unwrap_or_else(|_| "[]".into())
+    }
+}
+
+/// The authentication steps in the order the server runs them (`auth::verify`).
+const STEPS: &[&str] = &[
+    "parameters",
+    "credential scope",
+    "access key",
+    "time",
+    "security token",
+    "signed headers",
+    "signature",
+    "payload",
+    "operation",
+];
+
+/// Which step an error stopped at.
+fn failed_step(e: &S3Error) -> usize {
+    use crate::error::S3ErrorCode::*;
+    match e.code {
+        AuthorizationHeaderMalformed | AuthorizationQueryParametersError => {
+            if e.message.contains("region")
+                || e.message.contains("service")
+                || e.message.contains("terminal")
+                || e.message.contains("credential date")
+            {
+                1
+            } else {
+                0
+            }
+        }
+        InvalidArgument
+            if e.message.contains("Authorization") || e.message.contains("auth mechanism") =>
+        {
+            0
+        }
+        InvalidAccessKeyId => 2,
+        RequestTimeTooSkewed => 3,
+        AccessDenied if e.message.contains("expired") || e.message.contains("not yet valid") => 3,
+        AccessDenied if e.message.contains("not signed") => 5,
+        AccessDenied
+            if e.message.contains("Date or x-amz-date") || e.message.contains("Query-string") =>
+        {
+            0
+        }
+        InvalidToken => 4,
+        SignatureDoesNotMatch => 6,
+        XAmzContentSHA256Mismatch
+        | BadDigest
+        | IncompleteBody
+        | InvalidChunkSizeError
+        | MalformedTrailerError => 7,
+        _ => 8,
+    }
+}
+
+/// The checklist of a request: everything before the failed step passed.
+pub fn checks(error: Option<&S3Error>, authenticated: bool) -> Vec<Check> {
+    let failed = error.map(failed_step);
+    STEPS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Check {
+            name,
+            state: match failed {
+                Some(f) if i == f => "failed",
+                Some(f) if i > f => "not reached",
+                Some(_) => "passed",
+                // An anonymous request that was allowed (a public object, a preflight)
+                // went through no signature checks.
+                None if !authenticated && i < 7 => "not reached",
+                None => "passed",
+            },
+        })
+        .collect()
+}
+
+/// The validity window of a presigned request (SigV4 `X-Amz-Date` + `X-Amz-Expires`, or
+/// SigV2 `Expires`), if it is one.
+pub fn window(req: &S3Request, now: OffsetDateTime) -> Option<Window> {
+    let server_time = now.unix_timestamp();
+    if let (Some(date), Some(expires)) = (
+        req.query_param("X-Amz-Date"),
+        req.query_param("X-Amz-Expires"),
+    ) {
+        let signed = crate::auth::params::AmzDate::parse(date)?
+            .time
+            .unix_timestamp();
+        let secs: i64 = expires.parse().ok()?;
+        return Some(Window {
+            signed_at: signed,
+            expires_at: signed.saturating_add(secs),
+            server_time,
+        });
+    }
+    let expires: i64 = req.query_param("Expires")?.parse().ok()?;
+    Some(Window {
+        signed_at: expires.saturating_sub(3600).min(server_time),
+        expires_at: expires,
+        server_time,
+    })
+}
+
+/// Now, as the records print it.
+pub fn timestamp(now: OffsetDateTime) -> String {
+    iso(now)
+}
+
+/// The page: self-contained (no CDN, no build step), polling the JSON.
+pub const PAGE: &str = include_str!("inspector.html");

@@ -1,0 +1,98 @@
+//! The request inspector: `/_strict/requests` lists recent requests with their verdicts
+//! and reasons (no secrets), `/_strict/` serves the page.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+#[tokio::test]
+async fn recent_requests_with_reasons_and_no_secrets() {
+    let s = TestServer::default().await;
+    s.put("/bkt/obj", b"x").await;
+    let now = s.clock_now();
+    let url =
+        Raw::new("GET", "/bkt/obj").presign(&s.host, SK, REGION, now, Duration::from_secs(60));
+    s.clock.advance(Duration::from_secs(120));
+    s.send(&url)
+        .await
+        .assert_error(403, "AccessDenied", Some("Request has expired"));
+    s.send(&Raw::new("GET", "/bkt/obj").sign(&s.host, "wrong", REGION, s.clock_now()))
+        .await;
+
+    let resp = s.send(&Raw::new("GET", "/_strict/requests")).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+    let records: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    let records = records.as_array().unwrap();
+    assert_eq!(
+        records.len(),
+        3,
+        "newest first, the inspector's own requests not recorded"
+    );
+    let mismatch = &records[0];
+    assert_eq!(mismatch["code"], "SignatureDoesNotMatch");
+    assert_eq!(mismatch["verdict"], "refused");
+    assert!(
+        mismatch["canonical_request"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET\n/bkt/obj\n")
+    );
+    assert!(
+        mismatch["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no single change")
+    );
+    let checks: Vec<(&str, &str)> = mismatch["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["state"].as_str().unwrap()))
+        .collect();
+    assert!(checks.contains(&("access key", "passed")));
+    assert!(checks.contains(&("signature", "failed")));
+    assert!(checks.contains(&("payload", "not reached")));
+    let expired = &records[1];
+    assert_eq!(expired["code"], "AccessDenied");
+    assert!(
+        expired["reason"]
+            .as_str()
+            .unwrap()
+            .contains("expired 60 seconds ago")
+    );
+    assert_eq!(
+        expired["auth"], "sigv4-presigned",
+        "the attempted mechanism is reported even when it fails"
+    );
+    let w = &expired["window"];
+    assert_eq!(
+        w["expires_at"].as_i64().unwrap() - w["signed_at"].as_i64().unwrap(),
+        60
+    );
+    assert!(w["server_time"].as_i64().unwrap() > w["expires_at"].as_i64().unwrap());
+    assert_eq!(records[2]["verdict"], "accepted");
+    assert_eq!(records[2]["operation"], "PutObject");
+    let text = resp.body_text();
+    assert!(!text.contains(SK), "the secret never appears");
+    assert!(
+        !text.to_lowercase().contains("authorization"),
+        "no Authorization header either"
+    );
+
+    let page = s.send(&Raw::new("GET", "/_strict/")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.body_text().contains("strict-s3 requests"));
+    assert!(
+        !page.body_text().contains("http://") || !page.body_text().contains("cdn"),
+        "self-contained"
+    );
+    assert_eq!(s.send(&Raw::new("GET", "/_strict/other")).await.status, 404);
+}
