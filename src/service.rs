@@ -300,8 +300,14 @@ async fn run(
         req: &req,
         addr: &addr,
         principal: &principal,
+        own_auth: Default::default(),
     };
-    ops::dispatch(&ctx, op, body).await
+    let result = ops::dispatch(&ctx, op, body).await;
+    if let Some((kind, key)) = ctx.own_auth.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        trace.auth = Some(kind);
+        trace.access_key = key;
+    }
+    result
 }
 
 /// An actual request with `Origin` gets the headers of the bucket's first CORS rule that

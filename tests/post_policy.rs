@@ -112,6 +112,11 @@ async fn response_modes() {
     assert_eq!(resp.status, 204, "{}", resp.body_text());
     let meta = s.handle.storage().head_object("bkt", "in/c").await.unwrap();
     assert!(meta.attrs.user_metadata.is_empty());
+    // The log and the inspector name the form's signature and key.
+    let inspected = s.send(&Raw::new("GET", "/_strict/requests")).await;
+    let records: serde_json::Value = serde_json::from_slice(&inspected.body).unwrap();
+    assert_eq!(records[0]["auth"], "sigv4-post-policy");
+    assert_eq!(records[0]["access_key"], AK);
     // Field names are case-insensitive.
     let f = signed_v4(conds, &[("KEY", "in/d")]);
     assert_eq!(

@@ -30,6 +30,15 @@ pub struct Ctx<'a> {
     pub req: &'a S3Request,
     pub addr: &'a Address,
     pub principal: &'a Principal,
+    /// An operation that authenticates by itself (a POST form signs its policy) records
+    /// the mechanism and key here, for the log and the inspector.
+    pub own_auth: std::sync::Mutex<Option<(crate::auth::AuthKind, Option<String>)>>,
+}
+
+impl Ctx<'_> {
+    pub fn record_auth(&self, kind: crate::auth::AuthKind, access_key: Option<String>) {
+        *self.own_auth.lock().unwrap_or_else(|p| p.into_inner()) = Some((kind, access_key));
+    }
 }
 
 /// The operations strict-s3 implements.

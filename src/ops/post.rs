@@ -133,6 +133,18 @@ pub async fn post_object(
     let mut multipart = multer::Multipart::new(body, boundary);
     let (form, file) = read_form(&mut multipart).await?;
 
+    let attempted = if form.get("x-amz-algorithm").is_some() {
+        AuthKind::V4Post
+    } else if form.get("awsaccesskeyid").is_some() {
+        AuthKind::V2Post
+    } else {
+        AuthKind::Anonymous
+    };
+    let claimed = form
+        .get("x-amz-credential")
+        .map(|c| c.split('/').next().unwrap_or("").to_string())
+        .or_else(|| form.get("awsaccesskeyid").map(str::to_string));
+    ctx.record_auth(attempted, claimed);
     let principal = ctx.state.auth.verify_post(&form)?;
     if principal.kind == AuthKind::Anonymous {
         return Err(auth::error::anonymous().reason("the form carries no policy signature"));
