@@ -288,6 +288,9 @@ async fn run(
         return ops::cors::preflight(&*state.storage, &req, &addr).await;
     }
     trace.auth = Some(auth::detect(&req));
+    // Named before verification, so a refused request still shows what it asked for.
+    trace.op = ops::route(&req, &addr).ok().map(ops::Op::name);
+    trace.access_key = auth::claimed_access_key(&req);
     let principal = state.auth.authenticate(&req, &addr)?;
     trace.auth = Some(principal.kind);
     trace.access_key = principal.access_key.clone();

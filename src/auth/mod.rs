@@ -186,6 +186,22 @@ pub fn detect(req: &S3Request) -> AuthKind {
     }
 }
 
+/// The access key a request names (header credential, presigned credential, or SigV2
+/// key), before any check: the log and the inspector show it even for a refusal.
+pub fn claimed_access_key(req: &S3Request) -> Option<String> {
+    if let Some(auth) = req.header("authorization") {
+        if let Some(rest) = auth.strip_prefix("AWS ") {
+            return rest.rsplit_once(':').map(|(k, _)| k.to_string());
+        }
+        let cred = auth.split("Credential=").nth(1)?;
+        return cred.split('/').next().map(|k| k.trim().to_string());
+    }
+    req.query_param("X-Amz-Credential")
+        .and_then(|c| c.split('/').next())
+        .or_else(|| req.query_param("AWSAccessKeyId"))
+        .map(str::to_string)
+}
+
 /// Wraps the incoming body so it is held to the signature's payload promise while it
 /// streams: a SHA-256 computed as bytes pass and compared at the end, or the aws-chunked
 /// decoder. A failure is the stream's last item, so storage discards the write.
