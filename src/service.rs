@@ -105,6 +105,11 @@ pub async fn handle(
         .get(http::header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let requested_method = parts
+        .headers
+        .get("access-control-request-method")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let path = parts.uri.path().to_string();
     if state.admin_routes && path.starts_with(inspector::PREFIX) {
         return Ok(inspector_route(&state, &method, &path));
@@ -121,7 +126,10 @@ pub async fn handle(
     if let (Some(origin), Some(bucket)) = (origin.as_deref(), trace.bucket.as_deref())
         && method != Method::OPTIONS
     {
-        add_cors_headers(&state, bucket, origin, &method, &mut resp).await;
+        // S3 matches an actual request by its Access-Control-Request-Method when one is
+        // present (LocalStack's recorded "get-wrong-op" case), else by its method.
+        let cors_method = requested_method.as_deref().unwrap_or(method.as_str());
+        add_cors_headers(&state, bucket, origin, cors_method, &mut resp).await;
     }
     let headers = resp.headers_mut();
     if let Ok(id) = HeaderValue::from_str(&request_id) {
@@ -320,13 +328,13 @@ async fn add_cors_headers(
     state: &AppState,
     bucket: &str,
     origin: &str,
-    method: &Method,
+    method: &str,
     resp: &mut Response<ResponseBody>,
 ) {
     let Ok(Some(config)) = ops::cors::load(&*state.storage, bucket).await else {
         return;
     };
-    if let Some(rule) = config.actual_rule(origin, method.as_str()) {
+    if let Some(rule) = config.actual_rule(origin, method) {
         crate::cors::apply(resp, crate::cors::actual_headers(rule, origin));
     }
 }

@@ -131,7 +131,25 @@ async fn preflights() {
         Some("CORSResponse: CORS is not enabled for this bucket."),
     );
     assert_eq!(resp.xml("Method").as_deref(), Some("PUT"));
-    assert_eq!(resp.xml("ResourceType").as_deref(), Some("OBJECT"));
+    assert_eq!(
+        resp.xml("ResourceType").as_deref(),
+        Some("BUCKET"),
+        "as recorded against S3"
+    );
+    let resp = s
+        .send(&preflight(
+            "/bkt/k",
+            Some("http://localhost:3000"),
+            None,
+            None,
+        ))
+        .await;
+    resp.assert_error(
+        403,
+        "AccessForbidden",
+        Some("CORSResponse: CORS is not enabled for this bucket."),
+    );
+    assert_eq!(resp.xml("Method").as_deref(), Some("OPTIONS"));
     assert_eq!(put_cors(&s, CONFIG).await.status, 200);
 
     let ok = s
@@ -198,14 +216,20 @@ async fn preflights() {
     ))
     .await
     .assert_error(400, "BadRequest", None);
-    s.send(&preflight(
-        "/nope/k",
-        Some("http://localhost:3000"),
-        Some("PUT"),
-        None,
-    ))
-    .await
-    .assert_error(404, "NoSuchBucket", None);
+    let resp = s
+        .send(&preflight(
+            "/nope/k",
+            Some("http://localhost:3000"),
+            Some("PUT"),
+            None,
+        ))
+        .await;
+    resp.assert_error(
+        403,
+        "AccessForbidden",
+        Some("CORSResponse: Bucket not found"),
+    );
+    assert_eq!(resp.xml("ResourceType").as_deref(), Some("BUCKET"));
 }
 
 #[tokio::test]

@@ -71,17 +71,31 @@ pub async fn preflight(
             "Insufficient information. Origin request header needed.",
         )
     })?;
+    // Real S3's answers, as recorded against AWS in LocalStack's CORS snapshot tests:
+    // a missing bucket and a bucket without CORS are 403 AccessForbidden for the BUCKET
+    // (Method OPTIONS when no Access-Control-Request-Method came).
+    let method_or_options = req
+        .header("access-control-request-method")
+        .unwrap_or("OPTIONS");
+    if storage.bucket(bucket).await.is_err() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::AccessForbidden,
+            "CORSResponse: Bucket not found",
+        )
+        .extra("Method", method_or_options)
+        .extra("ResourceType", "BUCKET")
+        .reason(format!("there is no bucket {bucket:?}")));
+    }
+    let config = load(storage, bucket)
+        .await?
+        .ok_or_else(|| crate::cors::not_enabled(method_or_options, "BUCKET"))?;
     let method = req.header("access-control-request-method").ok_or_else(|| {
         S3Error::with_message(
             S3ErrorCode::BadRequest,
             "Invalid Access-Control-Request-Method: null",
         )
     })?;
-    storage.bucket(bucket).await?;
     let resource = crate::cors::resource_type(addr.key().is_some());
-    let config = load(storage, bucket)
-        .await?
-        .ok_or_else(|| crate::cors::not_enabled(method, resource))?;
     let requested = crate::cors::requested_headers(req.header("access-control-request-headers"));
     let requested: Vec<&str> = requested.iter().map(String::as_str).collect();
     let rule = config
