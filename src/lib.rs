@@ -49,6 +49,7 @@ pub mod addressing;
 pub mod auth;
 pub mod body;
 pub mod checksum;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod cors;

@@ -29,22 +29,22 @@ struct Cli {
 
     /// The region this endpoint serves; credential scopes must name it.
     /// [env: S3_REGION, or AWS_REGION]
-    #[arg(long)]
+    #[arg(long, global = true)]
     region: Option<String>,
 
     /// Access key id accepted by the server.
     /// [env: AWS_ACCESS_KEY_ID, or S3_ACCESS_KEY] [default: AKIAIOSFODNN7EXAMPLE]
-    #[arg(long)]
+    #[arg(long, global = true)]
     access_key: Option<String>,
 
     /// Secret key of --access-key.
     /// [env: AWS_SECRET_ACCESS_KEY, or S3_SECRET_KEY] [default: the AWS docs' example secret]
-    #[arg(long)]
+    #[arg(long, global = true)]
     secret_key: Option<String>,
 
     /// Session token that requests with this key must carry (x-amz-security-token).
     /// [env: AWS_SESSION_TOKEN]
-    #[arg(long)]
+    #[arg(long, global = true)]
     session_token: Option<String>,
 
     /// Create this bucket at start if missing (repeatable). [env: S3_BUCKET]
@@ -52,7 +52,12 @@ struct Cli {
     buckets: Vec<String>,
 
     /// Base domain for virtual-hosted-style requests: BUCKET.DOMAIN (repeatable).
-    #[arg(long = "domain", value_name = "DOMAIN", default_value = "localhost")]
+    #[arg(
+        long = "domain",
+        value_name = "DOMAIN",
+        default_value = "localhost",
+        global = true
+    )]
     domains: Vec<String>,
 
     /// Verify x-amz-checksum-* query parameters of presigned PUTs, as Cloudflare R2, Garage
@@ -62,7 +67,7 @@ struct Cli {
 
     /// Refuse Signature Version 2 as AWS does on buckets created after 24 June 2020 (by
     /// default it is verified and accepted: SDKs still emit it for custom endpoints).
-    #[arg(long)]
+    #[arg(long, global = true)]
     reject_sigv2: bool,
 
     /// Give the buckets created at start (--bucket) a permissive CORS configuration for
@@ -97,6 +102,11 @@ struct Cli {
     /// Log filter (tracing EnvFilter syntax), e.g. "debug". [env: RUST_LOG]
     #[arg(long, default_value = "info")]
     log: String,
+
+    /// Without a subcommand, strict-s3 serves. The credential, region, domain and
+    /// --reject-sigv2 options apply to the subcommands too.
+    #[command(subcommand)]
+    command: Option<strict_s3::cli::Command>,
 }
 
 fn env(names: &[&str]) -> Option<String> {
@@ -215,7 +225,16 @@ fn banner(config: &Config, endpoint: &str) -> String {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(command) = cli.command.take() {
+        return match cli.into_config() {
+            Ok(config) => strict_s3::cli::run(command, &config),
+            Err(e) => {
+                eprintln!("strict-s3: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
