@@ -211,6 +211,7 @@ fn banner(config: &Config, endpoint: &str) -> String {
          \x20 secret key  {sk}\n\
          \x20 storage     {storage}\n\
          \x20 buckets     {buckets}\n\
+         \x20 inspector   {endpoint}/_strict/   (why each request was accepted or refused)\n\
          \n\
          Try it with the AWS CLI:\n\
          \x20 export AWS_ACCESS_KEY_ID={ak} AWS_SECRET_ACCESS_KEY='{sk}' AWS_DEFAULT_REGION={region}\n\
