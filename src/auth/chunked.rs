@@ -554,6 +554,54 @@ mod tests {
         assert_eq!(e.code, S3ErrorCode::IncompleteBody);
     }
 
+    /// Signs chunks the documented way, to build bodies the worked example does not cover.
+    fn signed_chunks(sizes: &[usize]) -> Vec<u8> {
+        let sp = spec(true, false);
+        let mut prev = SEED.to_string();
+        let mut body = Vec::new();
+        for &size in sizes {
+            let data = vec![b'z'; size];
+            let sts = format!(
+                "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{prev}\n{EMPTY_SHA256}\n{}",
+                sp.amz_date,
+                sp.scope,
+                hex::encode(Sha256::digest(&data))
+            );
+            let sig = hex::encode(hmac_sha256(&sp.signing_key, sts.as_bytes()));
+            body.extend_from_slice(format!("{size:x};chunk-signature={sig}\r\n").as_bytes());
+            body.extend_from_slice(&data);
+            body.extend_from_slice(b"\r\n");
+            prev = sig;
+        }
+        body
+    }
+
+    #[tokio::test]
+    async fn only_the_last_signed_chunk_may_be_under_8_kib() {
+        // 8192 then 100 then the final 0: fine.
+        let ok = signed_chunks(&[8192, 100, 0]);
+        assert_eq!(
+            run(ok, 1000, spec(true, false), DecodeLimits::default())
+                .await
+                .unwrap()
+                .len(),
+            8292
+        );
+        // 100 then 8192: the small chunk was not the last.
+        let bad = signed_chunks(&[100, 8192, 0]);
+        let e = run(bad, 1000, spec(true, false), DecodeLimits::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::InvalidChunkSizeError);
+        assert_eq!(
+            e.extra,
+            vec![
+                ("Chunk", "1".to_string()),
+                ("BadChunkSize", "100".to_string())
+            ]
+        );
+    }
+
     #[tokio::test]
     async fn unsigned_trailer_with_checksum() {
         let mut h = ChecksumAlgorithm::Crc32.hasher();
