@@ -4,7 +4,8 @@
 
 use http::Response;
 
-use super::object::{attrs_from_headers, etag_matches, precondition_failed};
+use super::attrs::attrs_from_headers;
+use super::object::{etag_matches, precondition_failed};
 use super::{Ctx, xml_response, xml_time};
 use crate::addressing::{check_bucket_name, check_key};
 use crate::body::ResponseBody;

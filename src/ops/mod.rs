@@ -5,6 +5,7 @@
 //! fallback to another operation (a lenient mock that answers `?acl` with the object body
 //! is exactly what this project replaces).
 
+mod attrs;
 mod bucket;
 mod copy;
 pub mod cors;

@@ -8,11 +8,11 @@
 use http::header::ETAG;
 use http::{Response, StatusCode};
 
+use super::attrs::attrs_from_headers;
 use super::bucket::{OWNER_ID, OWNER_NAME};
 use super::copy::{check_source_conditions, copy_source};
 use super::object::{
-    attrs_from_headers, checked_put_body, content_md5, declared_length, integrity_headers,
-    put_condition,
+    checked_put_body, content_md5, declared_length, integrity_headers, put_condition,
 };
 use super::{Ctx, bucket_of, empty_response, xml_response, xml_time};
 use crate::body::{self, ByteStream, ResponseBody, collect_limited};

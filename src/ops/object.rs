@@ -11,6 +11,7 @@ use http::header::{
 };
 use http::{Response, StatusCode, response::Builder};
 
+use super::attrs::{attrs_from_headers, not_implemented_header};
 use super::{Ctx, empty_response, http_time};
 use crate::body::{self, ByteStream, ResponseBody};
 use crate::checksum::{self, ChecksumAlgorithm};
@@ -20,183 +21,6 @@ use crate::storage::{ByteRange, CommitCheck, ObjectAttrs, ObjectMeta, PutRequest
 
 /// What S3 answers for an object stored without a Content-Type.
 pub const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
-
-const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "OUTPOSTS",
-    "GLACIER_IR",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-];
-
-const CANNED_ACLS: &[&str] = &[
-    "private",
-    "public-read",
-    "public-read-write",
-    "authenticated-read",
-    "aws-exec-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-];
-
-/// Headers that ask for features strict-s3 does not implement; refused with
-/// `NotImplemented` naming the header rather than silently ignored.
-const UNSUPPORTED_HEADERS: &[&str] = &[
-    "x-amz-tagging",
-    "x-amz-object-lock-mode",
-    "x-amz-object-lock-retain-until-date",
-    "x-amz-object-lock-legal-hold",
-    "x-amz-website-redirect-location",
-    "x-amz-server-side-encryption-customer-algorithm",
-    "x-amz-grant-read",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write-acp",
-    "x-amz-grant-full-control",
-];
-
-fn not_implemented_header(name: &str) -> S3Error {
-    S3Error::new(S3ErrorCode::NotImplemented)
-        .extra("Header", name)
-        .reason(format!(
-            "strict-s3 does not implement the {name} header yet"
-        ))
-}
-
-/// The stored properties a PUT (or a COPY with `REPLACE`) sets, from its headers.
-pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<ObjectAttrs, S3Error> {
-    if let Some(h) = UNSUPPORTED_HEADERS
-        .iter()
-        .find(|h| req.headers.contains_key(**h))
-    {
-        return Err(not_implemented_header(h));
-    }
-    let pairs = req.headers.iter().map(|(name, value)| {
-        (
-            name.as_str(),
-            crate::request::header_value_text(value.as_bytes()),
-        )
-    });
-    attrs_from_pairs(pairs, max_metadata, "x-amz-acl")
-}
-
-/// The stored properties a POST form sets: the same fields as PUT's headers, with the
-/// canned ACL in a field named `acl`. Field names are case-insensitive.
-pub fn attrs_from_form(
-    form: &crate::auth::post::PostForm,
-    max_metadata: usize,
-) -> Result<ObjectAttrs, S3Error> {
-    let lowered: Vec<(String, &str)> = form
-        .fields
-        .iter()
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.as_str()))
-        .collect();
-    let pairs = lowered
-        .iter()
-        .map(|(n, v)| (n.as_str(), std::borrow::Cow::Borrowed(*v)));
-    attrs_from_pairs(pairs, max_metadata, "acl")
-}
-
-/// Builds the stored properties from `(lowercase name, value)` pairs, enforcing S3's
-/// limits and vocabularies (metadata size, storage classes, canned ACLs, SSE).
-fn attrs_from_pairs<'a>(
-    pairs: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>,
-    max_metadata: usize,
-    acl_name: &str,
-) -> Result<ObjectAttrs, S3Error> {
-    let mut attrs = ObjectAttrs::default();
-    let mut size = 0;
-    let (mut class, mut acl, mut sse) = (None, None, None);
-    // Content-Encoding may come as several header lines (`gzip`, then `aws-chunked`).
-    let mut encodings: Vec<String> = Vec::new();
-    for (name, value) in pairs {
-        let value = value.into_owned();
-        match name {
-            "content-type" => attrs.content_type = Some(value),
-            "content-encoding" => encodings.push(value),
-            "content-disposition" => attrs.content_disposition = Some(value),
-            "cache-control" => attrs.cache_control = Some(value),
-            "content-language" => attrs.content_language = Some(value),
-            "expires" => attrs.expires = Some(value),
-            "x-amz-storage-class" => class = Some(value),
-            "x-amz-server-side-encryption" => sse = Some(value),
-            n if n == acl_name => acl = Some(value),
-            n => {
-                if let Some(meta) = n.strip_prefix("x-amz-meta-") {
-                    size += meta.len() + value.len();
-                    attrs
-                        .user_metadata
-                        .entry(meta.to_string())
-                        .and_modify(|v| {
-                            v.push(',');
-                            v.push_str(&value);
-                        })
-                        .or_insert(value);
-                }
-            }
-        }
-    }
-    attrs.content_encoding = strip_aws_chunked(&encodings.join(","));
-    if size > max_metadata {
-        return Err(S3Error::new(S3ErrorCode::MetadataTooLarge)
-            .extra("Size", size.to_string())
-            .extra("MaxSizeAllowed", max_metadata.to_string())
-            .reason(format!(
-                "x-amz-meta-* names and values add up to {size} bytes; S3 allows {max_metadata}"
-            )));
-    }
-    if let Some(class) = class {
-        if !STORAGE_CLASSES.contains(&class.as_str()) {
-            return Err(S3Error::with_message(
-                S3ErrorCode::InvalidStorageClass,
-                "The storage class you specified is not valid",
-            )
-            .extra("StorageClassRequested", class));
-        }
-        if class != "STANDARD" {
-            attrs.extra.insert("x-amz-storage-class".into(), class);
-        }
-    }
-    if let Some(acl) = acl {
-        if !CANNED_ACLS.contains(&acl.as_str()) {
-            // No AWS capture of this message exists; ours names the rule.
-            return Err(S3Error::invalid_argument(
-                format!("{acl:?} is not a canned ACL"),
-                acl_name,
-                acl.as_str(),
-            ));
-        }
-        attrs.extra.insert("x-amz-acl".into(), acl);
-    }
-    if let Some(sse) = sse {
-        if sse != "AES256" {
-            return Err(
-                not_implemented_header("x-amz-server-side-encryption").reason(format!(
-                    "only AES256 (S3-managed keys) is accepted, not {sse:?}"
-                )),
-            );
-        }
-        attrs
-            .extra
-            .insert("x-amz-server-side-encryption".into(), sse);
-    }
-    Ok(attrs)
-}
-
-/// `aws-chunked` is transport framing, not the object's encoding: S3 removes it.
-fn strip_aws_chunked(v: &str) -> Option<String> {
-    let rest: Vec<&str> = v
-        .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
-        .collect();
-    (!rest.is_empty()).then(|| rest.join(","))
-}
 
 /// The declared body length, enforcing S3's rules: a length is required (`aws-chunked`
 /// bodies declare theirs in `x-amz-decoded-content-length`), plain chunked transfer is
@@ -702,12 +526,5 @@ mod tests {
         assert!(etag_matches("*", "abc"));
         assert!(etag_matches("W/\"abc\"", "abc"));
         assert!(!etag_matches("\"abd\"", "abc"));
-    }
-
-    #[test]
-    fn aws_chunked_is_removed_from_content_encoding() {
-        assert_eq!(strip_aws_chunked("aws-chunked"), None);
-        assert_eq!(strip_aws_chunked("aws-chunked,gzip"), Some("gzip".into()));
-        assert_eq!(strip_aws_chunked("gzip"), Some("gzip".into()));
     }
 }

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use http::header::{CONTENT_TYPE, ETAG, LOCATION};
 use http::{Response, StatusCode};
 
-use super::object::attrs_from_form;
+use super::attrs::attrs_from_form;
 use super::{Ctx, bucket_of, respond};
 use crate::auth::post::{PostForm, PostPolicy};
 use crate::auth::{self, AuthKind};

@@ -1,0 +1,181 @@
+//! The on-disk object file: writing a body with its metadata trailer, reading the
+//! trailer back, and streaming the body of an opened file.
+//!
+//! Objects and upload parts use this one format, so it lives apart from both.
+//!
+//! # Object file format
+//!
+//! ```text
+//! [ body: size bytes ][ ObjectMeta as JSON: n bytes ][ n: u64 little-endian ][ b"S3O1" ]
+//! ```
+//!
+//! Metadata and body share one file so that a single rename publishes both at once:
+//! no reader can see new metadata with an old body or the reverse. The metadata goes
+//! *after* the body because its size and ETag are known only when the body has ended,
+//! and the body is streamed straight into the file (never held whole, never copied a
+//! second time). A reader seeks to the 12-byte trailer, checks the magic, reads the JSON,
+//! and checks that the body length it implies equals the stored `size`. The JSON holds
+//! the key itself, which readers compare with the key they asked for (a guard against a
+//! hash collision, however unlikely).
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use futures_util::StreamExt;
+use md5::{Digest, Md5};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio_util::io::ReaderStream;
+
+use super::durable::{internal, io_context};
+use crate::body::ByteStream;
+use crate::error::S3Error;
+use crate::storage::{ObjectBody, ObjectMeta};
+
+/// The last four bytes of every object file (format version 1).
+const MAGIC: [u8; 4] = *b"S3O1";
+/// `u64` JSON length + magic.
+const TRAILER_LEN: u64 = 12;
+/// Object metadata is a few KiB at most; anything larger is a corrupt file.
+const MAX_META_LEN: u64 = 16 * 1024 * 1024;
+/// Chunk size of object body streams.
+pub(super) const READ_CHUNK: usize = 64 * 1024;
+/// Buffer between the body stream and the temp file.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+// ---- writing ----
+
+/// Creates a temp file for a body, buffered.
+pub(super) async fn create_temp(temp: &Path) -> Result<BufWriter<tokio::fs::File>, S3Error> {
+    let file = tokio::fs::File::create(temp)
+        .await
+        .map_err(io_context("create temp file", temp))?;
+    Ok(BufWriter::with_capacity(WRITE_BUFFER, file))
+}
+
+/// Appends the metadata and trailer after the body and makes the file durable.
+pub(super) async fn seal_temp(
+    mut out: BufWriter<tokio::fs::File>,
+    meta: &ObjectMeta,
+    temp: &Path,
+) -> Result<(), S3Error> {
+    out.write_all(&encode_trailer(meta)?)
+        .await
+        .map_err(io_context("write metadata to", temp))?;
+    out.flush().await.map_err(io_context("write", temp))?;
+    out.into_inner()
+        .sync_all()
+        .await
+        .map_err(io_context("fsync", temp))
+}
+
+/// Copies the body stream into `out`, returning its size and MD5.
+pub(super) async fn copy_hashed(
+    mut body: ByteStream,
+    out: &mut BufWriter<tokio::fs::File>,
+    path: &Path,
+) -> Result<(u64, [u8; 16]), S3Error> {
+    let mut md5 = Md5::new();
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        md5.update(&chunk);
+        size += chunk.len() as u64;
+        out.write_all(&chunk)
+            .await
+            .map_err(io_context("write", path))?;
+    }
+    Ok((size, md5.finalize().into()))
+}
+
+/// The JSON metadata and the trailer that follow the body.
+fn encode_trailer(meta: &ObjectMeta) -> Result<Vec<u8>, S3Error> {
+    let mut out =
+        serde_json::to_vec(meta).map_err(|e| internal(format!("encode object metadata: {e}")))?;
+    let json_len = out.len() as u64;
+    out.extend_from_slice(&json_len.to_le_bytes());
+    out.extend_from_slice(&MAGIC);
+    Ok(out)
+}
+
+// ---- reading ----
+
+/// Reads an object file's metadata, checking the trailer and the body length.
+pub(super) fn read_meta(file: &mut File, path: &Path) -> Result<ObjectMeta, S3Error> {
+    let corrupt = |why: &str| internal(format!("corrupt object file {}: {why}", path.display()));
+    let file_len = file.metadata().map_err(io_context("stat", path))?.len();
+    if file_len < TRAILER_LEN {
+        return Err(corrupt("shorter than its trailer"));
+    }
+    let mut trailer = [0u8; TRAILER_LEN as usize];
+    file.seek(SeekFrom::Start(file_len - TRAILER_LEN))
+        .and_then(|_| file.read_exact(&mut trailer))
+        .map_err(io_context("read trailer of", path))?;
+    let (len_bytes, magic) = trailer.split_at(8);
+    if magic != MAGIC {
+        return Err(corrupt("bad magic"));
+    }
+    let mut json_len = [0u8; 8];
+    json_len.copy_from_slice(len_bytes);
+    let json_len = u64::from_le_bytes(json_len);
+    let body_len = (file_len - TRAILER_LEN)
+        .checked_sub(json_len)
+        .filter(|_| json_len <= MAX_META_LEN)
+        .ok_or_else(|| corrupt("bad metadata length"))?;
+    // At most MAX_META_LEN, checked above.
+    let mut json = vec![0u8; json_len as usize];
+    file.seek(SeekFrom::Start(body_len))
+        .and_then(|_| file.read_exact(&mut json))
+        .map_err(io_context("read metadata of", path))?;
+    let meta: ObjectMeta =
+        serde_json::from_slice(&json).map_err(|e| corrupt(&format!("metadata: {e}")))?;
+    if meta.size != body_len {
+        return Err(corrupt("body length differs from the stored size"));
+    }
+    Ok(meta)
+}
+
+/// Opens the object file for `key`; `None` if absent or holding another key.
+pub(super) fn open_object_file(
+    path: &Path,
+    key: &str,
+) -> Result<Option<(File, ObjectMeta)>, S3Error> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_context("open", path)(e)),
+    };
+    let meta = read_meta(&mut file, path)?;
+    Ok((meta.key == key).then_some((file, meta)))
+}
+
+/// An opened object file: reads come from this descriptor, so a later rename over the
+/// same name does not change what is read.
+pub(super) struct DiskBody {
+    pub(super) file: File,
+    pub(super) size: u64,
+}
+
+impl ObjectBody for DiskBody {
+    fn stream(self: Box<Self>, range: Option<(u64, u64)>) -> ByteStream {
+        let DiskBody { mut file, size } = *self;
+        // Clamp to the body: reading past it would read the metadata trailer.
+        let (start, end_exclusive) = match range {
+            Some((start, end)) => (start, end.saturating_add(1).min(size)),
+            None => (0, size),
+        };
+        let len = end_exclusive.saturating_sub(start);
+        if len == 0 {
+            return Box::pin(futures_util::stream::empty());
+        }
+        // `lseek` only moves the descriptor's offset; it does no I/O.
+        if let Err(e) = file.seek(SeekFrom::Start(start)) {
+            let err = S3Error::internal(format!("seek in object file: {e}"));
+            return Box::pin(futures_util::stream::once(async move { Err(err) }));
+        }
+        let reader = tokio::fs::File::from_std(file).take(len);
+        let stream = ReaderStream::with_capacity(reader, READ_CHUNK)
+            .map(|r| r.map_err(|e| S3Error::internal(format!("read object file: {e}"))));
+        Box::pin(stream)
+    }
+}

@@ -1,0 +1,610 @@
+//! The disk backend: one file per object, made visible by one atomic rename.
+//!
+//! # Layout
+//!
+//! ```text
+//! <root>/lock                                   held (flock) while a DiskStorage is open
+//! <root>/tmp/                                   temp files and staging dirs; emptied at open
+//! <root>/buckets/<bucket>/bucket.json           BucketInfo
+//! <root>/buckets/<bucket>/docs/<name>           bucket documents (`cors`, …)
+//! <root>/buckets/<bucket>/objects/<ab>/<ab…64>  one file per object, named by keymap
+//! <root>/buckets/<bucket>/uploads/<id>/upload.json      a multipart upload in progress
+//! <root>/buckets/<bucket>/uploads/<id>/<nnnnn>.part     its parts, by number
+//! ```
+//!
+//! Object keys never become paths (see [`super::keymap`]): an object file is named by the
+//! SHA-256 of its key, so no key can reach `tmp/`, a bucket's `bucket.json`, or outside
+//! the root. Upload ids are 32 hex digits chosen by the store; an id from a request
+//! becomes a path only after it was found among the bucket's uploads.
+//!
+//! This module holds the store, its buckets and the object operations. The object file
+//! format (metadata in a trailer after the body) is in `format`; multipart uploads
+//! (upload directories, parts, completion) are in `uploads`; the durable, atomic
+//! file-system steps all of them are built from are in `durable`.
+//!
+//! # Writes
+//!
+//! A put streams into `tmp/<unique>` through a buffered writer, hashing MD5 as bytes pass,
+//! appends the metadata and trailer, and `fsync`s the file. Then, under the bucket's
+//! commit lock (a `tokio::sync::Mutex`), it runs the [`CommitCheck`](super::CommitCheck)
+//! against the current index entry, renames the file into place, updates the in-memory
+//! index and `fsync`s the directory. That commit runs in one blocking task which owns the
+//! lock guard, so a request dropped mid-commit (the client went away) cannot leave the
+//! index out of step with the files. Any failure before the rename (body error,
+//! `BadDigest`, a failed check) deletes the temp file and leaves the previous object as it
+//! was. Bucket creation and deletion use the same pattern with a directory: a bucket is
+//! staged in `tmp/` and renamed into `buckets/`, and deleted by renaming it back to `tmp/`.
+//!
+//! # Index
+//!
+//! Listings need keys in order; each bucket keeps a `BTreeMap<String, ObjectMeta>`. It is
+//! rebuilt at open by reading every object file's trailer, so it survives restarts and is
+//! correct after any crash: the files are authoritative and each is either wholly there
+//! or absent. The uploads of each bucket are likewise loaded from `uploads/` at open.
+
+mod durable;
+mod format;
+mod uploads;
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use super::keymap::{ObjectName, check_bucket_name, check_document_name};
+use super::listing::list_page;
+use super::multipart::{CompletePart, Part, Upload, UploadChecksum};
+use super::{
+    BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectMeta, OpenObject, PutRequest,
+    Storage, TrailingAttrs, finish_meta,
+};
+use crate::body::ByteStream;
+use crate::clock::Clock;
+use crate::error::{S3Error, S3ErrorCode};
+use durable::{
+    TempFile, blocking, create_dir_atomic, internal, io_context, parent, place_file,
+    remove_durably, remove_moved_dir, sync_dir, write_atomic, write_synced,
+};
+use format::{DiskBody, copy_hashed, create_temp, open_object_file, read_meta, seal_temp};
+use uploads::{Uploads, scan_uploads};
+
+const BUCKETS_DIR: &str = "buckets";
+const TMP_DIR: &str = "tmp";
+const LOCK_FILE: &str = "lock";
+const BUCKET_FILE: &str = "bucket.json";
+const DOCS_DIR: &str = "docs";
+const OBJECTS_DIR: &str = "objects";
+const UPLOADS_DIR: &str = "uploads";
+const UPLOAD_FILE: &str = "upload.json";
+const PART_SUFFIX: &str = ".part";
+
+/// The disk storage backend.
+pub struct DiskStorage {
+    root: PathBuf,
+    clock: Arc<dyn Clock>,
+    buckets: Arc<RwLock<Buckets>>,
+    /// Serializes bucket creation and deletion.
+    admin: Arc<tokio::sync::Mutex<()>>,
+    temp_seq: AtomicU64,
+    /// Holds the advisory lock on `<root>/lock` for as long as the store is open, so a
+    /// second server cannot clear this one's temp files or race its renames.
+    _lock: File,
+}
+
+type Buckets = BTreeMap<String, Arc<DiskBucket>>;
+
+/// The commit lock's guard, owned so that it can move into the blocking task that does
+/// the commit: a request dropped mid-commit (client gone) cannot release the lock or
+/// leave the index behind the files, because the commit runs to its end regardless.
+type CommitGuard = tokio::sync::OwnedMutexGuard<bool>;
+
+struct DiskBucket {
+    info: BucketInfo,
+    dir: PathBuf,
+    /// Held while an object or document is committed or removed; `true` once the bucket
+    /// is deleted, so a put that was in flight cannot land in a removed bucket.
+    commit: Arc<tokio::sync::Mutex<bool>>,
+    index: Mutex<BTreeMap<String, ObjectMeta>>,
+    /// Uploads in progress, by id; the same as the directories in `uploads/`.
+    uploads: Mutex<Uploads>,
+}
+
+impl DiskBucket {
+    fn new(
+        info: BucketInfo,
+        dir: PathBuf,
+        index: BTreeMap<String, ObjectMeta>,
+        uploads: Uploads,
+    ) -> DiskBucket {
+        DiskBucket {
+            info,
+            dir,
+            commit: Arc::new(tokio::sync::Mutex::new(false)),
+            index: Mutex::new(index),
+            uploads: Mutex::new(uploads),
+        }
+    }
+
+    fn index(&self) -> MutexGuard<'_, BTreeMap<String, ObjectMeta>> {
+        // Nothing panics while holding the lock, so a poisoned lock still holds whole data.
+        self.index.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn objects_dir(&self) -> PathBuf {
+        self.dir.join(OBJECTS_DIR)
+    }
+
+    fn object_path(&self, key: &str) -> PathBuf {
+        self.objects_dir()
+            .join(ObjectName::of_key(key).relative_path())
+    }
+
+    /// Takes the commit lock, or fails if the bucket was deleted meanwhile.
+    async fn lock_commit(&self) -> Result<CommitGuard, S3Error> {
+        let guard = self.commit.clone().lock_owned().await;
+        if *guard {
+            return Err(S3Error::no_such_bucket(&self.info.name));
+        }
+        Ok(guard)
+    }
+
+    /// Check, rename into place, index, fsync the directory: the commit of a put, run
+    /// in a blocking task while holding the commit lock.
+    fn commit_object(
+        &self,
+        temp: &Path,
+        meta: ObjectMeta,
+        check: Option<CommitCheck>,
+    ) -> Result<ObjectMeta, S3Error> {
+        if let Some(check) = check {
+            check(self.index().get(&meta.key))?;
+        }
+        let dest = self.object_path(&meta.key);
+        place_file(temp, &self.objects_dir(), &dest)?;
+        self.index().insert(meta.key.clone(), meta.clone());
+        sync_dir(parent(&dest)?)?;
+        Ok(meta)
+    }
+
+    /// Removes the key's file and index entry, holding the commit lock.
+    fn remove_object(&self, key: &str) -> Result<(), S3Error> {
+        // Only a key the index holds has a file of its own (the index was built from
+        // the files, checking each file's key), so a hash collision can never delete
+        // another key's object.
+        if !self.index().contains_key(key) {
+            return Ok(());
+        }
+        let removed = remove_durably(&self.object_path(key));
+        self.index().remove(key);
+        removed.map(|_| ())
+    }
+}
+
+impl DiskStorage {
+    /// Opens (creating if needed) a store under `root`: takes the directory's lock,
+    /// empties `tmp/`, and rebuilds every bucket's index from its object files.
+    pub async fn open(
+        root: impl AsRef<Path>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<DiskStorage, S3Error> {
+        let root = root.as_ref().to_path_buf();
+        let opened_root = root.clone();
+        let (lock, buckets) = blocking(move || open_root(&opened_root)).await?;
+        Ok(DiskStorage {
+            root,
+            clock,
+            buckets: Arc::new(RwLock::new(buckets)),
+            admin: Arc::new(tokio::sync::Mutex::new(())),
+            temp_seq: AtomicU64::new(0),
+            _lock: lock,
+        })
+    }
+
+    /// The root directory this store was opened on.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A fresh path in `tmp/`; unique within this store, which owns `tmp/` exclusively.
+    fn temp_path(&self) -> PathBuf {
+        let seq = self.temp_seq.fetch_add(1, Ordering::Relaxed);
+        self.root.join(TMP_DIR).join(format!("{seq}.tmp"))
+    }
+
+    fn handle(&self, name: &str) -> Result<Arc<DiskBucket>, S3Error> {
+        check_bucket_name(name)?;
+        read_lock(&self.buckets)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| S3Error::no_such_bucket(name))
+    }
+
+    /// Streams the body into a temp file and makes it durable; returns its metadata.
+    async fn write_temp(
+        &self,
+        temp: &Path,
+        key: &str,
+        body: ByteStream,
+        content_md5: Option<[u8; 16]>,
+        attrs: ObjectAttrs,
+        trailing: Option<TrailingAttrs>,
+    ) -> Result<ObjectMeta, S3Error> {
+        let mut out = create_temp(temp).await?;
+        let (size, md5) = copy_hashed(body, &mut out, temp).await?;
+        let meta = finish_meta(
+            key,
+            size,
+            md5,
+            content_md5,
+            attrs,
+            trailing.as_ref(),
+            &*self.clock,
+        )?;
+        seal_temp(out, &meta, temp).await?;
+        Ok(meta)
+    }
+}
+
+fn read_lock(buckets: &RwLock<Buckets>) -> RwLockReadGuard<'_, Buckets> {
+    buckets.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write_lock(buckets: &RwLock<Buckets>) -> RwLockWriteGuard<'_, Buckets> {
+    buckets.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[async_trait]
+impl Storage for DiskStorage {
+    async fn create_bucket(&self, name: &str, region: &str) -> Result<BucketInfo, S3Error> {
+        check_bucket_name(name)?;
+        let admin = self.admin.clone().lock_owned().await;
+        if read_lock(&self.buckets).contains_key(name) {
+            return Err(BucketInfo::already_owned(name));
+        }
+        let info = BucketInfo::new(name, region, &*self.clock);
+        let staging = self.temp_path();
+        let dir = self.root.join(BUCKETS_DIR).join(name);
+        let (buckets, created) = (self.buckets.clone(), info.clone());
+        blocking(move || {
+            let _admin = admin;
+            create_dir_atomic(&staging, &dir, |s| build_bucket_dir(s, &created))?;
+            let bucket = DiskBucket::new(created, dir, BTreeMap::new(), BTreeMap::new());
+            write_lock(&buckets).insert(bucket.info.name.clone(), Arc::new(bucket));
+            Ok(())
+        })
+        .await?;
+        Ok(info)
+    }
+
+    async fn delete_bucket(&self, name: &str) -> Result<(), S3Error> {
+        let admin = self.admin.clone().lock_owned().await;
+        let bucket = self.handle(name)?;
+        let mut commit = bucket.lock_commit().await?;
+        if !bucket.index().is_empty() {
+            return Err(S3Error::new(S3ErrorCode::BucketNotEmpty).extra("BucketName", name));
+        }
+        let (buckets, grave) = (self.buckets.clone(), self.temp_path());
+        blocking(move || {
+            let _admin = admin;
+            remove_bucket_dir(&bucket.dir, &grave)?;
+            *commit = true;
+            write_lock(&buckets).remove(&bucket.info.name);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn bucket(&self, name: &str) -> Result<BucketInfo, S3Error> {
+        Ok(self.handle(name)?.info.clone())
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>, S3Error> {
+        let buckets = read_lock(&self.buckets);
+        Ok(buckets.values().map(|b| b.info.clone()).collect())
+    }
+
+    async fn put_bucket_document(
+        &self,
+        bucket: &str,
+        name: &str,
+        doc: Option<Bytes>,
+    ) -> Result<(), S3Error> {
+        check_document_name(name)?;
+        let bucket = self.handle(bucket)?;
+        let commit = bucket.lock_commit().await?;
+        let path = bucket.dir.join(DOCS_DIR).join(name);
+        let temp = self.temp_path();
+        blocking(move || {
+            let _commit = commit;
+            match doc {
+                Some(doc) => write_atomic(&temp, &path, &doc),
+                None => remove_durably(&path).map(|_| ()),
+            }
+        })
+        .await
+    }
+
+    async fn bucket_document(&self, bucket: &str, name: &str) -> Result<Option<Bytes>, S3Error> {
+        check_document_name(name)?;
+        let path = self.handle(bucket)?.dir.join(DOCS_DIR).join(name);
+        match tokio::fs::read(&path).await {
+            Ok(doc) => Ok(Some(Bytes::from(doc))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_context("read", &path)(e)),
+        }
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        req: PutRequest,
+    ) -> Result<ObjectMeta, S3Error> {
+        let bucket = self.handle(bucket)?;
+        let temp = TempFile::new(self.temp_path());
+        let written = self
+            .write_temp(
+                &temp.path,
+                key,
+                req.body,
+                req.content_md5,
+                req.attrs,
+                req.trailing,
+            )
+            .await;
+        let result = match written {
+            Ok(meta) => commit(bucket, &temp.path, meta, req.check, |_| {}).await,
+            Err(e) => Err(e),
+        };
+        temp.settle(result).await
+    }
+
+    async fn open_object(&self, bucket: &str, key: &str) -> Result<OpenObject, S3Error> {
+        let path = self.handle(bucket)?.object_path(key);
+        let wanted = key.to_owned();
+        let opened = blocking(move || open_object_file(&path, &wanted)).await?;
+        let (file, meta) = opened.ok_or_else(|| S3Error::no_such_key(key))?;
+        let body = DiskBody {
+            file,
+            size: meta.size,
+        };
+        Ok(OpenObject {
+            meta,
+            body: Box::new(body),
+        })
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
+        let bucket = self.handle(bucket)?;
+        let commit = bucket.lock_commit().await?;
+        let key = key.to_owned();
+        blocking(move || {
+            let _commit = commit;
+            bucket.remove_object(&key)
+        })
+        .await
+    }
+
+    async fn list_objects(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, S3Error> {
+        let bucket = self.handle(bucket)?;
+        let index = bucket.index();
+        Ok(list_page(&index, query))
+    }
+
+    async fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        attrs: ObjectAttrs,
+        checksum: Option<UploadChecksum>,
+    ) -> Result<Upload, S3Error> {
+        uploads::create_upload(self, bucket, key, attrs, checksum).await
+    }
+
+    async fn put_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        req: PutRequest,
+    ) -> Result<Part, S3Error> {
+        uploads::put_part(self, bucket, key, upload_id, number, req).await
+    }
+
+    async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(Upload, Vec<Part>), S3Error> {
+        uploads::upload(self, bucket, key, upload_id).await
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletePart],
+        check: Option<CommitCheck>,
+    ) -> Result<ObjectMeta, S3Error> {
+        uploads::complete_upload(self, bucket, key, upload_id, parts, check).await
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
+        uploads::abort_upload(self, bucket, key, upload_id).await
+    }
+
+    async fn list_uploads(&self, bucket: &str) -> Result<Vec<Upload>, S3Error> {
+        uploads::list_uploads(self, bucket).await
+    }
+}
+
+/// Takes the bucket's commit lock and commits the durable temp file in one blocking
+/// task that owns the lock (see [`CommitGuard`]); `then` runs in the same step once the
+/// object is in place (a completion forgets its upload there).
+async fn commit(
+    bucket: Arc<DiskBucket>,
+    temp: &Path,
+    meta: ObjectMeta,
+    check: Option<CommitCheck>,
+    then: impl FnOnce(&DiskBucket) + Send + 'static,
+) -> Result<ObjectMeta, S3Error> {
+    let guard = bucket.lock_commit().await?;
+    let temp = temp.to_path_buf();
+    blocking(move || {
+        let _commit = guard;
+        let meta = bucket.commit_object(&temp, meta, check)?;
+        then(&bucket);
+        Ok(meta)
+    })
+    .await
+}
+
+// ---- bucket directories (blocking) ----
+
+fn build_bucket_dir(staging: &Path, info: &BucketInfo) -> Result<(), S3Error> {
+    let json =
+        serde_json::to_vec_pretty(info).map_err(|e| internal(format!("encode bucket: {e}")))?;
+    for sub in [DOCS_DIR, OBJECTS_DIR, UPLOADS_DIR] {
+        let path = staging.join(sub);
+        fs::create_dir(&path).map_err(io_context("create directory", &path))?;
+    }
+    write_synced(&staging.join(BUCKET_FILE), &json)
+}
+
+/// Moves the bucket's directory into `grave` (one atomic step), then removes it.
+fn remove_bucket_dir(dir: &Path, grave: &Path) -> Result<(), S3Error> {
+    fs::rename(dir, grave).map_err(io_context("move bucket away from", dir))?;
+    sync_dir(parent(dir)?)?;
+    remove_moved_dir(grave);
+    Ok(())
+}
+
+// ---- open: lock, clear tmp, rebuild indexes (blocking) ----
+
+fn open_root(root: &Path) -> Result<(File, Buckets), S3Error> {
+    let buckets_dir = root.join(BUCKETS_DIR);
+    fs::create_dir_all(&buckets_dir).map_err(io_context("create directory", &buckets_dir))?;
+    let lock = lock_root(root)?;
+    reset_tmp(&root.join(TMP_DIR))?;
+    let mut buckets = BTreeMap::new();
+    for dir in read_dir_paths(&buckets_dir)? {
+        if let Some(bucket) = load_bucket(&dir)? {
+            buckets.insert(bucket.info.name.clone(), Arc::new(bucket));
+        }
+    }
+    Ok((lock, buckets))
+}
+
+fn lock_root(root: &Path) -> Result<File, S3Error> {
+    let path = root.join(LOCK_FILE);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_context("open", &path))?;
+    file.try_lock().map_err(|e| {
+        internal(format!(
+            "{} is in use by another strict-s3 store ({e})",
+            root.display()
+        ))
+    })?;
+    Ok(file)
+}
+
+/// Empties `tmp/`: leftovers of writes interrupted by a crash are never visible objects.
+fn reset_tmp(tmp: &Path) -> Result<(), S3Error> {
+    match fs::remove_dir_all(tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_context("clear", tmp)(e)),
+    }
+    fs::create_dir(tmp).map_err(io_context("create directory", tmp))
+}
+
+fn read_dir_paths(dir: &Path) -> Result<Vec<PathBuf>, S3Error> {
+    fs::read_dir(dir)
+        .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect())
+        .map_err(io_context("read directory", dir))
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+/// Loads one bucket directory; `None` (with a warning) if it is not a bucket.
+fn load_bucket(dir: &Path) -> Result<Option<DiskBucket>, S3Error> {
+    let file = dir.join(BUCKET_FILE);
+    let info: BucketInfo = match fs::read(&file) {
+        Ok(json) => serde_json::from_slice(&json)
+            .map_err(|e| internal(format!("corrupt {}: {e}", file.display())))?,
+        Err(e) => {
+            tracing::warn!(path = %dir.display(), error = %e, "not a bucket directory; ignored");
+            return Ok(None);
+        }
+    };
+    if info.name != file_name(dir) {
+        return Err(internal(format!(
+            "{} names bucket {:?}",
+            file.display(),
+            info.name
+        )));
+    }
+    let index = scan_objects(&dir.join(OBJECTS_DIR))?;
+    let uploads = scan_uploads(&dir.join(UPLOADS_DIR))?;
+    Ok(Some(DiskBucket::new(
+        info,
+        dir.to_path_buf(),
+        index,
+        uploads,
+    )))
+}
+
+/// Rebuilds a bucket's index from its object files.
+fn scan_objects(objects: &Path) -> Result<BTreeMap<String, ObjectMeta>, S3Error> {
+    let mut index = BTreeMap::new();
+    for fanout in read_dir_paths(objects)? {
+        if !ObjectName::is_fanout_name(file_name(&fanout)) {
+            tracing::warn!(path = %fanout.display(), "unexpected entry in objects dir; ignored");
+            continue;
+        }
+        for path in read_dir_paths(&fanout)? {
+            if let Some(meta) = load_object_meta(&path) {
+                index.insert(meta.key.clone(), meta);
+            }
+        }
+    }
+    Ok(index)
+}
+
+/// One object file's metadata, if it is a well-formed object file stored under the name
+/// of its own key; anything else is logged and left out of the index.
+fn load_object_meta(path: &Path) -> Option<ObjectMeta> {
+    let name = file_name(path);
+    if !ObjectName::is_object_file_name(name) {
+        tracing::warn!(path = %path.display(), "unexpected file in objects dir; ignored");
+        return None;
+    }
+    let meta = File::open(path)
+        .map_err(io_context("open", path))
+        .and_then(|mut f| read_meta(&mut f, path));
+    match meta {
+        Ok(meta) if ObjectName::of_key(&meta.key).file == name => Some(meta),
+        Ok(meta) => {
+            tracing::warn!(path = %path.display(), key = %meta.key, "object file under another key's name; ignored");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "unreadable object file; ignored");
+            None
+        }
+    }
+}
