@@ -15,7 +15,7 @@ use time::format_description::well_known::Iso8601;
 
 use super::error::{self as e, Via};
 use super::params::{ALGORITHM_V4, AmzDate, CredentialScope};
-use super::signing::{Signature, hmac_sha256};
+use super::signing::{Signature, hmac_sha256, sign_v2};
 use super::verify::check_scope;
 use super::{AuthKind, Authenticator, PayloadCheck, Principal};
 use crate::error::{S3Error, S3ErrorCode};
@@ -382,13 +382,8 @@ impl Authenticator {
                 return Err(e::sigv2_refused());
             }
             let cred = self.credential(access_key)?;
-            let mac = hmac_sha1(cred.secret_key.expose().as_bytes(), policy.as_bytes());
-            let expected = Signature::from_bytes(&mac).expect("20 bytes");
-            let ok = BASE64
-                .decode(provided)
-                .ok()
-                .and_then(|b| Signature::from_bytes(&b))
-                .is_some_and(|p| p.matches(&expected));
+            let expected = sign_v2(cred.secret_key.expose(), policy.as_bytes());
+            let ok = Signature::from_base64(provided).is_some_and(|p| p.matches(&expected));
             if !ok {
                 return Err(post_mismatch(access_key, policy, provided));
             }
@@ -399,13 +394,6 @@ impl Authenticator {
         }
         Ok(Principal::anonymous())
     }
-}
-
-fn hmac_sha1(key: &[u8], data: &[u8]) -> Vec<u8> {
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).expect("any key length");
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
 }
 
 /// The string a POST form signs is the base64 policy itself; AWS's body for this case has

@@ -10,10 +10,6 @@
 
 use std::fmt;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, KeyInit, Mac};
-use sha1::Sha1;
 use time::OffsetDateTime;
 
 use super::error as e;
@@ -166,10 +162,7 @@ fn canonical_resource(req: &S3Request, addr: &Address) -> String {
 
 /// HMAC-SHA1 of the string to sign.
 pub fn sign_v2(secret: &str, sts: &StringToSignV2) -> Signature {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(sts.to_string().as_bytes());
-    let bytes = mac.finalize().into_bytes();
-    Signature::from_bytes(&bytes).expect("20 bytes")
+    super::signing::sign_v2(secret, sts.to_string().as_bytes())
 }
 
 impl Authenticator {
@@ -266,11 +259,7 @@ fn check_v2_signature(
     sts: &StringToSignV2,
 ) -> Result<(), S3Error> {
     let expected = sign_v2(secret, sts);
-    let ok = BASE64
-        .decode(provided)
-        .ok()
-        .and_then(|b| Signature::from_bytes(&b))
-        .is_some_and(|p| p.matches(&expected));
+    let ok = Signature::from_base64(provided).is_some_and(|p| p.matches(&expected));
     if ok {
         return Ok(());
     }
@@ -283,6 +272,8 @@ fn check_v2_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as BASE64;
     use http::{HeaderMap, HeaderValue, Method};
 
     fn request(method: Method, path: &str, query: &str, headers: &[(&str, &str)]) -> S3Request {
