@@ -146,42 +146,49 @@ impl Authenticator {
             .headers
             .get("authorization")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let v4_query = req.has_query("X-Amz-Algorithm")
-            || req.has_query("X-Amz-Signature")
-            || req.has_query("X-Amz-Credential");
-        let v2_query = req.has_query("Signature") || req.has_query("AWSAccessKeyId");
-        let v2_header = authorization
-            .as_deref()
-            .is_some_and(|a| a.starts_with("AWS "));
-        if self.config.reject_sigv2
-            && (v2_header || (v2_query && !v4_query && authorization.is_none()))
-        {
+        if let Some(auth) = &authorization {
+            let (v4_query, v2_query) = query_auth(req);
+            if v4_query || v2_query {
+                return Err(error::two_mechanisms(auth));
+            }
+            if auth.is_empty() {
+                return Err(error::anonymous());
+            }
+        }
+        let kind = detect(req);
+        if self.config.reject_sigv2 && matches!(kind, AuthKind::V2Header | AuthKind::V2Query) {
             return Err(error::sigv2_refused());
         }
-        match authorization {
-            Some(auth) if v4_query || v2_query => Err(error::two_mechanisms(&auth)),
-            Some(auth) if auth.is_empty() => Err(error::anonymous()),
-            Some(auth) if v2_header => self.verify_v2_header(req, addr, &auth),
-            Some(auth) => self.verify_v4_header(req, &auth),
-            None if v4_query => self.verify_v4_query(req),
-            None if v2_query => self.verify_v2_query(req, addr),
-            None => Ok(Principal::anonymous()),
+        let auth = authorization.as_deref().unwrap_or_default();
+        match kind {
+            AuthKind::V2Header => self.verify_v2_header(req, addr, auth),
+            AuthKind::V4Header => self.verify_v4_header(req, auth),
+            AuthKind::V4Query => self.verify_v4_query(req),
+            AuthKind::V2Query => self.verify_v2_query(req, addr),
+            _ => Ok(Principal::anonymous()),
         }
     }
 }
 
-/// The mechanism a request attempts, before any check (for the log and the inspector,
-/// which report it even when verification fails). Matches `authenticate`'s dispatch.
-pub fn detect(req: &S3Request) -> AuthKind {
-    let auth = req.headers.get("authorization").map(|v| v.as_bytes());
-    let v4_query = req.has_query("X-Amz-Algorithm")
+/// Whether the query carries SigV4 or SigV2 presigned-URL parameters.
+fn query_auth(req: &S3Request) -> (bool, bool) {
+    let v4 = req.has_query("X-Amz-Algorithm")
         || req.has_query("X-Amz-Signature")
         || req.has_query("X-Amz-Credential");
+    let v2 = req.has_query("Signature") || req.has_query("AWSAccessKeyId");
+    (v4, v2)
+}
+
+/// The mechanism a request attempts, before any check: `authenticate` dispatches on it,
+/// and the log and the inspector report it even when verification fails.
+pub fn detect(req: &S3Request) -> AuthKind {
+    let auth = req.headers.get("authorization").map(|v| v.as_bytes());
+    let (v4_query, v2_query) = query_auth(req);
     match auth {
         Some(a) if a.starts_with(b"AWS ") => AuthKind::V2Header,
         Some(a) if !a.is_empty() => AuthKind::V4Header,
         _ if v4_query => AuthKind::V4Query,
-        _ if req.has_query("Signature") || req.has_query("AWSAccessKeyId") => AuthKind::V2Query,
+        _ if v2_query => AuthKind::V2Query,
         _ => AuthKind::Anonymous,
     }
 }
