@@ -36,6 +36,16 @@ TOTAL_FAILED=0
 TOTAL_SKIPPED=0
 SCRIPT_START=$SECONDS
 
+# "passed failed skipped" from the closing lines of a node:test TAP file (cancelled counts
+# as failed, todo as skipped); "0 0 0" when the file is missing.
+tap_counts() {
+    awk '/^# pass /      { p += $3 }
+         /^# fail /      { f += $3 }
+         /^# cancelled / { f += $3 }
+         /^# skipped /   { s += $3 }
+         /^# todo /      { s += $3 }
+         END { printf "%d %d %d\n", p, f, s }' "$1" 2>/dev/null || echo "0 0 0"
+}
 banner() { printf '\n==> %s\n' "$*"; }
 record() { # record STATUS NAME START_SECONDS [DETAIL]
     local status="$1" name="$2" start="$3" detail="${4:-}"
@@ -200,12 +210,7 @@ else
         rc=$?
         set -e
         read -r n_pass n_fail n_skip < <(
-            awk '/^# pass /      { p += $3 }
-                 /^# fail /      { f += $3 }
-                 /^# cancelled / { f += $3 }
-                 /^# skipped /   { s += $3 }
-                 /^# todo /      { s += $3 }
-                 END { printf "%d %d %d\n", p, f, s }' "$tap" 2>/dev/null || echo "0 0 0"
+            tap_counts "$tap"
         )
         TOTAL_PASSED=$((TOTAL_PASSED + n_pass)); TOTAL_FAILED=$((TOTAL_FAILED + n_fail)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + n_skip))
         if [[ "$rc" -eq 0 && "$n_pass" -eq 0 ]]; then
@@ -281,12 +286,7 @@ if [[ "$browser_ok" == ok ]]; then
     rc=$?
     set -e
     read -r b_pass b_fail b_skip < <(
-        awk '/^# pass /      { p += $3 }
-             /^# fail /      { f += $3 }
-             /^# cancelled / { f += $3 }
-             /^# skipped /   { s += $3 }
-             /^# todo /      { s += $3 }
-             END { printf "%d %d %d\n", p, f, s }' "$tap" 2>/dev/null || echo "0 0 0"
+        tap_counts "$tap"
     )
     TOTAL_PASSED=$((TOTAL_PASSED + b_pass)); TOTAL_FAILED=$((TOTAL_FAILED + b_fail)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + b_skip))
     if [[ "$chromium_missing" -eq 1 ]]; then

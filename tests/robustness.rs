@@ -264,14 +264,7 @@ async fn a_body_cut_short_stores_nothing() {
             s.clock_now(),
             PayloadMode::Unsigned,
         );
-    let mut stream = tokio::net::TcpStream::connect(&s.host).await.unwrap();
-    let mut head = "PUT /bkt/k HTTP/1.1\r\n".to_string();
-    for (n, v) in &signed.headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("content-length: 100000\r\n\r\n");
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&[b'z'; 40_000]).await.unwrap();
+    let mut stream = send_partial(&s.host, &signed, 40_000).await;
     stream.shutdown().await.unwrap();
     let _ = read_response_lenient(&mut stream).await;
     drop(stream);
@@ -473,17 +466,8 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
     let signed = Raw::new("PUT", "/bkt/slow")
         .body(&vec![b'q'; 64 * 1024])
         .sign(&s.host, SK, REGION, s.clock_now());
-    let mut stream = tokio::net::TcpStream::connect(&s.host).await.unwrap();
-    let mut head = "PUT /bkt/slow HTTP/1.1\r\n".to_string();
-    for (n, v) in &signed.headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        64 * 1024
-    ));
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&signed.body[..1000]).await.unwrap();
+    let signed = signed.header("connection", "close");
+    let mut stream = send_partial(&s.host, &signed, 1000).await;
     let storage = s.handle.storage();
     let shutdown = tokio::spawn(s.handle.shutdown());
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -693,13 +677,7 @@ mod review {
             s.clock_now(),
             PayloadMode::Unsigned,
         );
-        let mut stream = tokio::net::TcpStream::connect(&s.host).await.unwrap();
-        let mut head = "PUT /bkt/k HTTP/1.1\r\n".to_string();
-        for (n, v) in &signed.headers {
-            head.push_str(&format!("{n}: {v}\r\n"));
-        }
-        head.push_str("content-length: 10\r\n\r\n012");
-        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut stream = send_partial(&s.host, &signed, 3).await;
         let resp = parse_response(&read_response_lenient(&mut stream).await, false);
         resp.assert_error(400, "RequestTimeout", None);
         assert_eq!(get_body(&s, "/bkt/k").await.body, b"previous");

@@ -435,6 +435,26 @@ pub async fn send_raw(addr: &str, req: &Raw) -> Resp {
     read_response(&mut stream, req.method == "HEAD").await
 }
 
+/// Opens a connection and sends `req`'s head with `Content-Length: req.body.len()`, then
+/// only the first `sent` bytes of the body: the rest never comes (a cut or stalled upload).
+pub async fn send_partial(addr: &str, req: &Raw, sent: usize) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.expect("connects");
+    let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.target);
+    for (n, v) in &req.headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", req.body.len()));
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .expect("writes head");
+    stream
+        .write_all(&req.body[..sent])
+        .await
+        .expect("writes body");
+    stream
+}
+
 /// Reads a response (Content-Length, chunked, or until close).
 pub async fn read_response(stream: &mut TcpStream, head_request: bool) -> Resp {
     let mut buf = Vec::new();
