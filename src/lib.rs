@@ -53,6 +53,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod cors;
+pub mod dates;
 pub mod error;
 pub mod inspector;
 pub mod ops;

@@ -241,8 +241,8 @@ fn sigv4_parts(req: &S3Request, config: &Config, auth: &mut &'static str) -> Opt
                 Some(d) => d.to_string(),
                 None => req
                     .header("date")
-                    .and_then(|d| httpdate::parse_http_date(d).ok())
-                    .map(|t| amz_date(OffsetDateTime::from(t)))
+                    .and_then(crate::dates::parse_http_date)
+                    .map(|t| amz_date(t.to_offset(time::UtcOffset::UTC)))
                     .unwrap_or_default(),
             };
             let payload = req.header("x-amz-content-sha256").unwrap_or("");

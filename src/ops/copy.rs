@@ -53,8 +53,8 @@ pub(super) fn check_source_conditions(ctx: &Ctx<'_>, src: &ObjectMeta) -> Result
     let modified = src.last_modified.unix_timestamp();
     let date = |name: &str| {
         req.header(name)
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(|t| time::OffsetDateTime::from(t).unix_timestamp())
+            .and_then(crate::dates::parse_http_date)
+            .map(|t| t.unix_timestamp())
     };
     if let Some(list) = req.header("x-amz-copy-source-if-match") {
         if !etag_matches(list, &src.etag) {

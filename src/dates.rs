@@ -1,0 +1,200 @@
+//! HTTP dates in every form S3 accepts in `Date` and (for SigV2) `x-amz-date`.
+//!
+//! AWS's SigV2 page says the date "must be in one of the RFC 2616 formats" (RFC 1123,
+//! RFC 850, asctime) and that its examples' `+0000` may be written `GMT`. Real clients
+//! send more than `GMT`: s3cmd sends `+0000` (as AWS's own examples do), rclone's Go
+//! `time.RFC1123` writes `UTC`, aws-sdk-ruby sent `+0100` to AWS without trouble
+//! (aws-sdk-ruby#154), ceph/s3-tests#346 shows S3 taking `-0000`. So the zone may be
+//! `GMT`, `UTC`, `UT`, `Z` or a numeric `±hhmm` offset, the weekday is optional (RFC 822)
+//! and the day may have one digit (aws-sdk-go v1 writes `Mon, 2 Jan 2006`).
+//!
+//! Anything else is refused: a non-English day name got 403 from S3
+//! (carrierwaveuploader/carrierwave#205), and so does a weekday that contradicts the date
+//! (java.time, which S3's stack resolves dates with, rejects such a conflict).
+//! `httpdate` accepts only `GMT`, which is why this parser exists.
+
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+
+const WEEKDAYS: [(&str, &str, Weekday); 7] = [
+    ("Mon", "Monday", Weekday::Monday),
+    ("Tue", "Tuesday", Weekday::Tuesday),
+    ("Wed", "Wednesday", Weekday::Wednesday),
+    ("Thu", "Thursday", Weekday::Thursday),
+    ("Fri", "Friday", Weekday::Friday),
+    ("Sat", "Saturday", Weekday::Saturday),
+    ("Sun", "Sunday", Weekday::Sunday),
+];
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Parses an HTTP date (RFC 1123/822, RFC 850 or asctime) with the zones listed above.
+pub fn parse_http_date(raw: &str) -> Option<OffsetDateTime> {
+    let s = raw.trim();
+    let (weekday, rest) = split_weekday(s)?;
+    let t = if weekday.is_some() && !s.contains(',') {
+        asctime(rest)?
+    } else if rest.split_whitespace().next()?.contains('-') {
+        rfc850(rest)?
+    } else {
+        rfc1123(rest)?
+    };
+    match weekday {
+        Some(w) if w != t.weekday() => None,
+        _ => Some(t),
+    }
+}
+
+/// The optional leading weekday (`Wed,`, `Wednesday,` or asctime's `Wed `).
+fn split_weekday(s: &str) -> Option<(Option<Weekday>, &str)> {
+    let Some(first) = s.split([',', ' ']).next() else {
+        return Some((None, s));
+    };
+    if first.bytes().all(|b| b.is_ascii_digit()) {
+        return Some((None, s));
+    }
+    let &(_, _, day) = WEEKDAYS
+        .iter()
+        .find(|(short, long, _)| first == *short || first == *long)?;
+    let rest = s[first.len()..].trim_start_matches(',').trim_start();
+    Some((Some(day), rest))
+}
+
+/// `02 Dec 2026 00:51:07 GMT` (one-digit days and two-digit years accepted).
+fn rfc1123(s: &str) -> Option<OffsetDateTime> {
+    let mut it = s.split_whitespace();
+    let (day, month, year, clock, zone) =
+        (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() {
+        return None;
+    }
+    assemble(year, month, day, clock, zone)
+}
+
+/// `02-Dec-26 00:51:07 GMT`.
+fn rfc850(s: &str) -> Option<OffsetDateTime> {
+    let mut it = s.split_whitespace();
+    let (date, clock, zone) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() {
+        return None;
+    }
+    let mut d = date.split('-');
+    let (day, month, year) = (d.next()?, d.next()?, d.next()?);
+    if d.next().is_some() {
+        return None;
+    }
+    assemble(year, month, day, clock, zone)
+}
+
+/// `Dec  2 00:51:07 2026` (always UTC).
+fn asctime(s: &str) -> Option<OffsetDateTime> {
+    let mut it = s.split_whitespace();
+    let (month, day, clock, year) = (it.next()?, it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() {
+        return None;
+    }
+    assemble(year, month, day, clock, "GMT")
+}
+
+fn number<T: std::str::FromStr>(s: &str, min_len: usize, max_len: usize) -> Option<T> {
+    if s.len() < min_len || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn assemble(year: &str, month: &str, day: &str, clock: &str, zone: &str) -> Option<OffsetDateTime> {
+    let year: i32 = match year.len() {
+        4 => number(year, 4, 4)?,
+        // RFC 850's two-digit years: the nearest century, as RFC 7231 §7.1.1.1 asks.
+        2 => {
+            let y: i32 = number(year, 2, 2)?;
+            if y < 70 { 2000 + y } else { 1900 + y }
+        }
+        _ => return None,
+    };
+    let month = MONTHS.iter().position(|m| *m == month)? as u8 + 1;
+    let date =
+        Date::from_calendar_date(year, Month::try_from(month).ok()?, number(day, 1, 2)?).ok()?;
+    let mut hms = clock.split(':');
+    let (h, m, s) = (hms.next()?, hms.next()?, hms.next()?);
+    if hms.next().is_some() {
+        return None;
+    }
+    let time = Time::from_hms(number(h, 2, 2)?, number(m, 2, 2)?, number(s, 2, 2)?).ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_offset(zone_offset(zone)?))
+}
+
+fn zone_offset(zone: &str) -> Option<UtcOffset> {
+    match zone {
+        "GMT" | "UTC" | "UT" | "Z" => Some(UtcOffset::UTC),
+        _ => {
+            let (sign, digits) = match zone.as_bytes().first()? {
+                b'+' => (1, &zone[1..]),
+                b'-' => (-1, &zone[1..]),
+                _ => return None,
+            };
+            let hhmm: i32 = number(digits, 4, 4)?;
+            let (h, m) = (hhmm / 100, hhmm % 100);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            UtcOffset::from_whole_seconds(sign * (h * 3600 + m * 60)).ok()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn accepts_the_forms_clients_send() {
+        let t = datetime!(2026-12-02 00:51:07 UTC);
+        for raw in [
+            "Wed, 02 Dec 2026 00:51:07 GMT", // RFC 1123, what browsers and boto send
+            "Wed, 02 Dec 2026 00:51:07 +0000", // s3cmd, AWS's SigV2 examples
+            "Wed, 02 Dec 2026 00:51:07 UTC", // rclone (Go's time.RFC1123)
+            "Wed, 02 Dec 2026 00:51:07 UT",
+            "Wed, 02 Dec 2026 00:51:07 -0000",
+            "Wed, 2 Dec 2026 00:51:07 +0000",    // aws-sdk-go v1
+            "02 Dec 2026 00:51:07 GMT",          // RFC 822 without the weekday
+            "Wednesday, 02-Dec-26 00:51:07 GMT", // RFC 850
+            "Wed Dec  2 00:51:07 2026",          // asctime
+            "  Wed, 02 Dec 2026 00:51:07 GMT ",
+        ] {
+            assert_eq!(parse_http_date(raw), Some(t), "{raw}");
+        }
+        assert_eq!(
+            parse_http_date("Wed, 02 Dec 2026 01:51:07 +0100"),
+            Some(t),
+            "a numeric offset is applied"
+        );
+        assert_eq!(parse_http_date("Tue, 01 Dec 2026 19:51:07 -0500"), Some(t));
+    }
+
+    #[test]
+    fn refuses_garbage() {
+        for raw in [
+            "",
+            "Bad Date",
+            "Fr, 28 Jan 2011 14:46:39 +0000", // a non-English day name (carrierwave#205)
+            "Thu, 02 Dec 2026 00:51:07 GMT",  // the weekday contradicts the date
+            "Wed, 02 Dec 2026 00:51:07",      // no zone
+            "Wed, 02 Dec 2026 00:51:07 EST",
+            "Wed, 02 Dec 2026 00:51:07 +01",
+            "Wed, 02 Dec 2026 00:51:07 +2500",
+            "Wed, 32 Dec 2026 00:51:07 GMT",
+            "Wed, 02 Dek 2026 00:51:07 GMT",
+            "Wed, 02 Dec 2026 24:00:00 GMT",
+            "Wed, 02 Dec 2026 0:51:07 GMT",
+            "20170509T154625+01",
+            "20261202T005107Z",
+            "Wed, 02 Dec 2026 00:51:07 GMT extra",
+        ] {
+            assert_eq!(parse_http_date(raw), None, "{raw:?}");
+        }
+    }
+}
