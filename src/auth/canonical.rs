@@ -44,14 +44,20 @@ pub fn canonical_uri(raw_path: &str) -> String {
     }
 }
 
-/// The canonical query string: every parameter except `skip`, encoded, sorted by name and
-/// then value, `name=value` joined by `&` (a parameter without `=` gets an empty value).
+/// The canonical query string: every parameter except `skip`, encoded, sorted by name,
+/// `name=value` joined by `&` (a parameter without `=` gets an empty value).
+///
+/// A repeated parameter counts once, with its first value: S3 departs from generic SigV4
+/// here. Its own CanonicalRequest for `?b=1&a=2&a=1` reads `a=2&b=1` (a real
+/// SignatureDoesNotMatch body in aws-sdk-go#1495), and a client that signed both
+/// `versions` of `?versions&versions=` got SignatureDoesNotMatch (JuliaCloud/AWS.jl#699).
 pub fn canonical_query(query: &[(String, String)], skip: Option<&str>) -> String {
-    let mut pairs: Vec<(String, String)> = query
-        .iter()
-        .filter(|(k, _)| Some(k.as_str()) != skip)
-        .map(|(k, v)| (uri_encode(k), uri_encode(v)))
-        .collect();
+    let mut pairs: Vec<(String, String)> = Vec::with_capacity(query.len());
+    for (i, (k, v)) in query.iter().enumerate() {
+        if Some(k.as_str()) != skip && !query[..i].iter().any(|(seen, _)| seen == k) {
+            pairs.push((uri_encode(k), uri_encode(v)));
+        }
+    }
     pairs.sort_unstable();
     let mut out = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
     for (i, (k, v)) in pairs.iter().enumerate() {
@@ -66,23 +72,26 @@ pub fn canonical_query(query: &[(String, String)], skip: Option<&str>) -> String
 }
 
 /// A header's canonical value: all its values joined by `,`, each trimmed, with inner
-/// runs of spaces folded to one. An absent header is the empty string.
-pub fn canonical_header_value(req: &S3Request, name: &str) -> String {
-    let mut out = String::new();
+/// runs of spaces folded to one. An absent header is the empty string. Built over the
+/// bytes received, never a lossy decoding of them: a signature over `caf\u{FFFD}` must
+/// not verify a request that carries `caf\xFF`. (S3 itself computes over the bytes:
+/// SDKs that sign the UTF-8 of a non-ASCII metadata value but send other bytes get
+/// SignatureDoesNotMatch, aws/aws-sdk-js#820, aws/aws-sdk-net#1587.)
+pub fn canonical_header_value(req: &S3Request, name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
     for (i, v) in req.headers.get_all(name).iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        let text = String::from_utf8_lossy(v.as_bytes());
         let mut last_space = false;
-        for c in text.trim().chars() {
-            if c == ' ' || c == '\t' {
+        for &b in v.as_bytes().trim_ascii() {
+            if b == b' ' || b == b'\t' {
                 if !last_space {
-                    out.push(' ');
+                    out.push(b' ');
                 }
                 last_space = true;
             } else {
-                out.push(c);
+                out.push(b);
                 last_space = false;
             }
         }
@@ -96,8 +105,8 @@ pub struct CanonicalRequest<'a> {
     pub method: &'a str,
     pub uri: String,
     pub query: String,
-    /// `(name, canonical value)` for each signed header, in SignedHeaders order.
-    pub headers: Vec<(&'a str, String)>,
+    /// `(name, canonical value bytes)` for each signed header, in SignedHeaders order.
+    pub headers: Vec<(&'a str, Vec<u8>)>,
     pub signed_headers: &'a str,
     pub payload_hash: &'a str,
 }
@@ -122,13 +131,46 @@ impl<'a> CanonicalRequest<'a> {
             payload_hash,
         }
     }
+
+    /// Feeds the exact bytes that are hashed and signed to `sink`, piece by piece.
+    pub fn write_bytes(&self, sink: &mut impl FnMut(&[u8])) {
+        for part in [self.method, "\n", &self.uri, "\n", &self.query, "\n"] {
+            sink(part.as_bytes());
+        }
+        for (name, value) in &self.headers {
+            sink(name.as_bytes());
+            sink(b":");
+            sink(value);
+            sink(b"\n");
+        }
+        for part in ["\n", self.signed_headers, "\n", self.payload_hash] {
+            sink(part.as_bytes());
+        }
+    }
+
+    /// The bytes themselves (for `CanonicalRequestBytes` in an error).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_bytes(&mut |b| out.extend_from_slice(b));
+        out
+    }
+
+    /// SHA-256 of the canonical request's bytes, the third line of the string to sign.
+    pub fn sha256(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        self.write_bytes(&mut |b| hasher.update(b));
+        hasher.finalize().into()
+    }
 }
 
+/// The canonical request as text; a header value that is not UTF-8 shows its bytes with
+/// U+FFFD (the hash is over [`CanonicalRequest::write_bytes`], never over this).
 impl fmt::Display for CanonicalRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}\n{}\n{}\n", self.method, self.uri, self.query)?;
         for (name, value) in &self.headers {
-            writeln!(f, "{name}:{value}")?;
+            writeln!(f, "{name}:{}", String::from_utf8_lossy(value))?;
         }
         write!(f, "\n{}\n{}", self.signed_headers, self.payload_hash)
     }
@@ -168,13 +210,21 @@ mod tests {
     }
 
     #[test]
-    fn query_is_sorted_by_name_then_value_and_skips_the_signature() {
-        let q =
-            crate::request::parse_query("prefix=J&max-keys=2&b=2&b=1&X-Amz-Signature=x&lifecycle")
-                .unwrap();
+    fn query_is_sorted_by_name_and_skips_the_signature() {
+        let q = crate::request::parse_query("prefix=J&max-keys=2&b=2&X-Amz-Signature=x&lifecycle")
+            .unwrap();
         assert_eq!(
             canonical_query(&q, Some("X-Amz-Signature")),
-            "b=1&b=2&lifecycle=&max-keys=2&prefix=J"
+            "b=2&lifecycle=&max-keys=2&prefix=J"
         );
+    }
+
+    /// S3's own canonical request for `?b=1&a=2&a=1` (aws-sdk-go#1495).
+    #[test]
+    fn a_repeated_parameter_counts_once_with_its_first_value() {
+        let q = crate::request::parse_query("b=1&a=2&a=1").unwrap();
+        assert_eq!(canonical_query(&q, None), "a=2&b=1");
+        let q = crate::request::parse_query("versions&versions=&prefix=p").unwrap();
+        assert_eq!(canonical_query(&q, None), "prefix=p&versions=");
     }
 }

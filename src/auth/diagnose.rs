@@ -12,7 +12,7 @@ use super::canonical::{
     CanonicalRequest, StringToSign, canonical_query, uri_encode, uri_encode_path,
 };
 use super::params::CredentialScope;
-use super::signing::{Signature, derive_signing_key, hmac_sha256_display, sha256_display};
+use super::signing::{Signature, derive_signing_key, hmac_sha256_display};
 use crate::config::Config;
 use crate::request::S3Request;
 
@@ -28,11 +28,11 @@ pub struct Attempt<'a> {
     pub domains: &'a [String],
 }
 
-const METHODS: &[&str] = &["GET", "PUT", "HEAD", "DELETE", "POST"];
+pub(super) const METHODS: &[&str] = &["GET", "PUT", "HEAD", "DELETE", "POST"];
 const PORTS: &[&str] = &[
     "", "80", "443", "9000", "4566", "8000", "8080", "9090", "3000",
 ];
-const CONTENT_TYPES: &[&str] = &[
+pub(super) const CONTENT_TYPES: &[&str] = &[
     "",
     "application/octet-stream",
     "binary/octet-stream",
@@ -49,7 +49,7 @@ const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 impl Attempt<'_> {
     fn matches(&self, canonical: &CanonicalRequest<'_>, key: &[u8; 32]) -> bool {
         let sts = StringToSign {
-            canonical_request_hash: sha256_display(canonical),
+            canonical_request_hash: canonical.sha256(),
             ..*self.sts
         };
         self.provided
@@ -67,7 +67,7 @@ impl Attempt<'_> {
         let mut c = self.canonical.clone();
         for (n, v) in c.headers.iter_mut() {
             if n.eq_ignore_ascii_case(name) {
-                *v = value.to_string();
+                *v = value.as_bytes().to_vec();
             }
         }
         c
@@ -143,6 +143,12 @@ pub fn diagnose(a: &Attempt<'_>, config: &Config) -> Option<String> {
                 "the signature is valid if `+` in the query is a literal plus; S3 reads a raw `+` as a space: encode a plus as %2B".to_string(),
             );
         }
+    }
+    if let Some(found) = added_parameter(a) {
+        return Some(found);
+    }
+    if let Some(found) = repeated_parameter(a) {
+        return Some(found);
     }
     for payload in ["UNSIGNED-PAYLOAD", EMPTY_SHA256] {
         if payload != c.payload_hash {
@@ -249,4 +255,70 @@ fn host_variants(a: &Attempt<'_>) -> Option<String> {
         }
     }
     None
+}
+
+/// A query parameter appended to a URL after it was presigned (`&versionId=…`,
+/// jcberquist/aws-cfml#12): every parameter of a SigV4 URL is signed, so removing the
+/// added one makes the signature valid.
+fn added_parameter(a: &Attempt<'_>) -> Option<String> {
+    let mut names: Vec<&str> = a
+        .req
+        .query
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !k.starts_with("X-Amz-"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let kept: Vec<(String, String)> = a
+            .req
+            .query
+            .iter()
+            .filter(|(k, _)| k != name)
+            .cloned()
+            .collect();
+        let mut v = a.canonical.clone();
+        v.query = canonical_query(&kept, Some("X-Amz-Signature"));
+        if a.matches(&v, a.key) {
+            let value = a.req.query_param(name).unwrap_or("");
+            return Some(format!(
+                "the signature is valid without the query parameter {name}={value:?}: it was added to the URL after it was signed; SigV4 signs every query parameter, so sign the URL with it (or leave it out)"
+            ));
+        }
+    }
+    None
+}
+
+/// A repeated query parameter signed with every value, as generic SigV4 would; S3 keeps
+/// only the first value of each (aws-sdk-go#1495).
+fn repeated_parameter(a: &Attempt<'_>) -> Option<String> {
+    let q = &a.req.query;
+    let repeated: Vec<&str> = q
+        .iter()
+        .enumerate()
+        .filter(|(i, (k, _))| q[..*i].iter().any(|(seen, _)| seen == k))
+        .map(|(_, (k, _))| k.as_str())
+        .collect();
+    if repeated.is_empty() {
+        return None;
+    }
+    let mut pairs: Vec<(String, String)> = q
+        .iter()
+        .filter(|(k, _)| k != "X-Amz-Signature")
+        .map(|(k, v)| (uri_encode(k), uri_encode(v)))
+        .collect();
+    pairs.sort_unstable();
+    let mut v = a.canonical.clone();
+    v.query = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    a.matches(&v, a.key).then(|| {
+        format!(
+            "the signature is valid with every value of the repeated query parameter {}: S3 signs only the first value of a repeated parameter, so send each parameter once",
+            repeated[0]
+        )
+    })
 }

@@ -259,6 +259,7 @@ pub fn not_yet_valid(
     signed_at: OffsetDateTime,
     expires_at: OffsetDateTime,
     now: OffsetDateTime,
+    max_skew: time::Duration,
 ) -> S3Error {
     S3Error::with_message(S3ErrorCode::AccessDenied, "Request is not yet valid")
         .extra(
@@ -268,10 +269,11 @@ pub fn not_yet_valid(
         .extra("Expires", iso(expires_at))
         .extra("ServerTime", iso(now))
         .reason(format!(
-            "the URL is dated {}, {} seconds after the server time {} (more than 15 minutes ahead)",
+            "the URL is not yet valid: it is dated {}, {} seconds after the server time {}, and a presigned URL becomes valid at its X-Amz-Date (up to {} seconds early, for clock skew)",
             iso(signed_at),
             (signed_at - now).whole_seconds(),
-            iso(now)
+            iso(now),
+            max_skew.whole_seconds()
         ))
 }
 
@@ -299,10 +301,11 @@ pub fn invalid_access_key(access_key: &str) -> S3Error {
 /// Hex bytes separated by spaces, as AWS prints `StringToSignBytes`. Written digit by
 /// digit into one buffer: a flood of badly signed requests should not cost an
 /// allocation per byte.
-pub fn spaced_hex(s: &str) -> String {
+pub fn spaced_hex(s: impl AsRef<[u8]>) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let s = s.as_ref();
     let mut out = String::with_capacity(s.len() * 3);
-    for (i, b) in s.bytes().enumerate() {
+    for (i, &b) in s.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
@@ -317,6 +320,7 @@ pub fn signature_mismatch_v4(
     string_to_sign: &str,
     provided: &str,
     canonical_request: &str,
+    canonical_request_bytes: &[u8],
 ) -> S3Error {
     S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", access_key)
@@ -324,15 +328,20 @@ pub fn signature_mismatch_v4(
         .extra("SignatureProvided", provided)
         .extra("StringToSignBytes", spaced_hex(string_to_sign))
         .extra("CanonicalRequest", canonical_request)
-        .extra("CanonicalRequestBytes", spaced_hex(canonical_request))
+        .extra("CanonicalRequestBytes", spaced_hex(canonical_request_bytes))
 }
 
-pub fn signature_mismatch_v2(access_key: &str, string_to_sign: &str, provided: &str) -> S3Error {
+pub fn signature_mismatch_v2(
+    access_key: &str,
+    string_to_sign: &str,
+    string_to_sign_bytes: &[u8],
+    provided: &str,
+) -> S3Error {
     S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", access_key)
         .extra("StringToSign", string_to_sign)
         .extra("SignatureProvided", provided)
-        .extra("StringToSignBytes", spaced_hex(string_to_sign))
+        .extra("StringToSignBytes", spaced_hex(string_to_sign_bytes))
 }
 
 pub fn two_mechanisms(authorization: &str) -> S3Error {

@@ -9,6 +9,7 @@
 pub mod canonical;
 pub mod chunked;
 pub mod diagnose;
+mod diagnose_v2;
 pub mod error;
 pub mod params;
 pub mod post;
@@ -142,6 +143,7 @@ impl Authenticator {
 
     /// Chooses the mechanism and verifies it. Two mechanisms at once are refused, as S3 does.
     pub fn authenticate(&self, req: &S3Request, addr: &Address) -> Result<Principal, S3Error> {
+        check_single_parts(req)?;
         let authorization = req
             .headers
             .get("authorization")
@@ -168,6 +170,90 @@ impl Authenticator {
             _ => Ok(Principal::anonymous()),
         }
     }
+}
+
+/// Query parameters that carry authentication (SigV4 and SigV2 presigned URLs).
+const AUTH_QUERY_PARAMS: &[&str] = &[
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+    "AWSAccessKeyId",
+    "Signature",
+    "Expires",
+];
+
+/// Every authentication part comes once. A request that repeats one is refused before any
+/// of them is read, so a server can never verify one copy and act on another.
+///
+/// What S3 does with repeats: it joins repeated headers with commas (the SigV2 page;
+/// SigV4 canonical headers do the same), so two `x-amz-date` or `Date` headers are no
+/// date (403 AccessDenied, "AWS authentication requires a valid Date or x-amz-date
+/// header") and two `x-amz-content-sha256` are no hash (400 InvalidArgument, its
+/// message for an invalid value). For a repeated `Authorization` header or presigned-URL
+/// parameter no S3 answer is recorded (S3 keeps the first value of an ordinary repeated
+/// parameter, aws-sdk-go#1495): a repeated SigV4 parameter is the SigV4 query error
+/// (AuthorizationQueryParametersError, as before), the others 400 InvalidArgument
+/// naming the part.
+fn check_single_parts(req: &S3Request) -> Result<(), S3Error> {
+    let repeated = |name: &str| {
+        let mut values = req.headers.get_all(name).iter();
+        values.next();
+        values
+            .next()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    for name in ["x-amz-date", "date"] {
+        if repeated(name).is_some() {
+            return Err(error::missing_date().reason(format!(
+                "the request has more than one {name} header: S3 joins repeated headers with commas, and that is no date"
+            )));
+        }
+    }
+    if repeated("x-amz-content-sha256").is_some() {
+        let joined: Vec<String> = req
+            .headers
+            .get_all("x-amz-content-sha256")
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        return Err(error::invalid_content_sha256(&joined.join(",")).reason(
+            "the request has more than one x-amz-content-sha256 header: S3 joins repeated headers with commas, and that is no hash",
+        ));
+    }
+    for name in ["authorization", "x-amz-security-token"] {
+        if let Some(second) = repeated(name) {
+            return Err(S3Error::invalid_argument(
+                format!("Only one {name} header may be sent"),
+                name,
+                second,
+            )
+            .reason(format!(
+                "the request has more than one {name} header: strict-s3 will not verify one and ignore the others"
+            )));
+        }
+    }
+    for name in AUTH_QUERY_PARAMS {
+        let mut values = req.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        values.next();
+        if let Some(second) = values.next() {
+            if name.starts_with("X-Amz-") {
+                return Err(error::duplicate_query_auth_param(name));
+            }
+            return Err(S3Error::invalid_argument(
+                format!("Only one {name} query parameter may be sent"),
+                name,
+                second.clone(),
+            )
+            .reason(format!(
+                "the query has more than one {name}: strict-s3 will not verify one and ignore the others"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Whether the query carries SigV4 or SigV2 presigned-URL parameters.

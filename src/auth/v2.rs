@@ -67,21 +67,26 @@ const SIGNED_SUBRESOURCES: &[&str] = &[
 pub struct StringToSignV2 {
     pub method: String,
     pub content_md5: String,
-    pub content_type: String,
+    /// The bytes received (a signature is verified over them, never a decoding).
+    pub content_type: Vec<u8>,
     /// The `Date` header (empty when `x-amz-date` is sent) or, for query auth, `Expires`.
     pub date_or_expires: String,
-    /// `name:value` lines of the `x-amz-*` headers, sorted.
-    pub amz_headers: Vec<String>,
+    /// `name:value` lines of the `x-amz-*` headers, sorted, as bytes received.
+    pub amz_headers: Vec<Vec<u8>>,
     pub resource: String,
 }
 
 impl StringToSignV2 {
     pub fn from_request(req: &S3Request, addr: &Address, date_or_expires: String) -> Self {
         let header = |n: &str| req.header_text(n).unwrap_or_default().trim().to_string();
+        let content_type = req
+            .headers
+            .get("content-type")
+            .map_or(Vec::new(), |v| v.as_bytes().trim_ascii().to_vec());
         StringToSignV2 {
             method: req.method.as_str().to_string(),
             content_md5: header("content-md5"),
-            content_type: header("content-type"),
+            content_type,
             date_or_expires,
             amz_headers: amz_headers(req),
             resource: canonical_resource(req, addr),
@@ -89,22 +94,40 @@ impl StringToSignV2 {
     }
 }
 
+impl StringToSignV2 {
+    /// The exact bytes signed.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        for part in [
+            self.method.as_bytes(),
+            b"\n",
+            self.content_md5.as_bytes(),
+            b"\n",
+        ] {
+            out.extend_from_slice(part);
+        }
+        out.extend_from_slice(&self.content_type);
+        out.push(b'\n');
+        out.extend_from_slice(self.date_or_expires.as_bytes());
+        out.push(b'\n');
+        for line in &self.amz_headers {
+            out.extend_from_slice(line);
+            out.push(b'\n');
+        }
+        out.extend_from_slice(self.resource.as_bytes());
+        out
+    }
+}
+
+/// As text; a header value that is not UTF-8 shows U+FFFD (signing uses the bytes).
 impl fmt::Display for StringToSignV2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}\n{}\n{}\n{}\n",
-            self.method, self.content_md5, self.content_type, self.date_or_expires
-        )?;
-        for line in &self.amz_headers {
-            writeln!(f, "{line}")?;
-        }
-        f.write_str(&self.resource)
+        f.write_str(&String::from_utf8_lossy(&self.to_bytes()))
     }
 }
 
 /// `x-amz-*` headers, lowercase, sorted, repeated values joined with `,`.
-fn amz_headers(req: &S3Request) -> Vec<String> {
+fn amz_headers(req: &S3Request) -> Vec<Vec<u8>> {
     let mut names: Vec<&str> = req
         .headers
         .keys()
@@ -116,17 +139,14 @@ fn amz_headers(req: &S3Request) -> Vec<String> {
     names
         .into_iter()
         .map(|name| {
-            let values: Vec<String> = req
-                .headers
-                .get_all(name)
-                .iter()
-                .map(|v| {
-                    crate::request::header_value_text(v.as_bytes())
-                        .trim()
-                        .to_string()
-                })
-                .collect();
-            format!("{name}:{}", values.join(","))
+            let mut line = format!("{name}:").into_bytes();
+            for (i, v) in req.headers.get_all(name).iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                line.extend_from_slice(v.as_bytes().trim_ascii());
+            }
+            line
         })
         .collect()
 }
@@ -148,11 +168,13 @@ fn canonical_resource(req: &S3Request, addr: &Address) -> String {
         .filter(|(k, _)| SIGNED_SUBRESOURCES.contains(&k.as_str()))
         .collect();
     subs.sort_by(|a, b| a.0.cmp(&b.0));
+    // "…its value if it has one": an empty value is none, so `?uploads=` (what the Go SDK
+    // sends) signs as `?uploads`, as rclone's and botocore's SigV2 signers and MinIO's
+    // verifier write it.
     for (i, (k, v)) in subs.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
         out.push_str(k);
-        let bare = req.raw_query.split('&').any(|p| p == k.as_str());
-        if !(v.is_empty() && bare) {
+        if !v.is_empty() {
             out.push('=');
             out.push_str(v);
         }
@@ -162,7 +184,7 @@ fn canonical_resource(req: &S3Request, addr: &Address) -> String {
 
 /// HMAC-SHA1 of the string to sign.
 pub fn sign_v2(secret: &str, sts: &StringToSignV2) -> Signature {
-    super::signing::sign_v2(secret, sts.to_string().as_bytes())
+    super::signing::sign_v2(secret, &sts.to_bytes())
 }
 
 impl Authenticator {
@@ -195,7 +217,7 @@ impl Authenticator {
             raw_date
         };
         let sts = StringToSignV2::from_request(req, addr, date_line);
-        check_v2_signature(cred.secret_key.expose(), access_key, provided, &sts)?;
+        self.check_v2_signature(req, addr, cred, provided, &sts, false)?;
         Ok(Principal {
             kind: AuthKind::V2Header,
             access_key: Some(cred.access_key.clone()),
@@ -231,7 +253,7 @@ impl Authenticator {
             .or_else(|| req.header("x-amz-security-token"));
         check_token(token, cred)?;
         let sts = StringToSignV2::from_request(req, addr, expires.to_string());
-        check_v2_signature(cred.secret_key.expose(), access_key, provided, &sts)?;
+        self.check_v2_signature(req, addr, cred, provided, &sts, true)?;
         Ok(Principal {
             kind: AuthKind::V2Query,
             access_key: Some(cred.access_key.clone()),
@@ -246,27 +268,85 @@ fn v2_request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error>
         .header("x-amz-date")
         .or_else(|| req.header("date"))
         .ok_or_else(e::missing_date)?;
-    let t = httpdate::parse_http_date(raw)
-        .map(OffsetDateTime::from)
-        .map_err(|_| e::missing_date().reason(format!("{raw:?} is not an HTTP date")))?;
+    let t = crate::dates::parse_http_date(raw).ok_or_else(|| {
+        e::missing_date().reason(format!(
+            "{raw:?} is not an HTTP date (RFC 1123 like \"Wed, 02 Dec 2026 00:51:07 GMT\", with GMT, UTC or a ±hhmm offset; RFC 850; asctime)"
+        ))
+    })?;
     Ok((raw.to_string(), t))
 }
 
-fn check_v2_signature(
-    secret: &str,
-    access_key: &str,
-    provided: &str,
-    sts: &StringToSignV2,
-) -> Result<(), S3Error> {
-    let expected = sign_v2(secret, sts);
-    let ok = Signature::from_base64(provided).is_some_and(|p| p.matches(&expected));
-    if ok {
-        return Ok(());
+impl Authenticator {
+    /// Constant-time comparison against the string to sign and, for a path-style bucket
+    /// request, its twin with the bucket's trailing slash toggled: botocore signs `/bucket/`
+    /// for the path `/bucket` ("the trailing slash is needed for S3 to accept it", its own
+    /// comment) while other clients sign `/bucket` (S3 accepting it: minio/mc#1579), so
+    /// S3 takes both. On failure the diagnosis names the one change that fits, if any.
+    fn check_v2_signature(
+        &self,
+        req: &S3Request,
+        addr: &Address,
+        cred: &crate::config::Credential,
+        provided: &str,
+        sts: &StringToSignV2,
+        query: bool,
+    ) -> Result<(), S3Error> {
+        let secret = cred.secret_key.expose();
+        let provided_sig = Signature::from_base64(provided);
+        let fits =
+            |sts: &StringToSignV2| provided_sig.is_some_and(|p| p.matches(&sign_v2(secret, sts)));
+        if fits(sts) || bucket_slash_twin(addr, sts).is_some_and(|twin| fits(&twin)) {
+            return Ok(());
+        }
+        let diagnosis = provided_sig.and_then(|provided| {
+            super::diagnose_v2::diagnose(&super::diagnose_v2::AttemptV2 {
+                req,
+                addr,
+                sts,
+                secret,
+                access_key: &cred.access_key,
+                provided,
+                query,
+                config: &self.config,
+            })
+        });
+        let reason = diagnosis.unwrap_or_else(|| {
+            "no single change (method, Content-Type, Content-MD5, Date, an x-amz-* header, a sub-resource, the bucket in the resource, another configured key) makes the SigV2 signature valid: \
+             check the secret key, then compare this string to sign with the client's"
+                .to_string()
+        });
+        Err(e::signature_mismatch_v2(
+            &cred.access_key,
+            &sts.to_string(),
+            &sts.to_bytes(),
+            provided,
+        )
+        .reason(reason))
     }
-    let text = sts.to_string();
-    Err(e::signature_mismatch_v2(access_key, &text, provided).reason(
-        "the SigV2 HMAC-SHA1 the server computed over this string to sign differs from the one provided",
-    ))
+}
+
+/// For a path-style request to a bucket itself (`/bucket` or `/bucket/`), the string to
+/// sign with the other spelling of its resource.
+pub(super) fn bucket_slash_twin(addr: &Address, sts: &StringToSignV2) -> Option<StringToSignV2> {
+    if addr.style != Style::Path || !matches!(addr.target, crate::addressing::Target::Bucket(_)) {
+        return None;
+    }
+    let (path, subs) = sts
+        .resource
+        .split_once('?')
+        .map_or((sts.resource.as_str(), None), |(p, q)| (p, Some(q)));
+    let toggled = match path.strip_suffix('/') {
+        Some(bare) => bare.to_string(),
+        None => format!("{path}/"),
+    };
+    let resource = match subs {
+        Some(q) => format!("{toggled}?{q}"),
+        None => toggled,
+    };
+    Some(StringToSignV2 {
+        resource,
+        ..sts.clone()
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::error::{self as e, Via};
 use super::params::{
     ALGORITHM_V4, AmzDate, CredentialScope, PayloadHash, TERMINATOR, V4Header, V4Query,
 };
-use super::signing::{Signature, hmac_sha256_display, sha256_display};
+use super::signing::{Signature, hmac_sha256_display};
 use super::{AuthKind, Authenticator, PayloadCheck, Principal, StreamingSpec};
 use crate::checksum::ChecksumAlgorithm;
 use crate::config::{Credential, MAX_EXPIRES_SECS};
@@ -63,7 +63,7 @@ impl Authenticator {
         let sts = StringToSign {
             amz_date: amz.raw,
             scope: header.credential.scope(),
-            canonical_request_hash: sha256_display(&canonical),
+            canonical_request_hash: canonical.sha256(),
         };
         let expected = Signature::from(hmac_sha256_display(&key, &sts));
         check_signature(
@@ -131,7 +131,7 @@ impl Authenticator {
         let sts = StringToSign {
             amz_date: amz.raw,
             scope: scope.scope(),
-            canonical_request_hash: sha256_display(&canonical),
+            canonical_request_hash: canonical.sha256(),
         };
         let expected = Signature::from(hmac_sha256_display(&key, &sts));
         check_signature(
@@ -193,7 +193,7 @@ impl Authenticator {
         let expires_at = signed_at.saturating_add(Duration::seconds(expires as i64));
         let skew = Duration::try_from(self.config.max_skew).unwrap_or(Duration::minutes(15));
         if signed_at - now > skew {
-            return Err(e::not_yet_valid(signed_at, expires_at, now));
+            return Err(e::not_yet_valid(signed_at, expires_at, now, skew));
         }
         if now >= expires_at {
             return Err(e::expired_v4(expires, signed_at, expires_at, now));
@@ -248,8 +248,8 @@ fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error> {
     }
     let date = req
         .header("date")
-        .and_then(|d| httpdate::parse_http_date(d).ok())
-        .map(OffsetDateTime::from)
+        .and_then(crate::dates::parse_http_date)
+        .map(|t| t.to_offset(time::UtcOffset::UTC))
         .ok_or_else(e::missing_date)?;
     let text = format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
@@ -396,15 +396,19 @@ fn check_signature(
     });
     let reason = diagnosis.unwrap_or_else(|| {
         format!(
-            "no single change (method, Host, addressing style, Content-Type, path encoding, payload hash, another configured key) makes the signature valid: \
+            "no single change (method, Host, addressing style, Content-Type, path encoding, an added query parameter, payload hash, another configured key) makes the signature valid: \
              check the secret key, then compare this canonical request with the client's (signed headers: {})",
             canonical.signed_headers
         )
     });
     let sts_text = sts.to_string();
     let canonical_text = canonical.to_string();
-    Err(
-        e::signature_mismatch_v4(scope.access_key, &sts_text, provided, &canonical_text)
-            .reason(reason),
+    Err(e::signature_mismatch_v4(
+        scope.access_key,
+        &sts_text,
+        provided,
+        &canonical_text,
+        &canonical.to_bytes(),
     )
+    .reason(reason))
 }
