@@ -107,6 +107,8 @@ pub fn checked<S: Send + 'static>(
 pub struct BodySlot(std::sync::Arc<std::sync::Mutex<SlotState>>);
 
 enum SlotState {
+    /// Never polled: hyper has not answered `Expect: 100-continue` yet.
+    Unread(ByteStream),
     Open(ByteStream),
     /// Read to its end: the connection can be reused.
     Done,
@@ -116,9 +118,9 @@ enum SlotState {
 
 impl BodySlot {
     pub fn new(body: ByteStream) -> Self {
-        BodySlot(std::sync::Arc::new(std::sync::Mutex::new(SlotState::Open(
-            body,
-        ))))
+        BodySlot(std::sync::Arc::new(std::sync::Mutex::new(
+            SlotState::Unread(body),
+        )))
     }
 
     /// The body as a stream for the operation; it reads through the slot.
@@ -126,6 +128,11 @@ impl BodySlot {
         let slot = self.clone();
         Box::pin(futures_util::stream::poll_fn(move |cx| {
             let mut guard = slot.0.lock().unwrap_or_else(|p| p.into_inner());
+            if matches!(*guard, SlotState::Unread(_))
+                && let SlotState::Unread(body) = std::mem::replace(&mut *guard, SlotState::Done)
+            {
+                *guard = SlotState::Open(body);
+            }
             let SlotState::Open(body) = &mut *guard else {
                 return std::task::Poll::Ready(None);
             };
@@ -141,12 +148,21 @@ impl BodySlot {
 
     /// Reads and discards what is left, at most `limit` bytes within `time`. `true` when
     /// the body has been read to its end, so the connection can be reused.
-    pub async fn drain(&self, limit: usize, time: std::time::Duration) -> bool {
-        if matches!(
-            *self.0.lock().unwrap_or_else(|p| p.into_inner()),
-            SlotState::Failed
-        ) {
-            return false;
+    ///
+    /// A body never read of a request that sent `Expect: 100-continue` is left unread:
+    /// reading it would make hyper send `100 Continue` and the client its whole body,
+    /// only to be refused. The client gets the error instead of the 100, as from S3, and
+    /// the connection closes (what follows on it is unknown).
+    pub async fn drain(
+        &self,
+        limit: usize,
+        time: std::time::Duration,
+        expect_continue: bool,
+    ) -> bool {
+        match *self.0.lock().unwrap_or_else(|p| p.into_inner()) {
+            SlotState::Failed => return false,
+            SlotState::Unread(_) if expect_continue => return false,
+            _ => {}
         }
         let mut rest = self.stream();
         let mut read = 0usize;

@@ -14,7 +14,7 @@ use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 
 use crate::addressing::{self, Address};
-use crate::auth::{self, AuthKind, Authenticator, Principal};
+use crate::auth::{self, AuthKind, Authenticator};
 use crate::body::{self, ResponseBody};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -35,6 +35,8 @@ pub struct AppState {
     pub auth: Authenticator,
     pub storage: Arc<dyn Storage>,
     pub inspector: Inspector,
+    /// CompleteMultipartUpload answers, for clients that retry one.
+    pub completions: ops::Completions,
     /// Whether `/_strict/` is served (loopback listeners, or `--admin`).
     pub admin_routes: bool,
     next_id: AtomicU64,
@@ -52,6 +54,7 @@ impl AppState {
         AppState {
             auth: Authenticator::new(config.clone(), clock.clone()),
             inspector: Inspector::new(config.inspector_capacity),
+            completions: Default::default(),
             admin_routes,
             config,
             clock,
@@ -111,6 +114,10 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let path = parts.uri.path().to_string();
+    let expect_continue = parts
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if state.admin_routes && path.starts_with(inspector::PREFIX) {
         return Ok(inspector_route(&state, &method, &path));
     }
@@ -140,7 +147,7 @@ pub async fn handle(
     // An error may leave the body partly unread: read the rest (bounded) so the client
     // gets this answer and can reuse the connection; past the bound, say the connection
     // closes, so the client does not send its next request into the rest of this body.
-    if failure.is_some() && !slot.drain(DRAIN_LIMIT, DRAIN_TIME).await {
+    if failure.is_some() && !slot.drain(DRAIN_LIMIT, DRAIN_TIME, expect_continue).await {
         headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     }
     log(
@@ -302,8 +309,11 @@ async fn run(
     let principal = state.auth.authenticate(&req, &addr)?;
     trace.auth = Some(principal.kind);
     trace.access_key = principal.access_key.clone();
-    let op = ops::route(&req, &addr)?;
-    authorize(&principal, op)?;
+    let op = ops::route(&req, &addr);
+    if principal.kind == AuthKind::Anonymous {
+        authorize_anonymous(state, &addr, op.as_ref().ok().copied()).await?;
+    }
+    let op = op?;
     trace.op = Some(op.name());
     let body = auth::verified_body(incoming, principal.payload.clone());
     let ctx = Ctx {
@@ -350,15 +360,26 @@ fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// strict-s3 has one account: every signed request is its owner's. Anonymous requests
-/// may only POST a form (which carries its own signature, checked by the operation) and
-/// read objects stored with a public canned ACL (checked once the object is open).
-fn authorize(principal: &Principal, op: ops::Op) -> Result<(), S3Error> {
-    match (principal.kind, op) {
-        (AuthKind::Anonymous, ops::Op::PostObject | ops::Op::GetObject | ops::Op::HeadObject) => {
-            Ok(())
-        }
-        (AuthKind::Anonymous, _) => Err(auth::error::anonymous()),
-        _ => Ok(()),
+/// strict-s3 has one account: every signed request is its owner's. An anonymous request
+/// to a bucket that does not exist gets 404 NoSuchBucket, as on S3 (a real answer in
+/// minio#11293); otherwise it may only POST a form (which carries its own signature,
+/// checked by the operation) and read objects stored with a public canned ACL (checked
+/// once the object is open). Everything else, a sub-resource strict-s3 lacks included,
+/// is 403 AccessDenied as S3 answers anonymous requests, never 501: authentication and
+/// authorization come before "not implemented".
+async fn authorize_anonymous(
+    state: &AppState,
+    addr: &Address,
+    op: Option<ops::Op>,
+) -> Result<(), S3Error> {
+    // A POST form's bucket is looked up after its signature is checked.
+    if op != Some(ops::Op::PostObject)
+        && let Some(bucket) = addr.bucket()
+    {
+        state.storage.bucket(bucket).await?;
+    }
+    match op {
+        Some(ops::Op::PostObject | ops::Op::GetObject | ops::Op::HeadObject) => Ok(()),
+        _ => Err(auth::error::anonymous()),
     }
 }
