@@ -279,27 +279,33 @@ impl PostPolicy {
                 e::iso(now)
             )));
         }
-        let value_of = |field: &str| -> String {
+        // `$bucket` is the URL's bucket and `$key` the key with `${filename}` expanded;
+        // any other field is the form's, and a condition on a field the form does not
+        // send fails, even `["starts-with", "$Content-Type", ""]`: AWS answers "Policy
+        // Condition failed" for it (waynehoover/s3_direct_upload#29,
+        // dwilkie/carrierwave_direct#63) and for a field no form can carry, such as
+        // `$Content-Length` (tj/node-s3-policy#8).
+        let value_of = |field: &str| -> Option<String> {
             match field.to_ascii_lowercase().as_str() {
-                "bucket" => bucket.to_string(),
-                "key" => key.to_string(),
-                f => form.get(f).unwrap_or("").to_string(),
+                "bucket" => Some(bucket.to_string()),
+                "key" => Some(key.to_string()),
+                f => form.get(f).map(str::to_string),
             }
         };
         let mut range = None;
         for c in &self.conditions {
             let ok = match c {
-                Condition::Eq { field, value } => value_of(field) == *value,
+                Condition::Eq { field, value } => value_of(field).is_some_and(|v| v == *value),
                 Condition::StartsWith { field, prefix }
                     if field.eq_ignore_ascii_case("content-type") =>
                 {
                     // A comma-separated Content-Type is checked element by element.
-                    value_of(field)
-                        .split(',')
-                        .all(|v| v.trim().starts_with(prefix.as_str()))
+                    value_of(field).is_some_and(|v| {
+                        v.split(',').all(|v| v.trim().starts_with(prefix.as_str()))
+                    })
                 }
                 Condition::StartsWith { field, prefix } => {
-                    value_of(field).starts_with(prefix.as_str())
+                    value_of(field).is_some_and(|v| v.starts_with(prefix.as_str()))
                 }
                 Condition::ContentLengthRange { min, max } => {
                     range = Some((*min, *max));
@@ -308,8 +314,15 @@ impl PostPolicy {
             };
             if !ok {
                 let field = c.field().unwrap_or("");
-                return Err(denied(format!("Policy Condition failed: {}", c.printed()))
-                    .reason(format!("the form's {field} is {:?}", value_of(field))));
+                let reason = match value_of(field) {
+                    Some(v) => format!("the form's {field} is {v:?}"),
+                    None => format!(
+                        "the form has no field {field}: a condition on a field the form does not send fails, whatever it asks"
+                    ),
+                };
+                return Err(
+                    denied(format!("Policy Condition failed: {}", c.printed())).reason(reason)
+                );
             }
         }
         let covered = |name: &str| {
@@ -506,6 +519,74 @@ mod tests {
             .check(&good, "b", "user/x", datetime!(2030-01-01 00:00:00 UTC))
             .unwrap_err();
         assert_eq!(e.message, "Invalid according to Policy: Policy expired.");
+    }
+
+    /// A condition on a field the form does not send fails, whatever it asks: one row per
+    /// condition kind, each with its accepted twin (the same form with the field).
+    #[test]
+    fn a_condition_on_an_absent_field_fails() {
+        let now = datetime!(2026-01-01 00:00:00 UTC);
+        let base = [("key", "k")];
+        for (condition, field, value) in [
+            (
+                r#"["starts-with", "$Content-Type", ""]"#,
+                "Content-Type",
+                "text/plain",
+            ),
+            (
+                r#"["starts-with", "$Content-Length", ""]"#,
+                "Content-Length",
+                "5",
+            ),
+            (r#"["eq", "$acl", ""]"#, "acl", ""),
+            (
+                r#"{"success_action_status": "201"}"#,
+                "success_action_status",
+                "201",
+            ),
+            (
+                r#"["starts-with", "$success_action_redirect", ""]"#,
+                "success_action_redirect",
+                "http://x/",
+            ),
+            (r#"["eq", "$x-amz-meta-tag", "v"]"#, "x-amz-meta-tag", "v"),
+            (
+                r#"["starts-with", "$x-amz-meta-tag", ""]"#,
+                "x-amz-meta-tag",
+                "anything",
+            ),
+        ] {
+            let p = policy(&format!(
+                r#"{{"expiration":"2030-01-01T00:00:00Z","conditions":[["starts-with","$key",""],{condition}]}}"#
+            ));
+            let without = form(&base);
+            let err = p.check(&without, "b", "k", now).unwrap_err();
+            assert_eq!(err.code, S3ErrorCode::AccessDenied, "{condition}");
+            let printed = p.conditions[1].printed();
+            assert_eq!(
+                err.message,
+                format!("Invalid according to Policy: Policy Condition failed: {printed}"),
+            );
+            assert!(
+                err.reason.as_deref().unwrap().contains("has no field"),
+                "{condition}"
+            );
+            let with = form(&[base[0], (field, value)]);
+            assert!(
+                p.check(&with, "b", "k", now).is_ok(),
+                "{condition} with {field}"
+            );
+        }
+        // $bucket and $key always have a value: the URL's bucket, the key field.
+        let p = policy(
+            r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[{"bucket":"b"},["starts-with","$key",""]]}"#,
+        );
+        assert!(p.check(&form(&base), "b", "k", now).is_ok());
+        let err = p.check(&form(&base), "other", "k", now).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Invalid according to Policy: Policy Condition failed: [\"eq\", \"$bucket\", \"b\"]"
+        );
     }
 
     #[test]

@@ -305,9 +305,13 @@ impl<'a> Signer<'a> {
         let signature = Signature::from(hmac_sha256(&self.signing_key(&date), policy.as_bytes()));
         let mut fields: Vec<(String, String)> =
             vec![("key".into(), format!("{}${{filename}}", target.key))];
-        if let Some(ct) = &args.content_type {
-            fields.push(("Content-Type".into(), ct.clone()));
-        }
+        // The form always sends a Content-Type: S3 fails a condition on a field the form
+        // leaves out, even `["starts-with", "$Content-Type", ""]` (s3_direct_upload#29).
+        let sent_type = args
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".to_string());
+        fields.push(("Content-Type".into(), sent_type));
         fields.extend([
             ("success_action_status".into(), "201".into()),
             ("x-amz-algorithm".into(), ALGORITHM_V4.into()),
@@ -399,14 +403,14 @@ impl PostForm {
              # Replace FILE with the path of the file to upload (keep the @): its name completes the key.\n",
             self.summary()
         );
-        if self
-            .content_type
-            .as_deref()
-            .is_some_and(|c| c.ends_with('/'))
-        {
-            out.push_str(
+        match self.content_type.as_deref() {
+            Some(c) if c.ends_with('/') => out.push_str(
                 "# Content-Type is sent as the allowed prefix; put the file's real type there.\n",
-            );
+            ),
+            None => out.push_str(
+                "# Content-Type may be any type (the form must send one): put the file's real type there.\n",
+            ),
+            _ => {}
         }
         out.push_str("curl -sS --fail-with-body -w '\\n' \\\n");
         for (name, value) in &self.fields {

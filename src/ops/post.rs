@@ -46,11 +46,7 @@ async fn read_form(
     let mut size = 0usize;
     loop {
         let Some(field) = multipart.next_field().await.map_err(form_error)? else {
-            return Err(S3Error::invalid_argument(
-                "POST requires exactly one file upload per request.",
-                "file",
-                "0",
-            ));
+            return Err(file_count(0));
         };
         let name = field
             .name()
@@ -66,14 +62,70 @@ async fn read_form(
             return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError)
                 .extra("MaxPostPreDataLength", MAX_FORM_FIELDS.to_string()));
         }
+        if !name.to_ascii_lowercase().starts_with("x-ignore-") && form.get(&name).is_some() {
+            return Err(repeated_field(&name, &value));
+        }
         form.fields.push((name, value));
     }
 }
 
+/// A field sent twice. No S3 answer is recorded for this (MinIO refuses a repeated field
+/// that a condition names; other emulators take the first or the last), so strict-s3
+/// refuses every repeat rather than check one value and store another: whatever it
+/// accepts, S3 cannot read differently. `x-ignore-*` fields, read by neither, may repeat.
+fn repeated_field(name: &str, value: &str) -> S3Error {
+    S3Error::invalid_argument(
+        format!("POST form field '{}' may appear only once.", name.to_ascii_lowercase()),
+        name,
+        value,
+    )
+    .reason(format!(
+        "the form has more than one {name} field: a form field is checked against the policy and used as one value, so a repeated one is refused"
+    ))
+}
+
+/// "POST requires exactly one file upload per request." (S3's IncorrectNumberOfFiles…
+/// text, sent as InvalidArgument with the count: itinance/react-native-fs#992).
+fn file_count(count: usize) -> S3Error {
+    S3Error::invalid_argument(
+        "POST requires exactly one file upload per request.",
+        "file",
+        count.to_string(),
+    )
+}
+
+/// What follows the file: S3 ignores fields after it, but a second file makes the form
+/// wrong ("exactly one file"), so the rest is read (within the same 20 KB as the fields
+/// before the file) and a second `file` part fails the upload before it is stored.
+async fn rest_of_form(mut multipart: multer::Multipart<'static>) -> Result<(), S3Error> {
+    let mut size = 0usize;
+    while let Some(mut field) = multipart.next_field().await.map_err(form_error)? {
+        if field.name().is_some_and(|n| n.eq_ignore_ascii_case("file")) {
+            return Err(file_count(2).reason("the form has a second file part"));
+        }
+        while let Some(chunk) = field.chunk().await.map_err(form_error)? {
+            size += chunk.len();
+            if size > MAX_FORM_FIELDS {
+                return Err(malformed(format!(
+                    "more than {MAX_FORM_FIELDS} bytes of form fields follow the file"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The file part as a body, held to the policy's content-length-range: too large fails as
-/// soon as the limit is passed (nothing more is read), too small at the end.
-fn file_body(field: multer::Field<'static>, range: Option<(u64, u64)>) -> ByteStream {
-    let bytes = field.map(|r| r.map_err(form_error));
+/// soon as the limit is passed (nothing more is read), too small at the end; then the
+/// rest of the form is read, and a second file fails the body, so nothing is stored.
+fn file_body(
+    field: multer::Field<'static>,
+    multipart: multer::Multipart<'static>,
+    range: Option<(u64, u64)>,
+) -> ByteStream {
+    let rest = futures_util::stream::once(rest_of_form(multipart))
+        .filter_map(|r| async move { r.err().map(Err) });
+    let bytes = field.map(|r| r.map_err(form_error)).chain(rest);
     let counted = body::checked(
         Box::pin(bytes),
         (0u64, range),
@@ -129,7 +181,6 @@ pub async fn post_object(
                 "Bucket POST must be of the enclosure-type multipart/form-data",
             )
         })?;
-    ctx.state.storage.bucket(bucket).await?;
     let mut multipart = multer::Multipart::new(body, boundary);
     let (form, file) = read_form(&mut multipart).await?;
 
@@ -145,7 +196,9 @@ pub async fn post_object(
         .map(|c| c.split('/').next().unwrap_or("").to_string())
         .or_else(|| form.get("awsaccesskeyid").map(str::to_string));
     ctx.record_auth(attempted, claimed);
+    // The signature first, then the bucket: a bad signature is reported before any lookup.
     let principal = ctx.state.auth.verify_post(&form)?;
+    ctx.state.storage.bucket(bucket).await?;
     if principal.kind == AuthKind::Anonymous {
         return Err(auth::error::anonymous().reason("the form carries no policy signature"));
     }
@@ -157,7 +210,11 @@ pub async fn post_object(
     let meta = ctx
         .state
         .storage
-        .put_object(bucket, &key, PutRequest::new(attrs, file_body(file, range)))
+        .put_object(
+            bucket,
+            &key,
+            PutRequest::new(attrs, file_body(file, multipart, range)),
+        )
         .await?;
 
     let host = ctx.req.header("host").unwrap_or("localhost");
