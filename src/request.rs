@@ -83,12 +83,26 @@ impl S3Request {
 /// `<Location>` of a POST upload's response (`…/bucket/prefix%2Fmy+photo.png`, as real
 /// S3 bodies in ceph#20330 and s3_direct_upload#189 show).
 pub fn form_encode(s: &str) -> String {
+    encode_form_style(s, false)
+}
+
+/// The encoding of `encoding-type=url` listings: [`form_encode`] with `/` left as it is.
+/// Measured against S3 (brekkylab/backlot#178): `a b.txt` → `a+b.txt`, `a+b.txt` →
+/// `a%2Bb.txt`, `100%.csv` → `100%25.csv`, `한글/x.txt` → `%ED%95%9C%EA%B8%80/x.txt`, a
+/// common prefix `run+books/`; "'/' is not encoded in a real S3 listing" (ceph/s3-tests#478);
+/// MinIO's `s3URLEncode` agrees. botocore decodes these with `unquote_plus`.
+pub fn listing_encode(s: &str) -> String {
+    encode_form_style(s, true)
+}
+
+fn encode_form_style(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
                 out.push(b as char)
             }
+            b'/' if keep_slash => out.push('/'),
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }

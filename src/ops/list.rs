@@ -9,7 +9,7 @@ use super::bucket::{OWNER_ID, OWNER_NAME};
 use super::{Ctx, bucket_of, xml_response, xml_time};
 use crate::body::ResponseBody;
 use crate::error::S3Error;
-use crate::request::form_encode;
+use crate::request::{S3Request, listing_encode};
 use crate::storage::ListQuery;
 use crate::xml::XmlWriter;
 
@@ -63,23 +63,44 @@ fn key_from_token(token: &str) -> Result<String, S3Error> {
     Ok(key)
 }
 
+/// `encoding-type=url`: which listing elements it encodes is the API reference's list
+/// for each operation (ListObjects: Delimiter, Marker, Prefix, NextMarker, Key;
+/// ListObjectsV2: Delimiter, Prefix, Key, StartAfter; ListMultipartUploads: Delimiter,
+/// KeyMarker, Prefix, NextKeyMarker, Key; CommonPrefixes in all), never the opaque
+/// tokens or upload ids.
+pub(super) struct UrlEncoding {
+    pub on: bool,
+}
+
+impl UrlEncoding {
+    pub fn apply(&self, s: &str) -> String {
+        if self.on {
+            listing_encode(s)
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+pub(super) fn url_encoding(req: &S3Request) -> Result<UrlEncoding, S3Error> {
+    match req.query_param("encoding-type") {
+        None => Ok(UrlEncoding { on: false }),
+        Some("url") => Ok(UrlEncoding { on: true }),
+        Some(other) => Err(S3Error::invalid_argument(
+            "Invalid Encoding Method specified in Request",
+            "encoding-type",
+            other,
+        )),
+    }
+}
+
 pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBody>, S3Error> {
     let req = ctx.req;
     let bucket = bucket_of(ctx);
     let prefix = req.query_param("prefix").unwrap_or("");
     let delimiter = req.query_param("delimiter").filter(|d| !d.is_empty());
     let max = max_keys(req.query_param("max-keys"))?;
-    let encode = match req.query_param("encoding-type") {
-        None => false,
-        Some("url") => true,
-        Some(other) => {
-            return Err(S3Error::invalid_argument(
-                "Invalid Encoding Method specified in Request",
-                "encoding-type",
-                other,
-            ));
-        }
-    };
+    let enc = url_encoding(req)?;
     let token = if v2 {
         req.query_param("continuation-token")
             .map(key_from_token)
@@ -110,35 +131,28 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
             },
         )
         .await?;
-    let enc = |s: &str| {
-        if encode {
-            form_encode(s)
-        } else {
-            s.to_string()
-        }
-    };
 
     let mut w = XmlWriter::new();
     w.open_ns("ListBucketResult");
     w.elem("Name", bucket);
-    w.elem("Prefix", &enc(prefix));
+    w.elem("Prefix", &enc.apply(prefix));
     if v2 {
         if let Some(t) = req.query_param("continuation-token") {
             w.elem("ContinuationToken", t);
         }
         if let Some(s) = start_after {
-            w.elem("StartAfter", &enc(s));
+            w.elem("StartAfter", &enc.apply(s));
         }
         w.elem(
             "KeyCount",
             &(page.objects.len() + page.common_prefixes.len()).to_string(),
         );
     } else {
-        w.elem("Marker", &enc(start_after.unwrap_or("")));
+        w.elem("Marker", &enc.apply(start_after.unwrap_or("")));
     }
     w.elem("MaxKeys", &max.to_string());
     if let Some(d) = delimiter {
-        w.elem("Delimiter", &enc(d));
+        w.elem("Delimiter", &enc.apply(d));
     }
     w.elem(
         "IsTruncated",
@@ -151,16 +165,16 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
             w.elem("NextContinuationToken", &token_for(last));
         } else if delimiter.is_some() {
             // S3 returns NextMarker only when a delimiter is given.
-            w.elem("NextMarker", &enc(last));
+            w.elem("NextMarker", &enc.apply(last));
         }
     }
-    if encode {
+    if enc.on {
         w.elem("EncodingType", "url");
     }
     let fetch_owner = !v2 || req.query_param("fetch-owner") == Some("true");
     for o in &page.objects {
         w.open("Contents");
-        w.elem("Key", &enc(&o.key));
+        w.elem("Key", &enc.apply(&o.key));
         w.elem("LastModified", &xml_time(o.last_modified));
         w.elem("ETag", &o.quoted_etag());
         w.elem("Size", &o.size.to_string());
@@ -181,7 +195,7 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
     }
     for p in &page.common_prefixes {
         w.open("CommonPrefixes");
-        w.elem("Prefix", &enc(p));
+        w.elem("Prefix", &enc.apply(p));
         w.close("CommonPrefixes");
     }
     w.close("ListBucketResult");
@@ -205,7 +219,10 @@ mod tests {
 
     #[test]
     fn url_encoding_and_tokens() {
-        assert_eq!(form_encode("a b+c/d\u{e9}"), "a+b%2Bc%2Fd%C3%A9");
+        assert_eq!(listing_encode("a b+c/d\u{e9}"), "a+b%2Bc/d%C3%A9");
+        assert_eq!(listing_encode("foo+1/"), "foo%2B1/");
+        assert_eq!(listing_encode("100%.csv"), "100%25.csv");
+        assert_eq!(crate::request::form_encode("a b/c"), "a+b%2Fc");
         assert_eq!(key_from_token(&token_for("k/\u{e9}")).unwrap(), "k/\u{e9}");
         assert!(key_from_token("!!").is_err());
         assert!(key_from_token("").is_err());
