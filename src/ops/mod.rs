@@ -12,6 +12,7 @@ pub mod cors;
 mod delete;
 mod list;
 mod multipart;
+pub use multipart::Completions;
 mod object;
 pub mod post;
 
