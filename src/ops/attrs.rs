@@ -66,12 +66,39 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
         return Err(not_implemented_header(h));
     }
     let pairs = req.headers.iter().map(|(name, value)| {
-        (
-            name.as_str(),
-            crate::request::header_value_text(value.as_bytes()),
-        )
+        let text = if name.as_str().starts_with("x-amz-meta-") {
+            metadata_text(value.as_bytes())
+        } else {
+            crate::request::header_value_text(value.as_bytes())
+        };
+        (name.as_str(), text)
     });
     attrs_from_pairs(pairs, max_metadata, "x-amz-acl")
+}
+
+/// An `x-amz-meta-*` header value as S3 stores it: each byte is one ISO-8859-1
+/// character. The user guide's own example shows it: `ÄMÄZÕÑ S3` sent as UTF-8 comes
+/// back as `=?UTF-8?B?w4PChE3Dg8KEWsODwpXDg8KRIFMz?=`, the UTF-8 of those bytes read as
+/// Latin-1 (docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html). So the
+/// Latin-1 bytes Python's http.client sends round-trip, and UTF-8 bytes come back as AWS
+/// returns them. See [`metadata_header_value`] for the way back.
+fn metadata_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if s.is_ascii() => std::borrow::Cow::Borrowed(s),
+        _ => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
+    }
+}
+
+/// A stored metadata value as S3 returns it in a header: as it is when US-ASCII, else
+/// "first character-encoded using UTF-8 and then encoded into US-ASCII" as an RFC 2047
+/// encoded word, `=?UTF-8?B?…?=` (the user guide above).
+pub fn metadata_header_value(value: &str) -> std::borrow::Cow<'_, str> {
+    use base64::Engine;
+    if value.is_ascii() {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(value.as_bytes());
+    std::borrow::Cow::Owned(format!("=?UTF-8?B?{b64}?="))
 }
 
 /// The stored properties a POST form sets: the same fields as PUT's headers, with the
@@ -190,6 +217,19 @@ fn strip_aws_chunked(v: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The user guide's example, byte for byte, and the Latin-1 round trip.
+    #[test]
+    fn metadata_values_as_s3_stores_and_returns_them() {
+        let sent = "ÄMÄZÕÑ S3".as_bytes();
+        assert_eq!(
+            metadata_header_value(&metadata_text(sent)),
+            "=?UTF-8?B?w4PChE3Dg8KEWsODwpXDg8KRIFMz?="
+        );
+        assert_eq!(metadata_text(b"caf\xe9"), "caf\u{e9}");
+        assert_eq!(metadata_header_value("caf\u{e9}"), "=?UTF-8?B?Y2Fmw6k=?=");
+        assert_eq!(metadata_header_value("plain ascii"), "plain ascii");
+    }
 
     #[test]
     fn aws_chunked_is_removed_from_content_encoding() {

@@ -219,18 +219,6 @@ pub fn checked_put_body(
         None => query_checksum(ctx)?,
     };
     let sent = declared.as_ref().map(|(a, _)| *a).or(trailer_alg);
-    if let (Some(want), Some(got)) = (required, sent)
-        && want != got
-    {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            format!(
-                "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
-                want.name().to_ascii_lowercase(),
-                got.name().to_ascii_lowercase()
-            ),
-        ));
-    }
     let mut body = body;
     if let Some((alg, value)) = declared {
         attrs.extra.insert(alg.header().to_string(), value.clone());
@@ -244,6 +232,21 @@ pub fn checked_put_body(
         }
         (_, _, trailing) => Ok((body, trailing)),
     }
+}
+
+/// The checksum algorithm a request carries, by the name of its header, its trailer or
+/// its presigned query parameter (the value of the last is not verified by default, but
+/// its type is what S3 compares with the upload's: botocore#3216 is a presigned part).
+pub fn sent_checksum_algorithm(ctx: &Ctx<'_>) -> Result<Option<ChecksumAlgorithm>, S3Error> {
+    if let Some((alg, _)) = declared_checksum(ctx.req)? {
+        return Ok(Some(alg));
+    }
+    if let Some(alg) = ctx.principal.trailer_checksum() {
+        return Ok(Some(alg));
+    }
+    Ok(checksum::ALL
+        .into_iter()
+        .find(|a| ctx.req.has_query(a.header())))
 }
 
 /// `x-amz-checksum-*` in the query string of a presigned PUT. The JS SDK v3 (since
@@ -322,8 +325,8 @@ fn check_read_conditions(
     let modified = meta.last_modified.unix_timestamp();
     let date = |name: &str| {
         req.header(name)
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(|t| time::OffsetDateTime::from(t).unix_timestamp())
+            .and_then(crate::dates::parse_http_date)
+            .map(|t| t.unix_timestamp())
     };
     match req.header("if-match") {
         Some(list) if !etag_matches(list, &meta.etag) => {
@@ -413,7 +416,10 @@ fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta, ranged:
         }
     }
     for (k, v) in &a.user_metadata {
-        resp = resp.header(format!("x-amz-meta-{k}"), v.as_str());
+        resp = resp.header(
+            format!("x-amz-meta-{k}"),
+            super::attrs::metadata_header_value(v).as_ref(),
+        );
     }
     let checksum_mode = !ranged
         && req
@@ -443,6 +449,9 @@ pub async fn get_object(ctx: &Ctx<'_>, head: bool) -> Result<Response<ResponseBo
         Ok(o) => o,
         // Without credentials S3 does not say whether a key exists.
         Err(_) if anonymous => return Err(crate::auth::error::anonymous()),
+        Err(e) if e.code == S3ErrorCode::NoSuchKey => {
+            return Err(normalization_hint(ctx, bucket, key, e).await);
+        }
         Err(e) => return Err(e),
     };
     if let Some(not_modified) = check_read_conditions(ctx.req, &object.meta)? {
@@ -483,6 +492,31 @@ pub async fn get_object(ctx: &Ctx<'_>, head: bool) -> Result<Response<ResponseBo
         body::streaming(object.body.stream(range))
     };
     resp.body(body).map_err(S3Error::internal)
+}
+
+/// S3 compares keys byte for byte, so `café` typed on Linux (NFC) is not `café` uploaded
+/// from a Mac (NFD) and the presigned GET gets 404 (aws/aws-sdk-js#2373). When the other
+/// normalization form of the key exists, the reason says so; the answer stays S3's 404.
+async fn normalization_hint(ctx: &Ctx<'_>, bucket: &str, key: &str, err: S3Error) -> S3Error {
+    use unicode_normalization::UnicodeNormalization;
+    if key.is_ascii() {
+        return err;
+    }
+    let forms = [
+        ("NFC", key.nfc().collect::<String>()),
+        ("NFD", key.nfd().collect()),
+    ];
+    for (form, other) in forms {
+        if other != key && ctx.state.storage.head_object(bucket, &other).await.is_ok() {
+            let mine = if form == "NFC" { "NFD" } else { "NFC" };
+            return err.reason(format!(
+                "no object has this key, but one whose key differs only in Unicode normalization does: the stored key is in {form} ({}), the request asks for {mine} ({}). S3 compares keys byte for byte: normalize the key the same way when uploading and when signing",
+                crate::auth::canonical::uri_encode_path(&other),
+                crate::auth::canonical::uri_encode_path(key),
+            ));
+        }
+    }
+    err
 }
 
 /// The byte span of part `n` of a multipart object; an object that was not uploaded in
