@@ -9,7 +9,8 @@
 #                    (re-installed only when that file or the Python version changes)
 #   2. cargo build --all-targets
 #   3. cargo test --all-targets   (Rust unit and integration tests)
-#   4. pytest tests/clients       (boto3 and the AWS CLI against target/debug/strict-s3)
+#   4. pytest tests/clients       (boto3, the AWS CLI, rclone and s3cmd against target/debug/strict-s3;
+#                                  Debian's rclone and s3cmd, apt-get installed when missing and root)
 #   5. node --test tests/js       (AWS SDK for JavaScript v3 and v2; `npm ci` into tests/js/node_modules,
 #                                  re-installed only when package-lock.json or the Node version changes)
 #   6. node --test tests/browser  (headless Chromium via playwright-core: presigned URLs from a page;
@@ -140,9 +141,37 @@ if [[ "$status" == ok && "$c_pass" -eq 0 ]]; then status=FAIL; fi # ran no test
 record "$status" "cargo test" "$t" "$c_pass passed, $c_fail failed, $c_skip ignored"
 
 # ---------------------------------------------------------------------------------------------
-# 4. Real clients: boto3 and the AWS CLI (v1) against the built binary
+# 4. Real clients: boto3, the AWS CLI (v1), rclone and s3cmd against the built binary.
+#    rclone and s3cmd are Debian's packages, apt-get installed when missing and root. A missing
+#    one is a FAILURE: the stage is marked failed and its tests fail saying so (never a skip).
 
-banner "pytest tests/clients (boto3, AWS CLI)"
+banner "rclone and s3cmd (Debian packages)"
+t=$SECONDS
+missing_clients=()
+for tool in rclone s3cmd; do
+    command -v "$tool" >/dev/null 2>&1 || missing_clients+=("$tool")
+done
+if [[ ${#missing_clients[@]} -gt 0 ]] && command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+    echo "installing Debian's ${missing_clients[*]} (log: ${LOGS#"$ROOT"/}/apt-clients.log)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_clients[@]}"; } \
+        >"$LOGS/apt-clients.log" 2>&1; then
+        tail -20 "$LOGS/apt-clients.log" >&2
+    fi
+fi
+missing_clients=()
+for tool in rclone s3cmd; do
+    command -v "$tool" >/dev/null 2>&1 || missing_clients+=("$tool")
+done
+if [[ ${#missing_clients[@]} -eq 0 ]]; then
+    echo "$(rclone version 2>/dev/null | head -1); $(s3cmd --version 2>/dev/null)"
+    record ok "rclone, s3cmd" "$t"
+else
+    echo "error: not installed: ${missing_clients[*]} (as root this stage runs 'apt-get install -y" \
+        "${missing_clients[*]}'; otherwise install Debian's packages); their tests will fail" >&2
+    record FAIL "rclone, s3cmd" "$t" "missing: ${missing_clients[*]}"
+fi
+
+banner "pytest tests/clients (boto3, AWS CLI, rclone, s3cmd)"
 t=$SECONDS
 junit="$LOGS/pytest-clients.xml"
 rm -f "$junit"

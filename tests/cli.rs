@@ -95,6 +95,13 @@ fn explain(url: &str, extra: &[&str]) -> (i32, Value) {
     (out.status.code().expect("exit code"), report)
 }
 
+/// The report's reason (the diagnosis, for a mismatch) says `text`.
+#[track_caller]
+fn assert_reason(report: &Value, text: &str) {
+    let reason = report["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(text), "{text:?} not in {report}");
+}
+
 async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, String) {
     let mut req = reqwest::Client::new().request(method.parse().expect("method"), url);
     for (n, v) in headers {
@@ -258,13 +265,7 @@ async fn explain_names_what_is_wrong() {
         "{text}"
     );
     let (_, report) = explain(&get, &["--method", "PUT"]);
-    assert!(
-        report["reason"]
-            .as_str()
-            .unwrap()
-            .contains("signed for GET and sent as PUT"),
-        "{report}"
-    );
+    assert_reason(&report, "signed for GET and sent as PUT");
 
     // Expired: explain at a later --now reports S3's error with the numbers.
     let later = now() + time::Duration::hours(2);
@@ -578,4 +579,31 @@ async fn no_subcommand_still_serves() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     drop(out);
+}
+
+/// `explain` diagnoses a SigV2 URL as the server does: the same search, the same words.
+#[test]
+fn explain_diagnoses_sigv2_urls() {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let expires = now().unix_timestamp() + 600;
+    let sign = |method: &str| {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(SK.as_bytes()).unwrap();
+        mac.update(format!("{method}\n\n\n{expires}\n/bkt/k.txt").as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let sig = percent_encoding::utf8_percent_encode(&sig, percent_encoding::NON_ALPHANUMERIC);
+        format!(
+            "http://127.0.0.1:9000/bkt/k.txt?AWSAccessKeyId={AK}&Expires={expires}&Signature={sig}"
+        )
+    };
+    let get = sign("GET");
+    let (code, report) = explain(&get, &[]);
+    assert_eq!(code, 0, "{report}");
+    let (code, report) = explain(&get, &["--method", "PUT"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["error"]["code"], "SignatureDoesNotMatch");
+    assert_reason(&report, "signed for GET and sent as PUT");
+    let (code, report) = explain(&format!("{get}&versionId=v1"), &[]);
+    assert_eq!(code, 1);
+    assert_reason(&report, "without the query parameter ?versionId=v1");
 }

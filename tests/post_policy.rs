@@ -74,8 +74,18 @@ fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 async fn response_modes() {
     let s = TestServer::default().await;
     let conds = r#"{"bucket": "bkt"}, ["starts-with", "$key", "in/"], ["starts-with", "$success_action_status", ""]"#;
-    // Default: 204, with ETag and Location.
+    // A condition on success_action_status needs the field: without it, AWS fails the
+    // condition even though it asks for any prefix (s3_direct_upload#29).
     let f = signed_v4(conds, &[("key", "in/${filename}")]);
+    let resp = s.send(&request(body(&refs(&f), b"hello", &[]))).await;
+    resp.assert_error(
+        403,
+        "AccessDenied",
+        Some(r#"Invalid according to Policy: Policy Condition failed: ["starts-with", "$success_action_status", ""]"#),
+    );
+    // Default (no field, no condition on it): 204, with ETag and Location.
+    let plain = r#"{"bucket": "bkt"}, ["starts-with", "$key", "in/"]"#;
+    let f = signed_v4(plain, &[("key", "in/${filename}")]);
     let resp = s.send(&request(body(&refs(&f), b"hello", &[]))).await;
     assert_eq!(resp.status, 204, "{}", resp.body_text());
     assert_eq!(
@@ -101,7 +111,7 @@ async fn response_modes() {
     let resp = s.send(&request(body(&refs(&f), b"hello", &[]))).await;
     assert_eq!((resp.status, resp.body.len()), (200, 0));
     // Fields after the file are ignored: not stored, not checked against the policy.
-    let f = signed_v4(conds, &[("key", "in/c")]);
+    let f = signed_v4(plain, &[("key", "in/c")]);
     let resp = s
         .send(&request(body(
             &refs(&f),
@@ -118,7 +128,7 @@ async fn response_modes() {
     assert_eq!(records[0]["auth"], "sigv4-post-policy");
     assert_eq!(records[0]["access_key"], AK);
     // Field names are case-insensitive.
-    let f = signed_v4(conds, &[("KEY", "in/d")]);
+    let f = signed_v4(plain, &[("KEY", "in/d")]);
     assert_eq!(
         s.send(&request(body(&refs(&f), b"x", &[]))).await.status,
         204

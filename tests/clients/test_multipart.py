@@ -336,9 +336,16 @@ def test_complete_errors_then_complete(s3, bucket):
     # Positive twin: the failures left the upload intact; the right list completes it.
     assert complete(done)["ETag"] == multipart_etag(parts)
     assert sha256(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) == sha256(b"".join(parts))
-    # ...and only once.
+    # A retry with the same parts (an SDK whose answer was lost) gets the same answer, as from
+    # S3 (adobe/S3Mock#2586 and minio/minio#13318 ran this against S3); another list does not.
+    again = complete(done)
+    assert again["ETag"] == multipart_etag(parts)
+    assert again["Key"] == key and again["Bucket"] == bucket
     with pytest.raises(ClientError) as e:
-        complete(done)
+        complete(done[:1])
+    assert_client_error(e, 404, "NoSuchUpload", NO_SUCH_UPLOAD)
+    with pytest.raises(ClientError) as e:
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
     assert_client_error(e, 404, "NoSuchUpload", NO_SUCH_UPLOAD)
 
 
@@ -504,6 +511,87 @@ def test_crc32_multipart_upload_composite_checksum(s3, bucket):
     first = s3.get_object(Bucket=bucket, Key=key, PartNumber=1, ChecksumMode="ENABLED")
     assert first["Body"].read() == parts[0]
     assert first["PartsCount"] == 2
+
+
+# =============================================================================================
+# Part checksum types (issue 16): which part checksums an upload takes, as S3 answers
+
+MISMATCH = "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}"
+
+
+@pytest.fixture(scope="module")
+def s3_when_required(endpoint):
+    """boto3 sending a checksum only where one is required: parts then carry none by default."""
+    return make_client(endpoint, request_checksum_calculation="when_required")
+
+
+def test_parts_of_an_upload_created_without_a_checksum(s3, s3_when_required, bucket):
+    key = "no-algorithm"
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    part = payload(5 * MiB, 21)
+    # boto3's default flow: a plain CreateMultipartUpload, then UploadPart with its default
+    # CRC32 (since botocore 1.36). S3 takes it (aws-sdk-go-v2#3005), and so must this.
+    resp = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=part)
+    assert resp["ETag"] == md5_etag(part)
+    # Any other algorithm is refused (botocore#3216 quotes S3's answer for crc32c).
+    # (The values are given, not computed: CRC32C would need botocore[crt]; the type is
+    # refused before any value is checked.)
+    b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    for member, value in [
+        ("ChecksumCRC32C", b64(b"\0\0\0\0")),
+        ("ChecksumSHA1", b64(hashlib.sha1(b"tail").digest())),
+        ("ChecksumSHA256", b64(hashlib.sha256(b"tail").digest())),
+    ]:
+        with pytest.raises(ClientError) as e:
+            s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=2, Body=b"tail", **{member: value})
+        assert_client_error(e, 400, "InvalidRequest", MISMATCH.format("null", member[len("Checksum"):].lower()))
+    # ...presigned too: botocore#3216's URL signs x-amz-checksum-crc32c, which the PUT sends.
+    crc = base64.b64encode(b"\0\0\0\0").decode()
+    url = s3.generate_presigned_url(
+        "upload_part",
+        Params={"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": 2, "ChecksumCRC32C": crc},
+        ExpiresIn=300,
+    )
+    assert "x-amz-checksum-crc32c" in urllib.parse.unquote(url).lower(), url
+    r = requests.put(url, data=b"tail", headers={"x-amz-checksum-crc32c": crc}, timeout=30)
+    assert_http_error(r, 400, "InvalidRequest", MISMATCH.format("null", "crc32c"))
+    # A part without any checksum is the plain case.
+    r2 = s3_when_required.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=2, Body=b"tail")
+    done = [{"PartNumber": 1, "ETag": resp["ETag"]}, {"PartNumber": 2, "ETag": r2["ETag"]}]
+    out = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": done})
+    assert out["ETag"] == multipart_etag([part, b"tail"])
+
+
+def test_parts_of_an_upload_created_with_a_checksum(s3, s3_when_required, bucket):
+    # COMPOSITE SHA256: every part must carry SHA-256, nothing else and not nothing.
+    key = "sha256-upload"
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="SHA256")["UploadId"]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=b"x", ChecksumAlgorithm="CRC32")
+    assert_client_error(e, 400, "InvalidRequest", MISMATCH.format("sha256", "crc32"))
+    with pytest.raises(ClientError) as e:
+        s3_when_required.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=b"x")
+    assert_client_error(e, 400, "InvalidRequest", MISMATCH.format("sha256", "null"))
+    ok = s3.upload_part(
+        Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=b"x", ChecksumAlgorithm="SHA256"
+    )
+    assert ok["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(b"x").digest()).decode()
+    s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+
+    # FULL_OBJECT CRC32: a part without a checksum is computed by the server (versitygw#1342).
+    key = "full-object"
+    upload_id = s3.create_multipart_upload(
+        Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT"
+    )["UploadId"]
+    r = s3_when_required.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=b"whole")
+    assert r["ETag"] == md5_etag(b"whole")
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=2, Body=b"x",
+            ChecksumCRC32C=base64.b64encode(b"\0\0\0\0").decode(),
+        )
+    assert_client_error(e, 400, "InvalidRequest", MISMATCH.format("crc32", "crc32c"))
+    s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
 
 
 # =============================================================================================

@@ -484,3 +484,81 @@ def test_fields_after_the_file_are_ignored(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.head_object(Bucket=bucket, Key="uploads/late.png")
     assert_client_error(e, 404, "404")
+
+
+# =============================================================================================
+# Conditions on fields the form does not send (issue 16: users' reports against AWS)
+
+
+@pytest.mark.parametrize(
+    "condition, field, value",
+    [
+        # waynehoover/s3_direct_upload#29, dwilkie/carrierwave_direct#63: AWS refuses the form.
+        (["starts-with", "$Content-Type", ""], "Content-Type", "image/png"),
+        # tj/node-s3-policy#8: Content-Length is no form field at all, so this always fails.
+        (["starts-with", "$Content-Length", ""], "Content-Length", "5"),
+        (["eq", "$x-amz-meta-owner", "eric"], "x-amz-meta-owner", "eric"),
+        (["starts-with", "$success_action_redirect", ""], "success_action_redirect", "http://example.com/done"),
+    ],
+)
+def test_a_condition_on_an_absent_field_fails_as_on_aws(s3, bucket, condition, field, value):
+    post = s3.generate_presigned_post(
+        Bucket=bucket, Key="absent/${filename}", Fields={}, Conditions=[condition], ExpiresIn=600
+    )
+    url, fields = post["url"], dict(post["fields"])
+    assert field not in fields
+    resp = submit(url, fields)
+    printed = json.dumps(condition)
+    assert_http_error(resp, 403, "AccessDenied", CONDITION_FAILED + printed)
+    assert keys_in(s3, bucket) == []
+    # Twin: the same form with the field passes the condition and stores the file.
+    resp = submit(url, {**fields, field: value})
+    assert resp.status_code in (204, 303), resp.content
+    assert keys_in(s3, bucket) == ["absent/photo.png"]
+
+
+# =============================================================================================
+# A field is checked and used as one value: repeats are refused (issue 9)
+
+
+def test_a_repeated_field_is_refused_not_checked_once_and_stored_twice(s3, bucket):
+    url, fields = tutorial_post(s3, bucket)
+    # Content-Type image/png satisfies ["starts-with", "$Content-Type", "image/"]; text/html
+    # must not be what gets stored.
+    pairs = [(k, v) for k, v in fields.items()] + [("Content-Type", "text/html")]
+    resp = requests.post(
+        url, data=pairs, files={"file": ("photo.png", PNG, "image/png")}, allow_redirects=False, timeout=TIMEOUT
+    )
+    err = assert_http_error(resp, 400, "InvalidArgument", ArgumentName="Content-Type", ArgumentValue="text/html")
+    assert "appear only once" in err["Message"], err
+    # The same for the key and for a field no condition names.
+    for name, second in [("key", "uploads/other.png"), ("acl", "public-read")]:
+        pairs = [(k, v) for k, v in fields.items()] + [(name, second)]
+        resp = requests.post(
+            url, data=pairs, files={"file": ("photo.png", PNG, "image/png")}, allow_redirects=False, timeout=TIMEOUT
+        )
+        assert_http_error(resp, 400, "InvalidArgument", ArgumentName=name)
+    # x-ignore-* fields are read by nobody and may repeat.
+    pairs = [(k, v) for k, v in fields.items()] + [("x-ignore-a", "1"), ("x-ignore-a", "2")]
+    assert keys_in(s3, bucket) == []
+    resp = requests.post(
+        url, data=pairs, files={"file": ("photo.png", PNG, "image/png")}, allow_redirects=False, timeout=TIMEOUT
+    )
+    assert resp.status_code == 201, resp.content
+    assert s3.head_object(Bucket=bucket, Key="uploads/photo.png")["ContentType"] == "image/png"
+
+
+def test_two_file_parts_are_refused_and_nothing_is_stored(s3, bucket):
+    url, fields = tutorial_post(s3, bucket)
+    resp = requests.post(
+        url,
+        data=fields,
+        files=[("file", ("photo.png", PNG, "image/png")), ("file", ("second.png", PNG[::-1], "image/png"))],
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert_http_error(resp, 400, "InvalidArgument", NO_FILE, ArgumentName="file", ArgumentValue="2")
+    assert keys_in(s3, bucket) == []
+    # Twin: one file part is stored.
+    assert submit(url, fields).status_code == 201
+    assert keys_in(s3, bucket) == ["uploads/photo.png"]

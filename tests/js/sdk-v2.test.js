@@ -224,3 +224,22 @@ test("v2: upload() of 12 MiB is multipart; a small body is one PUT", async () =>
     assertAwsError(err, 404, "NoSuchBucket", "The specified bucket does not exist");
   });
 });
+
+test("v2: a SigV2 PUT URL signed without ContentType, sent as multipart/form-data: the reason names the Content-Type", async () => {
+  // aws/aws-sdk-js#557: a browser upload that adds its own Content-Type to a URL signed without one.
+  await withServer([], async ({ endpoint }) => {
+    const s3 = client(endpoint);
+    const Bucket = await newBucket(s3);
+    const url = s3.getSignedUrl("putObject", { Bucket, Key: "form.bin", Expires: 300 });
+    assert.ok(new URL(url).searchParams.has("Signature"), url);
+    const headers = { "Content-Type": "multipart/form-data" };
+    const resp = await fetch(url, { method: "PUT", body: Buffer.from("data"), headers });
+    const err = await assertHttpError(resp, 403, "SignatureDoesNotMatch", SIG_MISMATCH);
+    assert.match(err.Explanation, /valid with no Content-Type, but the request was sent with Content-Type "multipart\/form-data"/);
+    assert.match(resp.headers.get("x-strict-s3-reason") ?? "", /Content-Type/);
+    // Twin: signed with the Content-Type the client sends.
+    const typed = s3.getSignedUrl("putObject", { Bucket, Key: "form.bin", Expires: 300, ContentType: "multipart/form-data" });
+    const ok = await fetch(typed, { method: "PUT", body: Buffer.from("data"), headers });
+    assert.equal(ok.status, 200, await ok.clone().text());
+  });
+});

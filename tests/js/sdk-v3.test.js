@@ -466,3 +466,51 @@ test("v3: a wrong secret is SignatureDoesNotMatch (SDK error and presigned URL)"
     assert.equal(await got.Body.transformToString(), "secret");
   });
 });
+
+// =============================================================================================
+// Part checksum types (issue 16): the SDK's default flows work, other algorithms are refused
+
+test("v3: parts of an upload created without an algorithm: default CRC32 accepted, CRC32C refused as on S3", async () => {
+  await withServer([], async ({ endpoint }) => {
+    const s3 = client(endpoint);
+    const Bucket = await newBucket(s3);
+    const Key = "plain-create";
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const part = randomBytes(5 * MiB, 31);
+    // The SDK's default: a CRC32 on every UploadPart (requestChecksumCalculation WHEN_SUPPORTED).
+    const requests = recordRequests(s3);
+    const one = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: part }));
+    assert.equal(one.ETag, md5etag(part));
+    assert.ok(requests.some((r) => "x-amz-checksum-crc32" in r.headers || r.headers["x-amz-trailer"] === "x-amz-checksum-crc32"),
+      JSON.stringify(requests.map((r) => r.headers)));
+    // CRC32C on the same upload: S3's answer (botocore#3216).
+    const err = await rejects(
+      s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: Buffer.from("tail"), ChecksumAlgorithm: "CRC32C" })),
+    );
+    assertSdkError(err, 400, "InvalidRequest",
+      "Checksum Type mismatch occurred, expected checksum Type: null, actual checksum Type: crc32c");
+    const two = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: Buffer.from("tail") }));
+    const done = await s3.send(new CompleteMultipartUploadCommand({
+      Bucket, Key, UploadId,
+      MultipartUpload: { Parts: [{ ETag: one.ETag, PartNumber: 1 }, { ETag: two.ETag, PartNumber: 2 }] },
+    }));
+    assert.equal(done.ETag, multipartEtag([part, Buffer.from("tail")]));
+  });
+});
+
+test("v3: an upload created with CRC32C takes CRC32C parts only", async () => {
+  await withServer([], async ({ endpoint }) => {
+    const s3 = client(endpoint);
+    const Bucket = await newBucket(s3);
+    const Key = "crc32c-create";
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm: "CRC32C" }));
+    const err = await rejects(s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.from("x") })));
+    assertSdkError(err, 400, "InvalidRequest",
+      "Checksum Type mismatch occurred, expected checksum Type: crc32c, actual checksum Type: crc32");
+    const ok = await s3.send(
+      new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.from("x"), ChecksumAlgorithm: "CRC32C" }),
+    );
+    assert.ok(ok.ChecksumCRC32C, JSON.stringify(ok));
+    await s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+  });
+});
