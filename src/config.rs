@@ -126,6 +126,8 @@ pub struct Config {
     pub inspector_capacity: usize,
     /// Serve `/_strict/` even when listening on a non-loopback address.
     pub admin: bool,
+    /// Host names the inspector answers for besides loopback names and `domains`.
+    pub admin_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -144,6 +146,7 @@ impl Default for Config {
             aws_exact_errors: false,
             inspector_capacity: 200,
             admin: false,
+            admin_hosts: Vec::new(),
         }
     }
 }

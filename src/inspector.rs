@@ -198,3 +198,76 @@ pub fn timestamp(now: OffsetDateTime) -> String {
 
 /// The page: self-contained (no CDN, no build step), polling the JSON.
 pub const PAGE: &str = include_str!("inspector.html");
+
+/// The page is self-contained: its inline style and script, its own JSON, nothing else;
+/// no framing (clickjacking), no plugins, no form targets.
+pub const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Whether a request addressed to `host` (the Host header, port included) may read the
+/// inspector: loopback names (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`), the
+/// configured base domains and their subdomains, and the `--admin-host` names. A page that
+/// points its own name at 127.0.0.1 (DNS rebinding) sends that name as the Host, and is
+/// refused.
+pub fn host_allowed(host: &[u8], domains: &[String], admin_hosts: &[String]) -> bool {
+    let Ok(host) = std::str::from_utf8(host) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((ip6, port)) if port.is_empty() || port.starts_with(':') => ip6,
+            _ => return false,
+        },
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if let Ok(ip) = name.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    let under = |base: &str| {
+        let base = base.trim_end_matches('.').to_ascii_lowercase();
+        name == base || name.ends_with(&format!(".{base}"))
+    };
+    under("localhost")
+        || domains.iter().any(|d| under(d))
+        || admin_hosts
+            .iter()
+            .any(|h| h.trim_end_matches('.').eq_ignore_ascii_case(&name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inspector_answers_loopback_names_and_configured_hosts_only() {
+        let domains = vec!["localhost".to_string(), "s3.test".to_string()];
+        let admin = vec!["devbox.internal".to_string()];
+        for ok in [
+            "localhost:9000",
+            "LOCALHOST",
+            "bucket.localhost:9000",
+            "127.0.0.1:9000",
+            "127.1.2.3",
+            "[::1]:9000",
+            "[::1]",
+            "s3.test:80",
+            "b.s3.test",
+            "devbox.internal:9000",
+        ] {
+            assert!(host_allowed(ok.as_bytes(), &domains, &admin), "{ok}");
+        }
+        for bad in [
+            "evil.example:9000", // DNS rebinding: its own name pointed at 127.0.0.1
+            "localhost.evil.example",
+            "10.0.0.5:9000",
+            "[2001:db8::1]:9000",
+            "s3.test.evil",
+            "x.devbox.internal",
+            "",
+            "[::1",
+        ] {
+            assert!(!host_allowed(bad.as_bytes(), &domains, &admin), "{bad}");
+        }
+        assert!(!host_allowed(b"\xff", &domains, &admin));
+    }
+}

@@ -55,6 +55,9 @@ pub mod config;
 pub mod cors;
 pub mod dates;
 pub mod error;
+pub mod escape;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inspector;
 pub mod ops;
 pub mod request;

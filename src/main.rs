@@ -89,6 +89,12 @@ struct Cli {
     #[arg(long)]
     admin: bool,
 
+    /// A host name the inspector answers for, besides localhost, loopback addresses and the
+    /// --domain names (repeatable). Other Host headers are refused, so a web page that points
+    /// its own name at 127.0.0.1 (DNS rebinding) cannot read it.
+    #[arg(long = "admin-host", value_name = "NAME")]
+    admin_hosts: Vec<String>,
+
     /// Shift the server's clock by this many seconds (negative allowed), to see presigned
     /// URLs expire or requests be refused as skewed without waiting. For tests.
     #[arg(
@@ -103,19 +109,60 @@ struct Cli {
     #[arg(long, default_value = "info")]
     log: String,
 
+    /// Log lines as text (colours only on a terminal, and never with NO_COLOR set) or as
+    /// one JSON object a line, for CI log tools.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
     /// Without a subcommand, strict-s3 serves. The credential, region, domain and
     /// --reject-sigv2 options apply to the subcommands too.
     #[command(subcommand)]
     command: Option<strict_s3::cli::Command>,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 fn env(names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+    env_named(names).map(|(_, v)| v)
+}
+
+/// Where the secret and the session token came from, for the banner: it prints neither
+/// unless the secret is the AWS documentation's example (a real key must not end up in a
+/// CI log).
+struct SecretSources {
+    secret: &'static str,
+    token: Option<&'static str>,
+}
+
+/// The first of `names` that is set (and not empty), with its value.
+fn env_named<'a>(names: &[&'a str]) -> Option<(&'a str, String)> {
+    names.iter().find_map(|n| {
+        std::env::var(n)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| (*n, v))
+    })
 }
 
 impl Cli {
+    fn secret_sources(&self) -> SecretSources {
+        let secret = if self.secret_key.is_some() {
+            "--secret-key"
+        } else {
+            env_named(&["AWS_SECRET_ACCESS_KEY", "S3_SECRET_KEY"]).map_or("the default", |(n, _)| n)
+        };
+        let token = if self.session_token.is_some() {
+            Some("--session-token")
+        } else {
+            env_named(&["AWS_SESSION_TOKEN"]).map(|(n, _)| n)
+        };
+        SecretSources { secret, token }
+    }
+
     fn into_config(self) -> Result<Config, String> {
         let access_key = self
             .access_key
@@ -167,6 +214,7 @@ impl Cli {
             aws_exact_errors: self.aws_exact_errors,
             inspector_capacity: self.inspect_buffer,
             admin: self.admin,
+            admin_hosts: self.admin_hosts,
             ..Config::default()
         })
     }
@@ -193,7 +241,7 @@ async fn shutdown_signal() {
     }
 }
 
-fn banner(config: &Config, endpoint: &str) -> String {
+fn banner(config: &Config, endpoint: &str, sources: &SecretSources) -> String {
     let cred = &config.credentials[0];
     let storage = match &config.storage {
         StorageConfig::Disk(d) => format!("{} (on disk)", d.display()),
@@ -204,23 +252,39 @@ fn banner(config: &Config, endpoint: &str) -> String {
     } else {
         config.buckets.join(", ")
     };
+    // Only the documentation's example pair is printed: anything else may be a real key.
+    let example = cred.access_key == DEFAULT_ACCESS_KEY
+        && cred.secret_key.expose() == DEFAULT_SECRET_KEY
+        && cred.session_token.is_none();
+    let (secret_line, export_secret) = if example {
+        let sk = cred.secret_key.expose();
+        (sk.to_string(), format!("AWS_SECRET_ACCESS_KEY='{sk}'"))
+    } else {
+        (
+            format!("(from {}; not shown)", sources.secret),
+            "AWS_SECRET_ACCESS_KEY='<the secret you configured>'".to_string(),
+        )
+    };
+    let token_line = match (&cred.session_token, sources.token) {
+        (Some(_), Some(from)) => format!("\n\x20 session     (token from {from}; not shown)"),
+        _ => String::new(),
+    };
     format!(
         "strict-s3 listening on {endpoint}\n\
          \x20 region      {region}\n\
          \x20 access key  {ak}\n\
-         \x20 secret key  {sk}\n\
+         \x20 secret key  {secret_line}{token_line}\n\
          \x20 storage     {storage}\n\
          \x20 buckets     {buckets}\n\
          \x20 inspector   {endpoint}/_strict/   (why each request was accepted or refused)\n\
          \n\
          Try it with the AWS CLI:\n\
-         \x20 export AWS_ACCESS_KEY_ID={ak} AWS_SECRET_ACCESS_KEY='{sk}' AWS_DEFAULT_REGION={region}\n\
+         \x20 export AWS_ACCESS_KEY_ID={ak} {export_secret} AWS_DEFAULT_REGION={region}\n\
          \x20 aws --endpoint-url {endpoint} s3 mb s3://my-bucket\n\
          \x20 aws --endpoint-url {endpoint} s3 cp README.md s3://my-bucket/\n\
          \x20 aws --endpoint-url {endpoint} s3 presign s3://my-bucket/README.md --expires-in 300\n",
         region = config.region,
         ak = cred.access_key,
-        sk = cred.secret_key.expose(),
     )
 }
 
@@ -237,10 +301,19 @@ async fn main() -> ExitCode {
         };
     }
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone());
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match cli.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => {
+            // Colour codes only for a person at a terminal (https://no-color.org).
+            use std::io::IsTerminal;
+            let ansi = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            logs.with_ansi(ansi).init();
+        }
+    }
     let addr = cli.addr;
     let clock: std::sync::Arc<dyn strict_s3::Clock> = if cli.clock_offset == 0 {
         std::sync::Arc::new(strict_s3::SystemClock)
@@ -249,6 +322,7 @@ async fn main() -> ExitCode {
             offset: time::Duration::seconds(cli.clock_offset),
         })
     };
+    let sources = cli.secret_sources();
     let config = match cli.into_config() {
         Ok(c) => c,
         Err(e) => {
@@ -270,7 +344,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("{}", banner(&shown, &server.endpoint()));
+    println!("{}", banner(&shown, &server.endpoint(), &sources));
     server.run_until(shutdown_signal()).await;
     tracing::info!("stopped");
     ExitCode::SUCCESS

@@ -119,7 +119,8 @@ pub async fn handle(
         .get(http::header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if state.admin_routes && path.starts_with(inspector::PREFIX) {
-        return Ok(inspector_route(&state, &method, &path));
+        let host = parts.headers.get(http::header::HOST).map(|h| h.as_bytes());
+        return Ok(inspector_route(&state, &method, &path, host));
     }
     let mut trace = Trace::default();
     let result = run(&state, parts, slot.stream(), &request_id, &mut trace).await;
@@ -172,9 +173,32 @@ pub async fn handle(
     Ok(resp)
 }
 
-/// `GET /_strict/` (the page) and `GET /_strict/requests` (the JSON).
-fn inspector_route(state: &AppState, method: &Method, path: &str) -> Response<ResponseBody> {
-    let (status, content_type, body) = match (method, &path[inspector::PREFIX.len()..]) {
+/// `GET /_strict/` (the page) and `GET /_strict/requests` (the JSON), for the hosts
+/// [`inspector::host_allowed`] names only.
+fn inspector_route(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    host: Option<&[u8]>,
+) -> Response<ResponseBody> {
+    let config = &state.config;
+    let allowed = host.is_some_and(|h| {
+        inspector::host_allowed(h, &config.domains, &config.admin_hosts)
+    });
+    let route = if allowed {
+        &path[inspector::PREFIX.len()..]
+    } else {
+        "\0forbidden"
+    };
+    let (status, content_type, body) = match (method, route) {
+        (_, "\0forbidden") => (
+            403,
+            "text/plain",
+            format!(
+                "forbidden: the inspector answers only requests to localhost, a loopback address, a --domain or an --admin-host; this one's Host is {}\n",
+                crate::escape::for_log(&String::from_utf8_lossy(host.unwrap_or(b"(none)")))
+            ),
+        ),
         (&Method::GET, "") => (200, "text/html; charset=utf-8", inspector::PAGE.to_string()),
         (&Method::GET, "requests") => (200, "application/json", state.inspector.to_json()),
         _ => (
@@ -189,10 +213,17 @@ fn inspector_route(state: &AppState, method: &Method, path: &str) -> Response<Re
         http::header::CONTENT_TYPE,
         HeaderValue::from_static(content_type),
     );
-    resp.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
+    let headers = resp.headers_mut();
+    headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
+    headers.insert(
+        http::header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(inspector::CSP),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     resp
 }
 
@@ -252,22 +283,29 @@ fn log(
     request_id: &str,
     started: Instant,
 ) {
+    use crate::escape::for_log;
     let status = resp.status().as_u16();
     let auth = trace.auth.map_or("-", AuthKind::as_str);
     let op = trace.op.unwrap_or("-");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Everything the request chose (its path, the key it names, values quoted in the
+    // message or the reason) goes through `for_log`: one request, one line.
+    let path = for_log(path);
     match failure {
         None => tracing::info!(
             target: "strict_s3::request",
             "{request_id} {method} {path} → {status} {op} auth={auth} key={} {ms:.1}ms",
-            trace.access_key.as_deref().unwrap_or("-"),
+            for_log(trace.access_key.as_deref().unwrap_or("-")),
         ),
         Some(e) => tracing::warn!(
             target: "strict_s3::request",
             "{request_id} {method} {path} → {status} {} auth={auth} op={op}: {}{} {ms:.1}ms",
             e.code.as_str(),
-            e.message,
-            e.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default(),
+            for_log(&e.message),
+            e.reason
+                .as_deref()
+                .map(|r| format!(" — {}", for_log(r)))
+                .unwrap_or_default(),
         ),
     }
 }

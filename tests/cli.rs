@@ -607,3 +607,51 @@ fn explain_diagnoses_sigv2_urls() {
     assert_eq!(code, 1);
     assert_reason(&report, "without the query parameter ?versionId=v1");
 }
+
+/// The banner of a server started with `env` set, up to its "Try it" lines.
+fn banner_with(env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(BIN);
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "S3_ACCESS_KEY", "S3_SECRET_KEY"] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .args(["--addr", "127.0.0.1:0", "--in-memory"])
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    while !banner.contains("presign") {
+        if out.read_line(&mut banner).unwrap() == 0 {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    banner
+}
+
+/// A real-looking secret or session token from the environment never reaches the output
+/// (CI logs keep it forever); the documentation's example pair is printed, for copying.
+#[test]
+fn the_banner_prints_no_real_secret() {
+    let secret = "made-up/Secret+Value+0123456789abcdefghijkl";
+    let token = "made-up-session-token-value";
+    let banner = banner_with(&[
+        ("AWS_ACCESS_KEY_ID", "AKIAMADEUPKEY0000001"),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+        ("AWS_SESSION_TOKEN", token),
+    ]);
+    assert!(banner.starts_with("strict-s3 listening on"), "{banner}");
+    assert!(!banner.contains(secret), "{banner}");
+    assert!(!banner.contains(token), "{banner}");
+    assert!(banner.contains("(from AWS_SECRET_ACCESS_KEY; not shown)"), "{banner}");
+    assert!(banner.contains("token from AWS_SESSION_TOKEN; not shown"), "{banner}");
+    assert!(banner.contains("AKIAMADEUPKEY0000001"), "{banner}");
+    // Twin: the example pair is the documentation's, and printed.
+    let banner = banner_with(&[]);
+    assert!(banner.contains(strict_s3::config::DEFAULT_SECRET_KEY), "{banner}");
+}

@@ -97,3 +97,40 @@ async fn recent_requests_with_reasons_and_no_secrets() {
     );
     assert_eq!(s.send(&Raw::new("GET", "/_strict/other")).await.status, 404);
 }
+
+/// DNS rebinding: a page on evil.example that points its name at 127.0.0.1 sends
+/// `Host: evil.example`; the inspector refuses it and answers loopback names and the
+/// configured ones, with headers that keep the page from being sniffed or framed.
+#[tokio::test]
+async fn the_inspector_answers_only_its_own_hosts() {
+    let s = TestServer::start(
+        strict_s3::Config {
+            buckets: vec!["bkt".into()],
+            admin_hosts: vec!["devbox.internal".into()],
+            ..strict_s3::Config::in_memory()
+        },
+        t0(),
+    )
+    .await;
+    let port = s.handle.local_addr().port();
+    for path in ["/_strict/", "/_strict/requests"] {
+        for host in [format!("evil.example:{port}"), "localhost.evil.example".into()] {
+            let resp = s.send(&Raw::new("GET", path).header("host", &host)).await;
+            assert_eq!(resp.status, 403, "{host}{path}: {}", resp.body_text());
+            assert!(resp.body_text().contains("forbidden"), "{}", resp.body_text());
+            assert!(!resp.body_text().contains("\"request_id\""));
+        }
+        for host in [
+            s.host.clone(),
+            format!("localhost:{port}"),
+            format!("devbox.internal:{port}"),
+        ] {
+            let resp = s.send(&Raw::new("GET", path).header("host", &host)).await;
+            assert_eq!(resp.status, 200, "{host}{path}");
+            assert_eq!(resp.header("x-content-type-options"), Some("nosniff"));
+            let csp = resp.header("content-security-policy").unwrap_or_default();
+            assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+            assert!(csp.contains("connect-src 'self'"), "{csp}");
+        }
+    }
+}

@@ -268,9 +268,10 @@ fn query_checksum(ctx: &Ctx<'_>) -> Result<Option<(ChecksumAlgorithm, String)>, 
     }
     tracing::info!(
         target: "strict_s3::request",
-        "{} {}={value} in the query is not verified (AWS S3 accepts the upload; R2, Garage and SeaweedFS would answer BadDigest; --strict-query-checksums verifies it)",
+        "{} {}={} in the query is not verified (AWS S3 accepts the upload; R2, Garage and SeaweedFS would answer BadDigest; --strict-query-checksums verifies it)",
         ctx.req.request_id,
-        alg.header()
+        alg.header(),
+        crate::escape::for_log(&value),
     );
     Ok(None)
 }
