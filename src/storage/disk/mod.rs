@@ -559,7 +559,8 @@ fn load_bucket(dir: &Path) -> Result<Option<DiskBucket>, S3Error> {
         )));
     }
     let index = scan_objects(&dir.join(OBJECTS_DIR))?;
-    let uploads = scan_uploads(&dir.join(UPLOADS_DIR))?;
+    let mut uploads = scan_uploads(&dir.join(UPLOADS_DIR))?;
+    uploads::recover_completions(&dir.join(UPLOADS_DIR), &mut uploads, &index)?;
     Ok(Some(DiskBucket::new(
         info,
         dir.to_path_buf(),

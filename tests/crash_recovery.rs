@@ -1,0 +1,303 @@
+//! CompleteMultipartUpload survives a kill at any point (issue 10): the binary is stopped
+//! mid-completion — at each of the commit's crash points, and by SIGKILL at random moments —
+//! and restarted on the same directory. Every time, the upload is either completed (the
+//! object whole, the upload gone) or not (no object, the upload listed with all its parts,
+//! and completing it again works); never both, never a torn object, and no temp files left.
+//!
+//! The binary is `STRICT_S3_BIN` when set (CI runs this file against the release build
+//! too), else the one cargo built for this test.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+fn binary() -> String {
+    std::env::var("STRICT_S3_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_strict-s3").to_string())
+}
+
+struct Server {
+    child: Child,
+    host: String,
+}
+
+impl Server {
+    fn start(dir: &Path, failpoint: Option<&str>) -> Server {
+        let mut cmd = Command::new(binary());
+        cmd.args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .args(["--bucket", "bkt", "--access-key", AK, "--secret-key", SK])
+            .args(["--region", REGION])
+            .env("RUST_LOG", "warn")
+            .env_remove("STRICT_S3_FAILPOINT")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(fp) = failpoint {
+            cmd.env("STRICT_S3_FAILPOINT", fp);
+        }
+        let mut child = cmd.spawn().expect("starts");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        let host = first
+            .trim()
+            .strip_prefix("strict-s3 listening on http://")
+            .unwrap_or_else(|| panic!("banner: {first:?}"))
+            .to_string();
+        std::thread::spawn(move || for _ in out.lines() {});
+        Server { child, host }
+    }
+
+    async fn send(&self, req: Raw) -> Resp {
+        let now = std::time::SystemTime::from(strict_s3::Clock::now(&strict_s3::SystemClock));
+        send_raw(&self.host, &req.sign(&self.host, SK, REGION, now)).await
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends a request to a server that may die meanwhile: `None` when no answer came.
+async fn try_send(host: &str, req: &Raw) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(host).await.ok()?;
+    let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.target);
+    for (n, v) in &req.headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        req.body.len()
+    ));
+    stream.write_all(head.as_bytes()).await.ok()?;
+    stream.write_all(&req.body).await.ok()?;
+    let mut buf = Vec::new();
+    let _ = stream.read_to_end(&mut buf).await;
+    let line = String::from_utf8_lossy(&buf).lines().next()?.to_string();
+    line.split(' ').nth(1)?.parse().ok()
+}
+
+fn part(n: u8, size: usize) -> Vec<u8> {
+    (0..size)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(n))
+        .collect()
+}
+
+/// An upload of two parts (5 MiB and a tail); returns its id and the completion body.
+async fn prepare(s: &Server, key: &str) -> (String, String, Vec<u8>) {
+    let created = s
+        .send(Raw::new("POST", &format!("/bkt/{key}?uploads")))
+        .await;
+    let id = created.xml("UploadId").expect("upload id");
+    let parts = [part(1, 5 * 1024 * 1024), part(2, 1000)];
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    for (i, data) in parts.iter().enumerate() {
+        let n = i + 1;
+        let resp = s
+            .send(Raw::new("PUT", &format!("/bkt/{key}?partNumber={n}&uploadId={id}")).body(data))
+            .await;
+        assert_eq!(resp.status, 200, "part {n}: {}", resp.body_text());
+        let etag = resp.header("etag").unwrap().to_string();
+        xml.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>"
+        ));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    (id, xml, parts.concat())
+}
+
+/// What the store holds for `key` after a restart: the object's body, if any, and the
+/// upload ids listed for it with their part counts.
+async fn state(s: &Server, key: &str) -> (Option<Vec<u8>>, Vec<(String, usize)>) {
+    let got = s.send(Raw::new("GET", &format!("/bkt/{key}"))).await;
+    let body = (got.status == 200).then_some(got.body);
+    assert!(body.is_some() || got.status == 404, "GET: {}", got.status);
+    let listed = s.send(Raw::new("GET", "/bkt?uploads")).await.body_text();
+    let mut uploads = Vec::new();
+    for chunk in listed.split("<Upload>").skip(1) {
+        if chunk.contains(&format!("<Key>{key}</Key>")) {
+            let id = chunk
+                .split("<UploadId>")
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap();
+            let parts = s
+                .send(Raw::new("GET", &format!("/bkt/{key}?uploadId={id}")))
+                .await
+                .body_text()
+                .matches("<Part>")
+                .count();
+            uploads.push((id.to_string(), parts));
+        }
+    }
+    (body, uploads)
+}
+
+fn temp_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("tmp")).map_or(0, |d| d.count())
+}
+
+/// Checks the all-or-nothing outcome; if the completion did not happen, completes it now.
+async fn check_after_restart(
+    s: &Server,
+    dir: &Path,
+    key: &str,
+    id: &str,
+    xml: &str,
+    whole: &[u8],
+) -> bool {
+    assert_eq!(temp_files(dir), 0, "temp files left after the restart");
+    match state(s, key).await {
+        (Some(body), uploads) => {
+            assert!(body == whole, "a completed object is whole");
+            assert!(
+                uploads.is_empty(),
+                "completed, yet still listed: {uploads:?}"
+            );
+            true
+        }
+        (None, uploads) => {
+            assert_eq!(
+                uploads,
+                vec![(id.to_string(), 2)],
+                "not completed: the upload and its parts remain"
+            );
+            let again = s
+                .send(Raw::new("POST", &format!("/bkt/{key}?uploadId={id}")).body(xml.as_bytes()))
+                .await;
+            assert_eq!(again.status, 200, "completing again: {}", again.body_text());
+            let (body, uploads) = state(s, key).await;
+            assert!(body.as_deref() == Some(whole) && uploads.is_empty());
+            false
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completion_killed_at_each_crash_point_is_finished_or_rolled_back() {
+    for (failpoint, completed) in [("complete:recorded", false), ("complete:placed", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Server::start(dir.path(), Some(failpoint));
+        let (id, xml, whole) = prepare(&s, "obj").await;
+        let host = s.host.clone();
+        let now = std::time::SystemTime::from(strict_s3::Clock::now(&strict_s3::SystemClock));
+        let complete = Raw::new("POST", &format!("/bkt/obj?uploadId={id}"))
+            .body(xml.as_bytes())
+            .sign(&host, SK, REGION, now);
+        // The server aborts mid-request: no answer comes.
+        let answered = try_send(&host, &complete).await;
+        assert_eq!(
+            answered, None,
+            "{failpoint}: the server stopped mid-completion"
+        );
+        s.kill();
+        let s = Server::start(dir.path(), None);
+        let done = check_after_restart(&s, dir.path(), "obj", &id, &xml, &whole).await;
+        assert_eq!(done, completed, "{failpoint}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_killed_at_random_moments_are_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outcomes = (0, 0);
+    for round in 0..12u64 {
+        let s = Server::start(dir.path(), None);
+        let key = format!("obj{round}");
+        let (id, xml, whole) = prepare(&s, &key).await;
+        let host = s.host.clone();
+        let now = std::time::SystemTime::from(strict_s3::Clock::now(&strict_s3::SystemClock));
+        let complete = Raw::new("POST", &format!("/bkt/{key}?uploadId={id}"))
+            .body(xml.as_bytes())
+            .sign(&host, SK, REGION, now);
+        let request = tokio::spawn(async move { try_send(&host, &complete).await });
+        // From just after the request is sent to well past the completion's commit.
+        tokio::time::sleep(Duration::from_micros(500 + round * 12_000)).await;
+        let pid = s.child.id();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        let _ = request.await;
+        s.kill();
+        let s = Server::start(dir.path(), None);
+        if check_after_restart(&s, dir.path(), &key, &id, &xml, &whole).await {
+            outcomes.0 += 1;
+        } else {
+            outcomes.1 += 1;
+        }
+        s.kill();
+    }
+    println!(
+        "completed before the kill: {}, rolled back: {}",
+        outcomes.0, outcomes.1
+    );
+}
+
+/// A request that fails leaves no temp file behind (a long-running server must not
+/// accumulate them; the restart cleanup is for crashes only).
+#[tokio::test]
+async fn failed_writes_leave_no_temp_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = strict_s3::Config {
+        buckets: vec!["bkt".into()],
+        storage: strict_s3::StorageConfig::Disk(dir.path().into()),
+        ..strict_s3::Config::in_memory()
+    };
+    let s = TestServer::start(config, t0()).await;
+    let sign = |r: Raw| r.sign(&s.host, SK, REGION, s.clock_now());
+    s.put("/bkt/exists", b"x").await;
+    // A body that does not match its Content-MD5.
+    let resp = s
+        .send(&sign(
+            Raw::new("PUT", "/bkt/bad-md5")
+                .header("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==")
+                .body(b"not empty"),
+        ))
+        .await;
+    resp.assert_error(400, "BadDigest", None);
+    assert_eq!(temp_files(dir.path()), 0, "after BadDigest");
+    // A completion refused by its condition after the object was written to a temp file.
+    let created = s.send(&sign(Raw::new("POST", "/bkt/exists?uploads"))).await;
+    let id = created.xml("UploadId").unwrap();
+    let part = s
+        .send(&sign(
+            Raw::new("PUT", &format!("/bkt/exists?partNumber=1&uploadId={id}")).body(b"tail"),
+        ))
+        .await;
+    let etag = part.header("etag").unwrap().to_string();
+    let xml = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+    );
+    let resp = s
+        .send(&sign(
+            Raw::new("POST", &format!("/bkt/exists?uploadId={id}"))
+                .header("if-none-match", "*")
+                .body(xml.as_bytes()),
+        ))
+        .await;
+    resp.assert_error(412, "PreconditionFailed", None);
+    assert_eq!(temp_files(dir.path()), 0, "after a refused completion");
+    // The refusal left the upload as it was: it completes without the condition.
+    let resp = s
+        .send(&sign(
+            Raw::new("POST", &format!("/bkt/exists?uploadId={id}")).body(xml.as_bytes()),
+        ))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body_text());
+    assert_eq!(temp_files(dir.path()), 0);
+}
