@@ -71,6 +71,13 @@ pub struct Limits {
     pub max_object_size: u64,
     /// XML request documents (DeleteObjects, CreateBucketConfiguration): 2 MiB.
     pub max_xml_body: usize,
+    /// XML request documents read and parsed at once; more wait, unread. With
+    /// `max_xml_body` and the element bounds this caps the memory XML bodies may hold.
+    pub max_xml_in_flight: usize,
+    /// Connections served at once; 0 derives it from the descriptor limit
+    /// ([`crate::connections::derived_max_connections`]). Past it, new connections wait
+    /// in the listen backlog while the longest-idle keep-alive connections are closed.
+    pub max_connections: usize,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace: Duration,
     /// How long a request body may go without a byte before `RequestTimeout`.
@@ -85,6 +92,8 @@ impl Default for Limits {
             max_key_bytes: 1024,
             max_object_size: 5 * 1024 * 1024 * 1024,
             max_xml_body: crate::xml::MAX_XML_BODY,
+            max_xml_in_flight: 8,
+            max_connections: 0,
             shutdown_grace: Duration::from_secs(10),
             body_idle_timeout: Duration::from_secs(20),
         }

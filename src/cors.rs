@@ -10,7 +10,7 @@
 use http::HeaderValue;
 
 use crate::error::{S3Error, S3ErrorCode};
-use crate::xml::{XmlWriter, malformed, parse_tree};
+use crate::xml::{XmlWriter, malformed, parse_tree_limited};
 
 /// S3's limit on rules per configuration.
 pub const MAX_RULES: usize = 100;
@@ -92,7 +92,8 @@ impl CorsRule {
 impl CorsConfiguration {
     /// Parses and validates a PutBucketCors document.
     pub fn parse(bytes: &[u8]) -> Result<CorsConfiguration, S3Error> {
-        let doc = parse_tree(bytes)?;
+        // S3 takes at most 100 rules in a configuration of at most 64 KB.
+        let doc = parse_tree_limited(bytes, 8192)?;
         if doc.name != "CORSConfiguration" {
             return Err(malformed(format!(
                 "expected <CORSConfiguration>, found <{}>",

@@ -77,7 +77,7 @@ error_codes! {
     MaxPostPreDataLengthExceededError => (400, "Your POST request fields preceding the upload file were too large.");
     MalformedTrailerError => (400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
     MalformedXML => (400, "The XML you provided was not well-formed or did not validate against our published schema");
-    MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size");
+    MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size.");
     MethodNotAllowed => (405, "The specified method is not allowed against this resource.");
     MissingContentLength => (411, "You must provide the Content-Length HTTP header.");
     MissingSecurityHeader => (400, "Your request is missing a required header.");
@@ -245,6 +245,29 @@ pub fn to_response(
         *r.status_mut() = err.status();
         r
     })
+}
+
+/// The same answer as [`to_response`], as the bytes of a whole HTTP/1.1 response that
+/// closes the connection: for the one case hyper answers before the service runs (a head
+/// too large to read, see [`crate::wire`]).
+pub fn to_raw_response(err: &S3Error, request_id: &str, explain: bool) -> Vec<u8> {
+    let status = err.status();
+    let xml = err.to_xml(request_id, explain);
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nx-amz-request-id: {request_id}\r\nx-amz-id-2: {request_id}\r\nserver: strict-s3\r\nconnection: close\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        xml.len()
+    );
+    if let (true, Some(reason)) = (explain, &err.reason)
+        && let Ok(v) = reason_header_value(reason).to_str()
+    {
+        out.push_str(&format!("{REASON_HEADER}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(xml.as_bytes());
+    bytes
 }
 
 impl fmt::Debug for S3Error {

@@ -52,6 +52,7 @@ pub mod checksum;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod cors;
 pub mod dates;
 pub mod error;
@@ -64,6 +65,7 @@ pub mod request;
 pub mod server;
 pub mod service;
 pub mod storage;
+pub mod wire;
 pub mod xml;
 
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};

@@ -89,6 +89,12 @@ struct Cli {
     #[arg(long)]
     admin: bool,
 
+    /// Connections served at once (0: derived from the open-file limit, which the server
+    /// first raises to its hard limit). Past it, new connections wait in the listen backlog
+    /// while the longest-idle keep-alive connections are closed to make room.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    max_connections: usize,
+
     /// A host name the inspector answers for, besides localhost, loopback addresses and the
     /// --domain names (repeatable). Other Host headers are refused, so a web page that points
     /// its own name at 127.0.0.1 (DNS rebinding) cannot read it.
@@ -215,6 +221,10 @@ impl Cli {
             inspector_capacity: self.inspect_buffer,
             admin: self.admin,
             admin_hosts: self.admin_hosts,
+            limits: strict_s3::Limits {
+                max_connections: self.max_connections,
+                ..Default::default()
+            },
             ..Config::default()
         })
     }
@@ -314,6 +324,9 @@ async fn main() -> ExitCode {
             logs.with_ansi(ansi).init();
         }
     }
+    // A server may use the descriptors its hard limit allows; the connection cap is then
+    // derived from the raised limit.
+    let _ = strict_s3::connections::raise_fd_limit();
     let addr = cli.addr;
     let clock: std::sync::Arc<dyn strict_s3::Clock> = if cli.clock_offset == 0 {
         std::sync::Arc::new(strict_s3::SystemClock)

@@ -23,7 +23,6 @@ use std::sync::Arc;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -31,9 +30,11 @@ use tokio::task::JoinHandle;
 use crate::addressing::check_bucket_name;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, StorageConfig};
+use crate::connections::{AcceptBackoff, Connections};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::service::{AppState, handle};
 use crate::storage::{DiskStorage, MemoryStorage, Storage};
+use crate::wire;
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -203,51 +204,134 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Accepts connections until `stop` fires; then waits for open connections to finish
-/// their requests, at most `grace`.
+/// What replaces hyper's bare 431/414: S3's XML error, logged like any refusal.
+fn head_too_large_answer(state: Arc<AppState>) -> Arc<wire::Answer> {
+    Arc::new(Box::new(move |reason: &'static str| {
+        let id = state.request_id();
+        let err = wire::head_too_large(reason);
+        tracing::warn!(
+            target: "strict_s3::request",
+            "{id} - (request head not read) → 400 {}: {} — {reason}",
+            err.code.as_str(),
+            err.message,
+        );
+        crate::error::to_raw_response(&err, &id, !state.config.aws_exact_errors)
+    }))
+}
+
+/// Accepts connections until `stop` fires, at most `max_connections` served at once
+/// ([`Connections`]); then waits for open connections to finish their requests, at most
+/// `grace`.
 async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     mut stop: oneshot::Receiver<()>,
     grace: std::time::Duration,
 ) {
-    let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(std::time::Duration::from_secs(30))
-        .max_buf_size(64 * 1024)
+        .max_buf_size(wire::MAX_HEAD_BUFFER)
+        .max_headers(wire::MAX_HEADERS)
         .keep_alive(true);
+    let builder = Arc::new(builder);
+    let answer = head_too_large_answer(state.clone());
+    let connections = Connections::new(max_connections(&state.config));
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let mut backoff = AcceptBackoff::default();
     loop {
-        tokio::select! {
+        let accepted = tokio::select! {
             _ = &mut stop => break,
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!("accept failed: {e}");
-                        continue;
-                    }
-                };
-                // Small responses leave in one segment without waiting for delayed ACKs.
-                let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let service = service_fn(move |req| handle(state.clone(), req));
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!("connection ended with an error: {e}");
-                    }
-                });
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                backoff.succeeded();
+                stream
             }
-        }
+            Err(e) => {
+                let (pause, report) = backoff.failed(&e, std::time::Instant::now());
+                if let Some(count) = report {
+                    tracing::warn!(
+                        "accept failed {count} time(s) since the last report: {e} (pausing {pause:?} between tries; serving at most {} connections)",
+                        connections.max()
+                    );
+                }
+                tokio::select! {
+                    _ = &mut stop => break,
+                    _ = tokio::time::sleep(pause) => continue,
+                }
+            }
+        };
+        let registered = tokio::select! {
+            _ = &mut stop => break,
+            r = connections.admit() => r,
+        };
+        // Small responses leave in one segment without waiting for delayed ACKs.
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(
+            stream,
+            registered,
+            state.clone(),
+            builder.clone(),
+            answer.clone(),
+            stopped.clone(),
+        ));
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = stopping.send(true);
+    if !connections.drained(grace).await {
         tracing::warn!("in-flight requests did not finish within {grace:?}; closing them");
     }
+}
+
+/// `Limits::max_connections`, or the cap the descriptor limit allows.
+fn max_connections(config: &Config) -> usize {
+    match config.limits.max_connections {
+        0 => crate::connections::fd_limit().map_or(1024, |(soft, _)| {
+            crate::connections::derived_max_connections(soft)
+        }),
+        n => n,
+    }
+}
+
+/// One connection: served until the client closes it, the server stops, or it is shed to
+/// make room near the cap (both of the last close it once its response is out).
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    registered: crate::connections::Registered,
+    state: Arc<AppState>,
+    builder: Arc<http1::Builder>,
+    answer: Arc<wire::Answer>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let inflight = registered.inflight.clone();
+    let tracked = inflight.clone();
+    let service = service_fn(move |req| {
+        tracked.begin();
+        let (state, tracked) = (state.clone(), tracked.clone());
+        async move {
+            let resp = handle(state, req).await?;
+            Ok::<_, std::convert::Infallible>(resp.map(|b| wire::TrackedBody::new(b, tracked)))
+        }
+    });
+    let io = wire::S3Wire::new(stream, inflight.clone(), answer);
+    let conn = builder.serve_connection(TokioIo::new(io), service);
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        () = async { drop(stopped.wait_for(|s| *s).await) } => {
+            conn.as_mut().graceful_shutdown();
+            conn.as_mut().await
+        }
+        _ = inflight.shed_requested() => {
+            conn.as_mut().graceful_shutdown();
+            conn.as_mut().await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!("connection ended with an error: {e}");
+    }
+    drop(registered);
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub inspector: Inspector,
     /// CompleteMultipartUpload answers, for clients that retry one.
     pub completions: ops::Completions,
+    /// Slots for XML request documents being read and parsed (`Limits::max_xml_in_flight`).
+    pub xml_slots: tokio::sync::Semaphore,
     /// Whether `/_strict/` is served (loopback listeners, or `--admin`).
     pub admin_routes: bool,
     next_id: AtomicU64,
@@ -55,6 +57,7 @@ impl AppState {
             auth: Authenticator::new(config.clone(), clock.clone()),
             inspector: Inspector::new(config.inspector_capacity),
             completions: Default::default(),
+            xml_slots: tokio::sync::Semaphore::new(config.limits.max_xml_in_flight.max(1)),
             admin_routes,
             config,
             clock,
@@ -65,7 +68,7 @@ impl AppState {
     }
 
     /// 16 upper-case hex digits, like S3's request ids; unique within a run.
-    fn request_id(&self) -> String {
+    pub(crate) fn request_id(&self) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         // splitmix64: distinct inputs give distinct, well-spread outputs.
         let mut z = self
@@ -182,9 +185,8 @@ fn inspector_route(
     host: Option<&[u8]>,
 ) -> Response<ResponseBody> {
     let config = &state.config;
-    let allowed = host.is_some_and(|h| {
-        inspector::host_allowed(h, &config.domains, &config.admin_hosts)
-    });
+    let allowed =
+        host.is_some_and(|h| inspector::host_allowed(h, &config.domains, &config.admin_hosts));
     let route = if allowed {
         &path[inspector::PREFIX.len()..]
     } else {
@@ -214,7 +216,10 @@ fn inspector_route(
         HeaderValue::from_static(content_type),
     );
     let headers = resp.headers_mut();
-    headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     headers.insert(
         http::header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

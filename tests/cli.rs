@@ -611,7 +611,13 @@ fn explain_diagnoses_sigv2_urls() {
 /// The banner of a server started with `env` set, up to its "Try it" lines.
 fn banner_with(env: &[(&str, &str)]) -> String {
     let mut cmd = Command::new(BIN);
-    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "S3_ACCESS_KEY", "S3_SECRET_KEY"] {
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "S3_ACCESS_KEY",
+        "S3_SECRET_KEY",
+    ] {
         cmd.env_remove(var);
     }
     let mut child = cmd
@@ -648,10 +654,19 @@ fn the_banner_prints_no_real_secret() {
     assert!(banner.starts_with("strict-s3 listening on"), "{banner}");
     assert!(!banner.contains(secret), "{banner}");
     assert!(!banner.contains(token), "{banner}");
-    assert!(banner.contains("(from AWS_SECRET_ACCESS_KEY; not shown)"), "{banner}");
-    assert!(banner.contains("token from AWS_SESSION_TOKEN; not shown"), "{banner}");
+    assert!(
+        banner.contains("(from AWS_SECRET_ACCESS_KEY; not shown)"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("token from AWS_SESSION_TOKEN; not shown"),
+        "{banner}"
+    );
     assert!(banner.contains("AKIAMADEUPKEY0000001"), "{banner}");
     // Twin: the example pair is the documentation's, and printed.
     let banner = banner_with(&[]);
-    assert!(banner.contains(strict_s3::config::DEFAULT_SECRET_KEY), "{banner}");
+    assert!(
+        banner.contains(strict_s3::config::DEFAULT_SECRET_KEY),
+        "{banner}"
+    );
 }

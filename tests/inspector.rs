@@ -114,10 +114,17 @@ async fn the_inspector_answers_only_its_own_hosts() {
     .await;
     let port = s.handle.local_addr().port();
     for path in ["/_strict/", "/_strict/requests"] {
-        for host in [format!("evil.example:{port}"), "localhost.evil.example".into()] {
+        for host in [
+            format!("evil.example:{port}"),
+            "localhost.evil.example".into(),
+        ] {
             let resp = s.send(&Raw::new("GET", path).header("host", &host)).await;
             assert_eq!(resp.status, 403, "{host}{path}: {}", resp.body_text());
-            assert!(resp.body_text().contains("forbidden"), "{}", resp.body_text());
+            assert!(
+                resp.body_text().contains("forbidden"),
+                "{}",
+                resp.body_text()
+            );
             assert!(!resp.body_text().contains("\"request_id\""));
         }
         for host in [

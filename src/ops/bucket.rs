@@ -4,9 +4,9 @@
 use http::{Response, StatusCode};
 
 use super::{Ctx, bucket_of, empty_response, xml_response, xml_time};
-use crate::body::{ByteStream, ResponseBody, collect_limited};
+use crate::body::{ByteStream, ResponseBody};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::xml::{XmlWriter, malformed, parse_tree};
+use crate::xml::{XmlWriter, malformed, parse_tree_limited};
 
 /// The owner every listing names: strict-s3 has one account.
 pub const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
@@ -35,15 +35,12 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Err
 
 /// The `LocationConstraint` of an optional `CreateBucketConfiguration` body.
 async fn location_constraint(ctx: &Ctx<'_>, body: ByteStream) -> Result<Option<String>, S3Error> {
-    let limit = ctx.state.config.limits.max_xml_body;
-    let bytes = collect_limited(body, limit, || {
-        malformed(format!("the XML body exceeds {limit} bytes"))
-    })
-    .await?;
+    let (bytes, _slot) = super::read_xml_document(ctx, body).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let doc = parse_tree(&bytes)?;
+    // <CreateBucketConfiguration> holds a handful of elements.
+    let doc = parse_tree_limited(&bytes, 64)?;
     if doc.name != "CreateBucketConfiguration" {
         return Err(malformed(format!(
             "expected <CreateBucketConfiguration>, found <{}>",

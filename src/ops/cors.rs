@@ -27,7 +27,7 @@ pub async fn load(
 pub async fn put(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
     let bucket = bucket_of(ctx);
     ctx.state.storage.bucket(bucket).await?;
-    let bytes = read_checked_document(ctx, body, "PutBucketCors").await?;
+    let (bytes, _slot) = read_checked_document(ctx, body, "PutBucketCors").await?;
     let config = CorsConfiguration::parse(&bytes)?;
     ctx.state
         .storage

@@ -11,7 +11,7 @@ use super::{Ctx, bucket_of, xml_response};
 use crate::addressing::check_key;
 use crate::body::{ByteStream, ResponseBody};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::xml::{XmlWriter, malformed, parse_tree};
+use crate::xml::{XmlWriter, malformed, parse_tree_limited};
 
 const MAX_OBJECTS: usize = 1000;
 
@@ -21,8 +21,10 @@ pub async fn delete_objects(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let bucket = bucket_of(ctx);
     ctx.state.storage.bucket(bucket).await?;
-    let bytes = read_checked_document(ctx, body, "DeleteObjects").await?;
-    let doc = parse_tree(&bytes)?;
+    let (bytes, _slot) = read_checked_document(ctx, body, "DeleteObjects").await?;
+    // <Delete>, <Quiet>, and per object <Object>, <Key>, <VersionId>, <ETag>,
+    // <LastModifiedTime>, <Size>: past that, more than 1000 objects are named.
+    let doc = parse_tree_limited(&bytes, 2 + MAX_OBJECTS * 6)?;
     if doc.name != "Delete" {
         return Err(malformed(format!(
             "expected <Delete>, found <{}>",

@@ -5,15 +5,15 @@
 //! fallback to another operation (a lenient mock that answers `?acl` with the object body
 //! is exactly what this project replaces).
 
-mod attrs;
+pub(crate) mod attrs;
 mod bucket;
 mod copy;
 pub mod cors;
 mod delete;
 mod list;
-mod multipart;
+pub(crate) mod multipart;
 pub use multipart::Completions;
-mod object;
+pub(crate) mod object;
 pub mod post;
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -256,6 +256,28 @@ pub async fn dispatch(
         Op::GetBucketCors => cors::get(ctx).await,
         Op::DeleteBucketCors => cors::delete(ctx).await,
     }
+}
+
+/// An XML request document, read whole (at most `max_xml_body`) while holding one of the
+/// server's XML slots: the permit travels with the bytes and is released when the caller
+/// has parsed them, so at most `max_xml_in_flight` documents are in memory at once and the
+/// others wait unread (187 MiB for 32 hostile 2 MiB documents at once before this bound).
+pub async fn read_xml_document<'a>(
+    ctx: &'a Ctx<'_>,
+    body: ByteStream,
+) -> Result<(bytes::Bytes, tokio::sync::SemaphorePermit<'a>), S3Error> {
+    let permit = ctx
+        .state
+        .xml_slots
+        .acquire()
+        .await
+        .map_err(S3Error::internal)?;
+    let limit = ctx.state.config.limits.max_xml_body;
+    let bytes = body::collect_limited(body, limit, || {
+        crate::xml::malformed(format!("the XML body exceeds {limit} bytes"))
+    })
+    .await?;
+    Ok((bytes, permit))
 }
 
 /// Finishes a response. Header values come from validated input, so this cannot fail in

@@ -16,12 +16,12 @@ use super::object::{
     sent_checksum_algorithm,
 };
 use super::{Ctx, bucket_of, empty_response, xml_response, xml_time};
-use crate::body::{self, ByteStream, ResponseBody, collect_limited};
+use crate::body::{self, ByteStream, ResponseBody};
 use crate::checksum::{self, ChecksumAlgorithm};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::storage::multipart::{ChecksumType, parse_part_number};
 use crate::storage::{ByteRange, CompletePart, Part, PutRequest, Upload, UploadChecksum};
-use crate::xml::{XmlWriter, malformed, parse_tree};
+use crate::xml::{XmlWriter, malformed, parse_tree_limited};
 
 fn key_of<'a>(ctx: &'a Ctx<'_>) -> &'a str {
     ctx.addr.key().unwrap_or_default()
@@ -208,7 +208,7 @@ fn check_part_checksum_type(
 }
 
 /// `x-amz-copy-source-range: bytes=first-last`, both required, within the source.
-fn copy_range(raw: &str, size: u64) -> Result<(u64, u64), S3Error> {
+pub(crate) fn copy_range(raw: &str, size: u64) -> Result<(u64, u64), S3Error> {
     let bad = || {
         S3Error::invalid_argument(
             "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
@@ -274,8 +274,10 @@ fn checksum_element(alg: ChecksumAlgorithm) -> &'static str {
 }
 
 /// Parses `<CompleteMultipartUpload><Part><PartNumber/><ETag/>[<ChecksumX/>]</Part>…`.
-fn parse_complete(bytes: &[u8]) -> Result<Vec<CompletePart>, S3Error> {
-    let doc = parse_tree(bytes)?;
+pub(crate) fn parse_complete(bytes: &[u8]) -> Result<Vec<CompletePart>, S3Error> {
+    // The root, and per part <Part>, <PartNumber>, <ETag> and one checksum: S3's 10,000
+    // parts and a few elements to spare.
+    let doc = parse_tree_limited(bytes, 1 + 10_000 * 4 + 16)?;
     if doc.name != "CompleteMultipartUpload" {
         return Err(malformed(format!(
             "expected <CompleteMultipartUpload>, found <{}>",
@@ -373,12 +375,9 @@ fn same_parts(a: &[CompletePart], b: &[CompletePart]) -> bool {
 
 pub async fn complete(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
     let (bucket, key) = (bucket_of(ctx), key_of(ctx));
-    let limit = ctx.state.config.limits.max_xml_body;
-    let bytes = collect_limited(body, limit, || {
-        malformed(format!("the XML body exceeds {limit} bytes"))
-    })
-    .await?;
+    let (bytes, slot) = super::read_xml_document(ctx, body).await?;
     let parts = parse_complete(&bytes)?;
+    drop((bytes, slot));
     let check = put_condition(ctx.req, key)?;
     let id = upload_id(ctx);
     let completions = &ctx.state.completions;

@@ -105,11 +105,11 @@ pub fn declared_checksum(req: &S3Request) -> Result<Option<(ChecksumAlgorithm, S
 /// Reads an XML request document that S3 requires an integrity check for (DeleteObjects,
 /// PutBucketCors): `Content-MD5` or an `x-amz-checksum-*` header must be present and
 /// match, else nothing is done.
-pub async fn read_checked_document(
-    ctx: &Ctx<'_>,
+pub async fn read_checked_document<'a>(
+    ctx: &'a Ctx<'_>,
     body: ByteStream,
     operation: &str,
-) -> Result<bytes::Bytes, S3Error> {
+) -> Result<(bytes::Bytes, tokio::sync::SemaphorePermit<'a>), S3Error> {
     let md5 = content_md5(ctx.req)?;
     let checksum = declared_checksum(ctx.req)?;
     if md5.is_none() && checksum.is_none() {
@@ -121,11 +121,7 @@ pub async fn read_checked_document(
             "{operation} requires Content-MD5 or an x-amz-checksum-* header"
         )));
     }
-    let limit = ctx.state.config.limits.max_xml_body;
-    let bytes = body::collect_limited(body, limit, || {
-        crate::xml::malformed(format!("the XML body exceeds {limit} bytes"))
-    })
-    .await?;
+    let (bytes, permit) = super::read_xml_document(ctx, body).await?;
     if let Some(expected) = md5 {
         use md5::Digest;
         let got: [u8; 16] = md5::Md5::digest(&bytes).into();
@@ -142,7 +138,7 @@ pub async fn read_checked_document(
             return Err(alg.mismatch(&declared, &computed));
         }
     }
-    Ok(bytes)
+    Ok((bytes, permit))
 }
 
 /// Conditional PUT (`If-None-Match: *`, `If-Match: etag`), checked atomically with the
@@ -319,7 +315,7 @@ pub fn integrity_headers(mut resp: Builder, attrs: &ObjectAttrs) -> Builder {
 /// If-Match / If-Unmodified-Since → 412; If-None-Match / If-Modified-Since → 304, in
 /// RFC 9110's order (an If-Match that holds overrides If-Unmodified-Since, and so on),
 /// which is the order S3 documents for GetObject.
-fn check_read_conditions(
+pub(crate) fn check_read_conditions(
     req: &S3Request,
     meta: &ObjectMeta,
 ) -> Result<Option<Response<ResponseBody>>, S3Error> {

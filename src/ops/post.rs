@@ -39,7 +39,7 @@ fn form_error(err: multer::Error) -> S3Error {
 }
 
 /// Reads the text fields up to the `file` field, which is returned unread.
-async fn read_form(
+pub(crate) async fn read_form(
     multipart: &mut multer::Multipart<'static>,
 ) -> Result<(PostForm, multer::Field<'static>), S3Error> {
     let mut form = PostForm::default();
@@ -118,7 +118,7 @@ async fn rest_of_form(mut multipart: multer::Multipart<'static>) -> Result<(), S
 /// The file part as a body, held to the policy's content-length-range: too large fails as
 /// soon as the limit is passed (nothing more is read), too small at the end; then the
 /// rest of the form is read, and a second file fails the body, so nothing is stored.
-fn file_body(
+pub(crate) fn file_body(
     field: multer::Field<'static>,
     multipart: multer::Multipart<'static>,
     range: Option<(u64, u64)>,
