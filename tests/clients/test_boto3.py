@@ -1015,3 +1015,14 @@ def test_upload_file_download_file_round_trip(s3, bucket, tmp_path):
         s3.download_file(bucket, "files/missing.bin", str(tmp_path / "never.bin"))
     assert_client_error(e, 404, "404")
     assert not (tmp_path / "never.bin").exists()
+
+
+def test_a_parameter_added_to_a_presigned_url_is_named(endpoint, s3, bucket):
+    """jcberquist/aws-cfml#12: `&versionId=...` appended to an already presigned URL."""
+    s3.put_object(Bucket=bucket, Key="doc.txt", Body=b"v1")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "doc.txt"}, ExpiresIn=300)
+    assert requests.get(url, timeout=10).status_code == 200
+    resp = requests.get(url + "&versionId=3HL4kqtJlcpXroDTDmJ", timeout=10)
+    err = assert_http_error(resp, 403, "SignatureDoesNotMatch")
+    assert "without the query parameter versionId=" in err["Explanation"], err
+    assert "versionId" in resp.headers["x-strict-s3-reason"]

@@ -243,3 +243,23 @@ test("v2: a SigV2 PUT URL signed without ContentType, sent as multipart/form-dat
     assert.equal(ok.status, 200, await ok.clone().text());
   });
 });
+
+test("v2: a presigned GET for the NFC spelling of a key stored in NFD: 404 that names the normalization", async () => {
+  // aws/aws-sdk-js#2373: the file was uploaded from macOS (NFD), the link is built from NFC text.
+  await withServer([], async ({ endpoint }) => {
+    const s3 = client(endpoint);
+    const Bucket = await newBucket(s3);
+    const nfd = "photos/cafe\u0301.jpg";
+    const nfc = nfd.normalize("NFC");
+    assert.notEqual(nfd, nfc);
+    await s3.putObject({ Bucket, Key: nfd, Body: "jpeg" }).promise();
+    const url = s3.getSignedUrl("getObject", { Bucket, Key: nfc, Expires: 300 });
+    const resp = await fetch(url);
+    const err = await assertHttpError(resp, 404, "NoSuchKey", NO_SUCH_KEY);
+    assert.match(err.Explanation, /differs only in Unicode normalization/);
+    // Twin: the stored spelling is served.
+    const ok = await fetch(s3.getSignedUrl("getObject", { Bucket, Key: nfd, Expires: 300 }));
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), "jpeg");
+  });
+});
