@@ -9,9 +9,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -21,7 +20,7 @@ fn binary() -> String {
 }
 
 struct Server {
-    child: Child,
+    process: Process,
     host: String,
 }
 
@@ -34,22 +33,13 @@ impl Server {
             .args(["--region", REGION])
             .env("RUST_LOG", "warn")
             .env_remove("STRICT_S3_FAILPOINT")
-            .stdout(Stdio::piped())
             .stderr(Stdio::null());
         if let Some(fp) = failpoint {
             cmd.env("STRICT_S3_FAILPOINT", fp);
         }
-        let mut child = cmd.spawn().expect("starts");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        out.read_line(&mut first).unwrap();
-        let host = first
-            .trim()
-            .strip_prefix("strict-s3 listening on http://")
-            .unwrap_or_else(|| panic!("banner: {first:?}"))
-            .to_string();
-        std::thread::spawn(move || for _ in out.lines() {});
-        Server { child, host }
+        let process = Process::spawn(&mut cmd);
+        let host = process.host.clone();
+        Server { process, host }
     }
 
     async fn send(&self, req: Raw) -> Resp {
@@ -57,16 +47,8 @@ impl Server {
         send_raw(&self.host, &req.sign(&self.host, SK, REGION, now)).await
     }
 
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn kill(self) {
+        self.process.kill();
     }
 }
 
@@ -228,7 +210,7 @@ async fn completions_killed_at_random_moments_are_all_or_nothing() {
         let request = tokio::spawn(async move { try_send(&host, &complete).await });
         // From just after the request is sent to well past the completion's commit.
         tokio::time::sleep(Duration::from_micros(500 + round * 12_000)).await;
-        let pid = s.child.id();
+        let pid = s.process.pid();
         let _ = Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .status();

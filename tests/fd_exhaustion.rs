@@ -6,22 +6,23 @@
 //! it), once with its derived connection cap (16: idle connections are shed to make room)
 //! and once with a cap above what the limit allows (accept fails with EMFILE and backs off).
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+mod common;
+
+use common::Process;
+
 const BIN: &str = env!("CARGO_BIN_EXE_strict-s3");
 const FD_LIMIT: u64 = 64;
 
 struct Server {
-    child: Child,
+    process: Process,
     host: String,
-    lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -30,7 +31,6 @@ impl Server {
         cmd.args(["--addr", "127.0.0.1:0", "--in-memory", "--bucket", "bkt"])
             .args(extra)
             .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
             .stderr(Stdio::null());
         // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child before exec.
         unsafe {
@@ -45,28 +45,14 @@ impl Server {
                 Ok(())
             });
         }
-        let mut child = cmd.spawn().expect("starts");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        out.read_line(&mut first).unwrap();
-        let host = first
-            .trim()
-            .strip_prefix("strict-s3 listening on http://")
-            .unwrap_or_else(|| panic!("banner: {first:?}"))
-            .to_string();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Server { child, host, lines }
+        let process = Process::spawn(&mut cmd);
+        let host = process.host.clone();
+        Server { process, host }
     }
 
     /// User plus system CPU time so far.
     fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.process.pid())).unwrap();
         let fields: Vec<&str> = stat
             .rsplit_once(')')
             .unwrap()
@@ -80,14 +66,7 @@ impl Server {
     }
 
     fn log_lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.lines.lock().unwrap().clone()
     }
 }
 

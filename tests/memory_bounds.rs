@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use base64::Engine;
@@ -47,22 +46,14 @@ fn hostile(root: &str, item: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_xml_documents_keep_memory_bounded() {
-    let mut child = Command::new(BIN)
-        .args(["--addr", "127.0.0.1:0", "--in-memory", "--bucket", "bkt"])
-        .args(["--access-key", AK, "--secret-key", SK, "--region", REGION])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let host = first
-        .trim()
-        .strip_prefix("strict-s3 listening on http://")
-        .expect("banner")
-        .to_string();
+    let server = Process::spawn(
+        Command::new(BIN)
+            .args(["--addr", "127.0.0.1:0", "--in-memory", "--bucket", "bkt"])
+            .args(["--access-key", AK, "--secret-key", SK, "--region", REGION])
+            .env("RUST_LOG", "error")
+            .stderr(Stdio::null()),
+    );
+    let host = server.host.clone();
     let now = std::time::SystemTime::from(strict_s3::Clock::now(&strict_s3::SystemClock));
 
     // The accepted twin first (it also warms the allocator).
@@ -78,7 +69,7 @@ async fn hostile_xml_documents_keep_memory_bounded() {
     )
     .await;
     let upload_id = upload.xml("UploadId").expect("an upload");
-    let before = peak_rss_kib(child.id());
+    let before = peak_rss_kib(server.pid());
 
     let kinds: Vec<(&str, String, Vec<u8>, bool)> = vec![
         (
@@ -125,11 +116,10 @@ async fn hostile_xml_documents_keep_memory_bounded() {
         for resp in futures_util::future::join_all(sends).await {
             resp.unwrap().assert_error(400, "MalformedXML", None);
         }
-        let grown = peak_rss_kib(child.id()).saturating_sub(before) / 1024;
+        let grown = peak_rss_kib(server.pid()).saturating_sub(before) / 1024;
         report.push(format!("{name}: peak RSS +{grown} MiB"));
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    server.kill();
     let grown = report.last().cloned().unwrap_or_default();
     println!("{}", report.join("; "));
     let total: u64 = grown

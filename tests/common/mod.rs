@@ -523,3 +523,57 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 pub fn st(t: OffsetDateTime) -> SystemTime {
     SystemTime::from(t)
 }
+
+/// The strict-s3 binary as a separate process (for what only a process shows: its peak
+/// memory, its CPU time, its descriptor limit, a kill): started from `cmd` with stdout
+/// piped, its endpoint read from the banner, its later output kept in `lines`. Killed
+/// when dropped.
+pub struct Process {
+    pub child: std::process::Child,
+    /// `127.0.0.1:PORT`
+    pub host: String,
+    pub lines: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Process {
+    pub fn spawn(cmd: &mut std::process::Command) -> Process {
+        use std::io::BufRead;
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("strict-s3 starts");
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        let host = first
+            .trim()
+            .strip_prefix("strict-s3 listening on http://")
+            .unwrap_or_else(|| panic!("banner: {first:?}"))
+            .to_string();
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        // Read everything, so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Process { child, host, lines }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
