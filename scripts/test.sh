@@ -9,6 +9,7 @@
 #                    (re-installed only when that file or the Python version changes)
 #   2. cargo build --all-targets
 #   3. cargo test --all-targets   (Rust unit and integration tests)
+#  3b. fuzz/run.sh 8              (each libFuzzer target for 8 s; FUZZ_SECONDS overrides)
 #   4. pytest tests/clients       (boto3, the AWS CLI, rclone and s3cmd against target/debug/strict-s3;
 #                                  Debian's rclone and s3cmd, apt-get installed when missing and root)
 #   5. node --test tests/js       (AWS SDK for JavaScript v3 and v2; `npm ci` into tests/js/node_modules,
@@ -139,6 +140,41 @@ read -r c_pass c_fail c_skip < <(
 TOTAL_PASSED=$((TOTAL_PASSED + c_pass)); TOTAL_FAILED=$((TOTAL_FAILED + c_fail)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + c_skip))
 if [[ "$status" == ok && "$c_pass" -eq 0 ]]; then status=FAIL; fi # ran no test
 record "$status" "cargo test" "$t" "$c_pass passed, $c_fail failed, $c_skip ignored"
+
+# ---------------------------------------------------------------------------------------------
+# 3b. Fuzzing, a short round: every libFuzzer target (fuzz/, stable toolchain) for
+#     FUZZ_SECONDS each, from the committed seeds. A crash fails the run and names its input.
+
+FUZZ_SECONDS="${FUZZ_SECONDS:-8}"
+banner "fuzz (short round): fuzz/run.sh $FUZZ_SECONDS"
+t=$SECONDS
+if fuzz/run.sh "$FUZZ_SECONDS" 2>&1 | tee "$LOGS/fuzz.log"; then
+    record ok "fuzz (short round)" "$t" "10 targets, ${FUZZ_SECONDS}s each"
+else
+    record FAIL "fuzz (short round)" "$t" "a target crashed or did not build (see ${LOGS#"$ROOT"/}/fuzz.log)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 3c. The kill test against the release binary (what `cargo run --release` runs): the same
+#     tests/crash_recovery.rs as in stage 3, with STRICT_S3_BIN pointing at the release build.
+
+banner "crash recovery (release binary)"
+t=$SECONDS
+if cargo build --release --bin strict-s3 \
+    && STRICT_S3_BIN="$ROOT/target/release/strict-s3" cargo test --test crash_recovery 2>&1 | tee "$LOGS/crash-release.log"; then
+    read -r k_pass k_fail k_skip < <(
+        awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+             END { printf "%d %d %d\n", p, f, s }' "$LOGS/crash-release.log"
+    )
+    TOTAL_PASSED=$((TOTAL_PASSED + k_pass)); TOTAL_FAILED=$((TOTAL_FAILED + k_fail))
+    if [[ "$k_pass" -gt 0 && "$k_fail" -eq 0 ]]; then
+        record ok "crash recovery (release)" "$t" "$k_pass passed"
+    else
+        record FAIL "crash recovery (release)" "$t" "$k_pass passed, $k_fail failed"
+    fi
+else
+    record FAIL "crash recovery (release)" "$t" "see ${LOGS#"$ROOT"/}/crash-release.log"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 4. Real clients: boto3, the AWS CLI (v1), rclone and s3cmd against the built binary.

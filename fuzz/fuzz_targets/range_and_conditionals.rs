@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| strict_s3::fuzzing::range_and_conditionals(data));

@@ -1,0 +1,184 @@
+//! Targets for documents and values the operations parse: CORS, XML bodies, ranges and
+//! conditionals, and the key-to-path mapping.
+
+use std::path::{Component, Path};
+
+use http::{HeaderMap, HeaderValue};
+
+use crate::cors::CorsConfiguration;
+use crate::storage::keymap::{ObjectName, check_bucket_name, check_document_name};
+use crate::storage::{ByteRange, ObjectMeta};
+use crate::xml::{Element, parse_tree};
+
+use super::*;
+
+/// A CORS document, then NUL-separated: `Origin`, the method, and
+/// `Access-Control-Request-Headers`. Parses the document, checks that the copy GetBucketCors
+/// returns (and that is stored) parses to the same rules, and matches the request against it.
+pub fn cors_xml_and_match(data: &[u8]) {
+    let mut parts = data.split(|&b| b == 0);
+    let xml = parts.next().unwrap_or_default();
+    let Ok(config) = CorsConfiguration::parse(xml) else {
+        return;
+    };
+    let stored = config.to_xml();
+    assert_eq!(
+        CorsConfiguration::parse(stored.as_bytes()).as_ref().ok(),
+        Some(&config),
+        "the stored document {stored:?} reads back differently"
+    );
+    let text = |p: Option<&[u8]>| String::from_utf8_lossy(p.unwrap_or_default()).into_owned();
+    let (origin, method, requested) = (text(parts.next()), text(parts.next()), text(parts.next()));
+    let requested = crate::cors::requested_headers(Some(&requested));
+    let requested: Vec<&str> = requested.iter().map(String::as_str).collect();
+    let actual = config.actual_rule(&origin, &method);
+    // A preflight asking for no headers matches exactly what an actual request matches.
+    assert_eq!(config.preflight_rule(&origin, &method, &[]), actual);
+    let headers = match config.preflight_rule(&origin, &method, &requested) {
+        Some(rule) => crate::cors::preflight_headers(rule, &origin, &requested),
+        None => Vec::new(),
+    };
+    let actual = actual.map(|rule| crate::cors::actual_headers(rule, &origin));
+    let header_ok = HeaderValue::from_str(&origin).is_ok()
+        && requested.iter().all(|h| HeaderValue::from_str(h).is_ok());
+    if header_ok {
+        // Values from a validated document and a header-safe request are header-safe
+        // (`cors::apply` would silently drop one that is not).
+        for (name, value) in headers.iter().chain(actual.iter().flatten()) {
+            assert!(
+                HeaderValue::from_str(value).is_ok(),
+                "{name}: {value:?} cannot be sent"
+            );
+        }
+    }
+}
+
+/// Every XML request body: the same bytes through CompleteMultipartUpload, DeleteObjects,
+/// CreateBucketConfiguration and PutBucketCors parsing.
+pub fn xml_bodies(data: &[u8]) {
+    if let Ok(parts) = crate::ops::multipart::parse_complete(data) {
+        assert!(parts.iter().all(|p| (1..=10_000).contains(&p.number)));
+    }
+    let _ = CorsConfiguration::parse(data);
+    let Ok(doc) = parse_tree(data) else {
+        return;
+    };
+    assert!(depth(&doc) <= 32, "parse_tree bounds the depth");
+    // DeleteObjects and CreateBucketConfiguration read the tree inline in their handlers
+    // (`ops/delete.rs`, `ops/bucket.rs`); the same walk here.
+    if doc.name == "Delete" && doc.only(&["Object", "Quiet"]).is_ok() {
+        let _ = doc.one("Quiet");
+        for o in doc.all("Object") {
+            let _ = o.only(&["Key", "VersionId", "ETag", "LastModifiedTime", "Size"]);
+            let _ = o.one("Key").map(|k| k.map(|k| k.text.clone()));
+            let _ = o
+                .one("VersionId")
+                .map(|v| v.map(|v| v.text.trim().to_string()));
+        }
+    }
+    if doc.name == "CreateBucketConfiguration"
+        && doc
+            .only(&["LocationConstraint", "Location", "Bucket"])
+            .is_ok()
+    {
+        let _ = doc.one("LocationConstraint");
+    }
+}
+
+fn depth(e: &Element) -> usize {
+    1 + e.children.iter().map(depth).max().unwrap_or(0)
+}
+
+/// Lines: the object size (decimal), `Range`, `If-Match`, `If-None-Match`,
+/// `If-Modified-Since`, `If-Unmodified-Since`, `x-amz-copy-source-range`. Parses the range
+/// and resolves it against the size, evaluates the read conditions against an object of
+/// that size with ETag [`ETAG`] last modified at [`NOW`], and the copy range.
+pub fn range_and_conditionals(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut it = text.split('\n');
+    let size: u64 = it.next().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    let range = it.next().unwrap_or_default();
+    if let Some(r) = ByteRange::parse(range) {
+        assert_eq!(ByteRange::parse(&r.to_string()), Some(r), "{range:?}");
+        if let Ok((a, b)) = r.resolve(size) {
+            assert!(a <= b && b < size, "{r} in {size} bytes gave {a}-{b}");
+        }
+    }
+    let mut map = HeaderMap::new();
+    let names = [
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+    ];
+    let mut values = Vec::new();
+    for name in names {
+        let v = it.next().unwrap_or_default();
+        values.push(v);
+        if let Ok(v) = HeaderValue::from_str(v) {
+            map.insert(name, v);
+        }
+    }
+    for list in &values[..2] {
+        let quoted = format!("\"{ETAG}\"");
+        let _ = crate::ops::object::etag_matches(list, ETAG);
+        if list
+            .split(',')
+            .any(|t| t.trim() == quoted || t.trim() == "*")
+        {
+            assert!(crate::ops::object::etag_matches(list, ETAG), "{list:?}");
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(range) {
+        map.insert("range", v);
+    }
+    let copy_range = it.next().unwrap_or_default();
+    if let Some(req) = request(b"GET", b"/examplebucket/test.txt", map) {
+        let meta = ObjectMeta {
+            key: "test.txt".into(),
+            size,
+            etag: ETAG.into(),
+            last_modified: NOW,
+            attrs: Default::default(),
+            parts: Vec::new(),
+        };
+        let _ = crate::ops::object::check_read_conditions(&req, &meta);
+    }
+    if let Ok((a, b)) = crate::ops::multipart::copy_range(copy_range, size) {
+        assert!(a <= b && b < size, "copy range {copy_range:?} gave {a}-{b}");
+    }
+}
+
+/// An object key (UTF-8) maps to `<fanout>/<file>`: two plain components of lowercase hex
+/// under the objects directory, whatever the key; NUL separates a second key, which maps
+/// elsewhere unless it is the same key. Bucket and document names that storage accepts
+/// are one plain path component.
+pub fn key_mapping(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (key, other) = text.split_once('\0').unwrap_or((text, ""));
+    let name = ObjectName::of_key(key);
+    assert!(ObjectName::is_object_file_name(&name.file), "{key:?}");
+    assert!(ObjectName::is_fanout_name(&name.fanout), "{key:?}");
+    assert!(name.file.starts_with(&name.fanout));
+    let root = Path::new("/data/buckets/b/objects");
+    let full = root.join(name.relative_path());
+    let rel = full.strip_prefix(root).expect("under the root");
+    let parts: Vec<_> = rel.components().collect();
+    assert_eq!(parts.len(), 2, "{key:?} → {full:?}");
+    assert!(parts.iter().all(|c| matches!(c, Component::Normal(_))));
+    assert_eq!(key == other, name == ObjectName::of_key(other));
+    for candidate in [key, other] {
+        let one_component = || {
+            let mut c = Path::new(candidate).components();
+            matches!(c.next(), Some(Component::Normal(n)) if n == candidate) && c.next().is_none()
+        };
+        if check_bucket_name(candidate).is_ok() {
+            assert!(one_component(), "bucket name {candidate:?}");
+        }
+        if check_document_name(candidate).is_ok() {
+            assert!(one_component(), "document name {candidate:?}");
+        }
+    }
+}
