@@ -77,7 +77,7 @@ error_codes! {
     MaxPostPreDataLengthExceededError => (400, "Your POST request fields preceding the upload file were too large.");
     MalformedTrailerError => (400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
     MalformedXML => (400, "The XML you provided was not well-formed or did not validate against our published schema");
-    MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size.");
+    MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size");
     MethodNotAllowed => (405, "The specified method is not allowed against this resource.");
     MissingContentLength => (411, "You must provide the Content-Length HTTP header.");
     MissingSecurityHeader => (400, "Your request is missing a required header.");

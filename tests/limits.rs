@@ -91,7 +91,8 @@ async fn what_s3_allows_is_served() {
     resp.assert_error(
         400,
         "MetadataTooLarge",
-        Some("Your metadata headers exceed the maximum allowed metadata size."),
+        // No period: a real S3 body (RequestId 4SJA4PV72M8WXZ46, docs/aws-evidence.md §13).
+        Some("Your metadata headers exceed the maximum allowed metadata size"),
     );
     assert_eq!(resp.xml("MaxSizeAllowed").as_deref(), Some("2048"));
     assert_eq!(resp.xml("Size").as_deref(), Some("2101"));
