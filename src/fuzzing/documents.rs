@@ -60,29 +60,18 @@ pub fn xml_bodies(data: &[u8]) {
         assert!(parts.iter().all(|p| (1..=10_000).contains(&p.number)));
     }
     let _ = CorsConfiguration::parse(data);
+    if let Ok((keys, _quiet)) = crate::ops::delete::parse_delete(data) {
+        assert!(
+            (1..=1000).contains(&keys.len()),
+            "a Delete names 1 to 1000 keys"
+        );
+        assert!(keys.iter().all(|(k, _)| !k.is_empty()));
+    }
+    let _ = crate::ops::bucket::parse_location_constraint(data);
     let Ok(doc) = parse_tree(data) else {
         return;
     };
     assert!(depth(&doc) <= 32, "parse_tree bounds the depth");
-    // DeleteObjects and CreateBucketConfiguration read the tree inline in their handlers
-    // (`ops/delete.rs`, `ops/bucket.rs`); the same walk here.
-    if doc.name == "Delete" && doc.only(&["Object", "Quiet"]).is_ok() {
-        let _ = doc.one("Quiet");
-        for o in doc.all("Object") {
-            let _ = o.only(&["Key", "VersionId", "ETag", "LastModifiedTime", "Size"]);
-            let _ = o.one("Key").map(|k| k.map(|k| k.text.clone()));
-            let _ = o
-                .one("VersionId")
-                .map(|v| v.map(|v| v.text.trim().to_string()));
-        }
-    }
-    if doc.name == "CreateBucketConfiguration"
-        && doc
-            .only(&["LocationConstraint", "Location", "Bucket"])
-            .is_ok()
-    {
-        let _ = doc.one("LocationConstraint");
-    }
 }
 
 fn depth(e: &Element) -> usize {

@@ -36,11 +36,16 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Err
 /// The `LocationConstraint` of an optional `CreateBucketConfiguration` body.
 async fn location_constraint(ctx: &Ctx<'_>, body: ByteStream) -> Result<Option<String>, S3Error> {
     let (bytes, _slot) = super::read_xml_document(ctx, body).await?;
+    parse_location_constraint(&bytes)
+}
+
+/// Parses a `CreateBucketConfiguration` document (empty: none).
+pub(crate) fn parse_location_constraint(bytes: &[u8]) -> Result<Option<String>, S3Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     // <CreateBucketConfiguration> holds a handful of elements.
-    let doc = parse_tree_limited(&bytes, 64)?;
+    let doc = parse_tree_limited(bytes, 64)?;
     if doc.name != "CreateBucketConfiguration" {
         return Err(malformed(format!(
             "expected <CreateBucketConfiguration>, found <{}>",

@@ -22,9 +22,49 @@ pub async fn delete_objects(
     let bucket = bucket_of(ctx);
     ctx.state.storage.bucket(bucket).await?;
     let (bytes, _slot) = read_checked_document(ctx, body, "DeleteObjects").await?;
+    let (keys, quiet) = parse_delete(&bytes)?;
+
+    let mut w = XmlWriter::new();
+    w.open_ns("DeleteResult");
+    for (key, version) in &keys {
+        let result = match version.as_deref() {
+            Some(v) if v != "null" => Err(S3Error::with_message(
+                S3ErrorCode::NoSuchVersion,
+                "The specified version does not exist.",
+            )),
+            _ => match check_key(key, ctx.state.config.limits.max_key_bytes) {
+                Ok(()) => ctx.state.storage.delete_object(bucket, key).await,
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(()) if quiet => {}
+            Ok(()) => {
+                w.open("Deleted");
+                w.elem("Key", key);
+                w.close("Deleted");
+            }
+            Err(e) => {
+                w.open("Error");
+                w.elem("Key", key);
+                w.elem("Code", e.code.as_str());
+                w.elem("Message", &e.message);
+                w.close("Error");
+            }
+        }
+    }
+    w.close("DeleteResult");
+    Ok(xml_response(w.finish()))
+}
+
+/// The keys (with any version id) and quiet mode of a `Delete` document.
+pub(crate) type DeleteRequest = (Vec<(String, Option<String>)>, bool);
+
+/// Parses a DeleteObjects document: 1 to 1000 `<Object>`s with a non-empty `<Key>`.
+pub(crate) fn parse_delete(bytes: &[u8]) -> Result<DeleteRequest, S3Error> {
     // <Delete>, <Quiet>, and per object <Object>, <Key>, <VersionId>, <ETag>,
     // <LastModifiedTime>, <Size>: past that, more than 1000 objects are named.
-    let doc = parse_tree_limited(&bytes, 2 + MAX_OBJECTS * 6)?;
+    let doc = parse_tree_limited(bytes, 2 + MAX_OBJECTS * 6)?;
     if doc.name != "Delete" {
         return Err(malformed(format!(
             "expected <Delete>, found <{}>",
@@ -58,36 +98,5 @@ pub async fn delete_objects(
             keys.len()
         )));
     }
-
-    let mut w = XmlWriter::new();
-    w.open_ns("DeleteResult");
-    for (key, version) in &keys {
-        let result = match version.as_deref() {
-            Some(v) if v != "null" => Err(S3Error::with_message(
-                S3ErrorCode::NoSuchVersion,
-                "The specified version does not exist.",
-            )),
-            _ => match check_key(key, ctx.state.config.limits.max_key_bytes) {
-                Ok(()) => ctx.state.storage.delete_object(bucket, key).await,
-                Err(e) => Err(e),
-            },
-        };
-        match result {
-            Ok(()) if quiet => {}
-            Ok(()) => {
-                w.open("Deleted");
-                w.elem("Key", key);
-                w.close("Deleted");
-            }
-            Err(e) => {
-                w.open("Error");
-                w.elem("Key", key);
-                w.elem("Code", e.code.as_str());
-                w.elem("Message", &e.message);
-                w.close("Error");
-            }
-        }
-    }
-    w.close("DeleteResult");
-    Ok(xml_response(w.finish()))
+    Ok((keys, quiet))
 }

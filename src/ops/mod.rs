@@ -6,10 +6,10 @@
 //! is exactly what this project replaces).
 
 pub(crate) mod attrs;
-mod bucket;
+pub(crate) mod bucket;
 mod copy;
 pub mod cors;
-mod delete;
+pub(crate) mod delete;
 mod list;
 pub(crate) mod multipart;
 pub use multipart::Completions;
