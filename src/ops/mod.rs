@@ -7,12 +7,13 @@
 
 pub(crate) mod attrs;
 pub(crate) mod bucket;
+mod completions;
 mod copy;
 pub mod cors;
 pub(crate) mod delete;
 mod list;
 pub(crate) mod multipart;
-pub use multipart::Completions;
+pub use completions::Completions;
 pub(crate) mod object;
 pub mod post;
 

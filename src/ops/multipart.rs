@@ -19,7 +19,7 @@ use super::{Ctx, bucket_of, empty_response, xml_response, xml_time};
 use crate::body::{self, ByteStream, ResponseBody};
 use crate::checksum::{self, ChecksumAlgorithm};
 use crate::error::{S3Error, S3ErrorCode};
-use crate::storage::multipart::{ChecksumType, parse_part_number};
+use crate::storage::multipart::{self, ChecksumType, parse_part_number};
 use crate::storage::{ByteRange, CompletePart, Part, PutRequest, Upload, UploadChecksum};
 use crate::xml::{XmlWriter, malformed, parse_tree_limited};
 
@@ -126,7 +126,7 @@ pub async fn upload_part(
     let limits = &ctx.state.config.limits;
     declared_length(ctx, limits.max_object_size)?;
     let (number, upload) = target_upload(ctx).await?;
-    check_part_checksum_type(upload.checksum, sent_checksum_algorithm(ctx)?)?;
+    multipart::check_part_checksum_type(upload.checksum, sent_checksum_algorithm(ctx)?)?;
     let content_md5 = content_md5(ctx.req)?;
     let mut attrs = Default::default();
     let required = upload.checksum.map(|c| c.algorithm);
@@ -150,61 +150,6 @@ pub async fn upload_part(
         resp = resp.header(c.algorithm.header(), v.as_str());
     }
     resp.body(body::empty()).map_err(S3Error::internal)
-}
-
-/// A part's checksum must be of its upload's type, as S3 answers (400 InvalidRequest
-/// "Checksum Type mismatch occurred, expected checksum Type: X, actual checksum Type: Y",
-/// names in lower case, `null` for none):
-/// - an upload created with an algorithm takes parts with that algorithm only (openstack
-///   swift's s3api tests; the PutObject/UploadPart API reference's example message), and a
-///   part with no checksum only when the type is FULL_OBJECT, which S3 computes itself
-///   (versitygw#1342); a COMPOSITE upload refuses it ("… actual checksum Type: null",
-///   floci#3093, measured on AWS);
-/// - an upload created without one refuses parts with CRC32C, SHA-1, SHA-256
-///   (botocore#3216, opendal#4533, arrow-rs#6793: "expected checksum Type: null") but takes
-///   CRC32 since S3's default integrity protections (2025): the SDKs send CRC32 on every
-///   UploadPart by default while plain CreateMultipartUpload names no algorithm, and
-///   aws-sdk-go-v2#3005 shows S3 accepting such a part. CRC64NVME, which no SDK sends by
-///   default on parts, is refused like the others (no capture either way).
-fn check_part_checksum_type(
-    upload: Option<UploadChecksum>,
-    sent: Option<ChecksumAlgorithm>,
-) -> Result<(), S3Error> {
-    let name = |a: Option<ChecksumAlgorithm>| {
-        a.map_or("null".to_string(), |a| a.name().to_ascii_lowercase())
-    };
-    let refused = match (upload, sent) {
-        (None, None) | (None, Some(ChecksumAlgorithm::Crc32)) => false,
-        (None, Some(_)) => true,
-        (Some(u), None) => u.kind == ChecksumType::Composite,
-        (Some(u), Some(got)) => u.algorithm != got,
-    };
-    if !refused {
-        return Ok(());
-    }
-    let expected = upload.map(|u| u.algorithm);
-    let why = match upload {
-        None => "the upload was created without x-amz-checksum-algorithm, and S3 takes only CRC32 (its default) on the parts of such an upload".to_string(),
-        Some(u) if sent.is_none() => format!(
-            "the upload was created with the {} checksum ({}), so every part must carry x-amz-checksum-{} (only FULL_OBJECT uploads let S3 compute it)",
-            u.algorithm.name(),
-            u.kind.as_str(),
-            name(expected)
-        ),
-        Some(u) => format!(
-            "the upload was created with the {} checksum, and every part must use the same algorithm",
-            u.algorithm.name()
-        ),
-    };
-    Err(S3Error::with_message(
-        S3ErrorCode::InvalidRequest,
-        format!(
-            "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
-            name(expected),
-            name(sent)
-        ),
-    )
-    .reason(why))
 }
 
 /// `x-amz-copy-source-range: bytes=first-last`, both required, within the source.
@@ -318,61 +263,6 @@ pub(crate) fn parse_complete(bytes: &[u8]) -> Result<Vec<CompletePart>, S3Error>
         .collect()
 }
 
-/// Completions this server has answered, so that a client retrying a completion whose
-/// answer it lost gets that answer again: S3 answers a repeated CompleteMultipartUpload
-/// with the same parts 200 and the same result (adobe/S3Mock#2586 and minio/minio#13318
-/// ran it against S3). Another part list for a completed upload, or a completion this
-/// server no longer remembers, is `NoSuchUpload` (S3's documented answer for a completed
-/// upload; no capture of the different-list case exists). Kept in memory for the
-/// server's life, the most recent [`Completions::CAPACITY`] only: S3 itself forgets
-/// completed ids after some hours (minio#2250).
-#[derive(Default)]
-pub struct Completions(std::sync::Mutex<std::collections::VecDeque<Completed>>);
-
-struct Completed {
-    bucket: String,
-    key: String,
-    upload_id: String,
-    parts: Vec<CompletePart>,
-    meta: crate::storage::ObjectMeta,
-}
-
-impl Completions {
-    const CAPACITY: usize = 1000;
-
-    fn remember(&self, completed: Completed) {
-        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if list.len() == Self::CAPACITY {
-            list.pop_front();
-        }
-        list.push_back(completed);
-    }
-
-    /// The earlier result, when this upload was completed with exactly these parts.
-    fn replay(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletePart],
-    ) -> Option<crate::storage::ObjectMeta> {
-        let list = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        list.iter()
-            .find(|c| c.upload_id == upload_id && c.bucket == bucket && c.key == key)
-            .filter(|c| same_parts(&c.parts, parts))
-            .map(|c| c.meta.clone())
-    }
-}
-
-/// The same part list: numbers, ETags (quotes aside) and checksums.
-fn same_parts(a: &[CompletePart], b: &[CompletePart]) -> bool {
-    let etag = |p: &CompletePart| p.etag.trim().trim_matches('"').to_string();
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.number == y.number && etag(x) == etag(y) && x.checksum == y.checksum)
-}
-
 pub async fn complete(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
     let (bucket, key) = (bucket_of(ctx), key_of(ctx));
     let (bytes, slot) = super::read_xml_document(ctx, body).await?;
@@ -388,7 +278,7 @@ pub async fn complete(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<Respon
         .await
     {
         Ok(meta) => {
-            completions.remember(Completed {
+            completions.remember(super::completions::Completed {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
                 upload_id: id.to_string(),
