@@ -696,3 +696,33 @@ async fn a_key_that_differs_only_in_normalization_is_named() {
     resp.assert_error(404, "NoSuchKey", None);
     assert!(resp.xml("Explanation").is_none(), "{}", resp.body_text());
 }
+
+/// A configured skew is the one S3's error reports (it was written as 900000 whatever the
+/// configuration said).
+#[tokio::test]
+async fn the_skew_error_reports_the_configured_skew() {
+    let s = TestServer::start(
+        Config {
+            buckets: vec!["bkt".into()],
+            max_skew: Duration::from_secs(60),
+            ..Config::in_memory()
+        },
+        t0(),
+    )
+    .await;
+    let at = |secs: i64| st(t0() - time::Duration::seconds(secs));
+    let old = Raw::new("GET", "/bkt").sign(&s.host, SK, REGION, at(120));
+    let resp = s.send(&old).await;
+    resp.assert_error(403, "RequestTimeTooSkewed", None);
+    assert_eq!(
+        resp.xml("MaxAllowedSkewMilliseconds").as_deref(),
+        Some("60000")
+    );
+    assert!(
+        explanation(&resp).contains("at most 60 are allowed"),
+        "{}",
+        resp.body_text()
+    );
+    let recent = Raw::new("GET", "/bkt").sign(&s.host, SK, REGION, at(30));
+    assert_eq!(s.send(&recent).await.status, 200);
+}

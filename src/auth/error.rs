@@ -277,16 +277,26 @@ pub fn not_yet_valid(
         ))
 }
 
-pub fn skewed(request_time: &str, parsed: OffsetDateTime, now: OffsetDateTime) -> S3Error {
+/// `MaxAllowedSkewMilliseconds` is the configured skew (S3's is 900000, 15 minutes).
+pub fn skewed(
+    request_time: &str,
+    parsed: OffsetDateTime,
+    now: OffsetDateTime,
+    max_skew: time::Duration,
+) -> S3Error {
     S3Error::new(S3ErrorCode::RequestTimeTooSkewed)
         .extra("RequestTime", request_time)
         .extra("ServerTime", iso(now))
-        .extra("MaxAllowedSkewMilliseconds", "900000")
+        .extra(
+            "MaxAllowedSkewMilliseconds",
+            max_skew.whole_milliseconds().to_string(),
+        )
         .reason(format!(
-            "the request is dated {}, {} seconds from the server time {}; at most 900 are allowed",
+            "the request is dated {}, {} seconds from the server time {}; at most {} are allowed",
             iso(parsed),
             (parsed - now).whole_seconds().abs(),
-            iso(now)
+            iso(now),
+            max_skew.whole_seconds()
         ))
 }
 

@@ -176,7 +176,7 @@ impl Authenticator {
         let now = self.clock.now();
         let skew = Duration::try_from(self.config.max_skew).unwrap_or(Duration::minutes(15));
         if (t - now).abs() > skew {
-            return Err(e::skewed(raw, t, now));
+            return Err(e::skewed(raw, t, now, skew));
         }
         Ok(())
     }
