@@ -1,4 +1,6 @@
-//! HTTP dates in every form S3 accepts in `Date` and (for SigV2) `x-amz-date`.
+//! Time on the wire, both ways: the one place times are formatted (`X-Amz-Date`, ISO 8601,
+//! S3's XML timestamps, HTTP dates), and HTTP dates parsed in every form S3 accepts in
+//! `Date` and (for SigV2) `x-amz-date`.
 //!
 //! AWS's SigV2 page says the date "must be in one of the RFC 2616 formats" (RFC 1123,
 //! RFC 850, asctime) and that its examples' `+0000` may be written `GMT`. Real clients
@@ -14,6 +16,41 @@
 //! `httpdate` accepts only `GMT`, which is why this parser exists.
 
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+
+use time::format_description::FormatItem;
+use time::macros::format_description;
+
+const AMZ_DATE: &[FormatItem<'_>] =
+    format_description!("[year][month][day]T[hour][minute][second]Z");
+const ISO_SECONDS: &[FormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+const XML_TIME: &[FormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+fn utc(t: OffsetDateTime) -> OffsetDateTime {
+    t.to_offset(UtcOffset::UTC)
+}
+
+/// `yyyyMMdd'T'HHmmss'Z'`, the form of `X-Amz-Date` and of SigV4's string to sign.
+pub fn amz_date(t: OffsetDateTime) -> String {
+    utc(t).format(AMZ_DATE).unwrap_or_default()
+}
+
+/// ISO 8601 to the second, `2026-01-15T12:00:00Z`: how S3 prints `ServerTime` and
+/// `Expires`, and how the inspector and `explain` print times.
+pub fn iso(t: OffsetDateTime) -> String {
+    utc(t).format(ISO_SECONDS).unwrap_or_default()
+}
+
+/// S3's timestamps in XML documents: `2009-10-12T17:50:30.000Z`.
+pub fn xml_time(t: OffsetDateTime) -> String {
+    utc(t).format(XML_TIME).unwrap_or_default()
+}
+
+/// HTTP dates (`Last-Modified`): `Fri, 24 May 2013 00:00:00 GMT`.
+pub fn http_time(t: OffsetDateTime) -> String {
+    httpdate::fmt_http_date(std::time::SystemTime::from(t))
+}
 
 const WEEKDAYS: [(&str, &str, Weekday); 7] = [
     ("Mon", "Monday", Weekday::Monday),
@@ -173,6 +210,18 @@ mod tests {
             "a numeric offset is applied"
         );
         assert_eq!(parse_http_date("Tue, 01 Dec 2026 19:51:07 -0500"), Some(t));
+    }
+
+    #[test]
+    fn formats_each_wire_form() {
+        let t = datetime!(2013-05-24 00:00:00.123 UTC);
+        assert_eq!(amz_date(t), "20130524T000000Z");
+        assert_eq!(iso(t), "2013-05-24T00:00:00Z");
+        assert_eq!(xml_time(t), "2013-05-24T00:00:00.123Z");
+        assert_eq!(http_time(t), "Fri, 24 May 2013 00:00:00 GMT");
+        let offset = datetime!(2013-05-24 02:00:00 +02:00);
+        assert_eq!(amz_date(offset), "20130524T000000Z");
+        assert_eq!(iso(offset), "2013-05-24T00:00:00Z");
     }
 
     #[test]

@@ -12,7 +12,6 @@ use std::sync::Mutex;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::auth::error::iso;
 use crate::error::S3Error;
 use crate::request::S3Request;
 
@@ -193,7 +192,7 @@ pub fn window(req: &S3Request, now: OffsetDateTime) -> Option<Window> {
 
 /// Now, as the records print it.
 pub fn timestamp(now: OffsetDateTime) -> String {
-    iso(now)
+    crate::dates::iso(now)
 }
 
 /// The page: self-contained (no CDN, no build step), polling the JSON.

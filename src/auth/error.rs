@@ -3,7 +3,6 @@
 //! and our own `reason` carrying the values that made the check fail.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Iso8601;
 
 use crate::error::{S3Error, S3ErrorCode};
 
@@ -30,13 +29,7 @@ impl Via {
     }
 }
 
-/// ISO 8601 with seconds and `Z`, as S3 prints `ServerTime` and `Expires`.
-pub fn iso(t: OffsetDateTime) -> String {
-    let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&Iso8601::DEFAULT)
-        .map(|s| s.replace(".000000000Z", "Z"))
-        .unwrap_or_default()
-}
+pub use crate::dates::iso;
 
 pub fn unsupported_authorization_type(header: &str) -> S3Error {
     S3Error::invalid_argument("Unsupported Authorization Type", "Authorization", header)

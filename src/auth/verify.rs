@@ -251,16 +251,7 @@ fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error> {
         .and_then(crate::dates::parse_http_date)
         .map(|t| t.to_offset(time::UtcOffset::UTC))
         .ok_or_else(e::missing_date)?;
-    let text = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        date.year(),
-        u8::from(date.month()),
-        date.day(),
-        date.hour(),
-        date.minute(),
-        date.second()
-    );
-    Ok((text, date))
+    Ok((crate::dates::amz_date(date), date))
 }
 
 /// The credential scope must be `<key>/<the request's day>/<our region>/s3/aws4_request`.

@@ -14,9 +14,6 @@ pub mod presign;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use time::OffsetDateTime;
-use time::macros::format_description;
-
 use crate::config::{Config, MAX_EXPIRES_SECS};
 
 /// Exit status when `explain` finds the request would be refused.
@@ -115,23 +112,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
-/// `yyyyMMdd'T'HHmmss'Z'`, the form of `X-Amz-Date`.
-pub fn amz_date(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .unwrap_or_default()
-}
-
-/// `2026-01-15T12:00:00Z`.
-pub fn iso(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
-        .unwrap_or_default()
-}
+pub use crate::dates::{amz_date, iso};
 
 /// A span of seconds in words: `14m 32s`, `2h 0m 5s`, `3d 4h 0m`.
 pub fn human_span(secs: i64) -> String {

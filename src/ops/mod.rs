@@ -314,24 +314,7 @@ pub fn bucket_of<'a>(ctx: &'a Ctx<'_>) -> &'a str {
     ctx.addr.bucket().unwrap_or_default()
 }
 
-/// S3 timestamps in XML: `2009-10-12T17:50:30.000Z`.
-pub fn xml_time(t: time::OffsetDateTime) -> String {
-    let ms = t.millisecond();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-/// HTTP dates (`Last-Modified`): `Fri, 24 May 2013 00:00:00 GMT`.
-pub fn http_time(t: time::OffsetDateTime) -> String {
-    httpdate::fmt_http_date(std::time::SystemTime::from(t))
-}
+pub use crate::dates::{http_time, xml_time};
 
 #[cfg(test)]
 mod tests {
