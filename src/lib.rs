@@ -65,6 +65,7 @@ pub mod request;
 pub mod server;
 pub mod service;
 pub mod storage;
+pub mod subresources;
 pub mod wire;
 pub mod xml;
 

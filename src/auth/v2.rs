@@ -20,48 +20,6 @@ use crate::addressing::{Address, Style};
 use crate::error::S3Error;
 use crate::request::S3Request;
 
-/// Sub-resources and response overrides that are part of the canonicalized resource
-/// (AWS's list plus the ones botocore's `HmacV1Auth` signs), sorted.
-const SIGNED_SUBRESOURCES: &[&str] = &[
-    "accelerate",
-    "acl",
-    "analytics",
-    "cors",
-    "delete",
-    "encryption",
-    "intelligent-tiering",
-    "inventory",
-    "lifecycle",
-    "location",
-    "logging",
-    "metrics",
-    "notification",
-    "object-lock",
-    "ownershipControls",
-    "partNumber",
-    "policy",
-    "publicAccessBlock",
-    "replication",
-    "requestPayment",
-    "response-cache-control",
-    "response-content-disposition",
-    "response-content-encoding",
-    "response-content-language",
-    "response-content-type",
-    "response-expires",
-    "restore",
-    "select",
-    "select-type",
-    "tagging",
-    "torrent",
-    "uploadId",
-    "uploads",
-    "versionId",
-    "versioning",
-    "versions",
-    "website",
-];
-
 /// The SigV2 string to sign, as a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StringToSignV2 {
@@ -165,7 +123,7 @@ fn canonical_resource(req: &S3Request, addr: &Address) -> String {
     let mut subs: Vec<&(String, String)> = req
         .query
         .iter()
-        .filter(|(k, _)| SIGNED_SUBRESOURCES.contains(&k.as_str()))
+        .filter(|(k, _)| crate::subresources::signed_by_v2(k))
         .collect();
     subs.sort_by(|a, b| a.0.cmp(&b.0));
     // "…its value if it has one": an empty value is none, so `?uploads=` (what the Go SDK

@@ -104,54 +104,13 @@ impl Op {
     }
 }
 
-/// Query parameters that select a sub-resource (another operation) in S3. Any of these
-/// that the route table does not handle is refused with `NotImplemented`.
-const SUBRESOURCES: &[&str] = &[
-    "accelerate",
-    "acl",
-    "analytics",
-    "attributes",
-    "cors",
-    "delete",
-    "encryption",
-    "intelligent-tiering",
-    "inventory",
-    "legal-hold",
-    "lifecycle",
-    "location",
-    "logging",
-    "metadataConfiguration",
-    "metrics",
-    "notification",
-    "object-lock",
-    "ownershipControls",
-    "partNumber",
-    "policy",
-    "policyStatus",
-    "publicAccessBlock",
-    "replication",
-    "requestPayment",
-    "restore",
-    "retention",
-    "select",
-    "session",
-    "tagging",
-    "torrent",
-    "uploadId",
-    "uploads",
-    "versionId",
-    "versioning",
-    "versions",
-    "website",
-];
-
 /// The route table: (target, method, the sub-resources present) → operation.
 pub fn route(req: &S3Request, addr: &Address) -> Result<Op, S3Error> {
     let mut subs: Vec<&str> = req
         .query
         .iter()
         .map(|(k, _)| k.as_str())
-        .filter(|k| SUBRESOURCES.contains(k))
+        .filter(|k| crate::subresources::selects_operation(k))
         .collect();
     subs.sort_unstable();
     subs.dedup();
