@@ -346,13 +346,14 @@ async fn run(
         return ops::cors::preflight(&*state.storage, &req, &addr).await;
     }
     trace.auth = Some(auth::detect(&req));
-    // Named before verification, so a refused request still shows what it asked for.
-    trace.op = ops::route(&req, &addr).ok().map(ops::Op::name);
+    // Routed once, before verification, so a refused request still shows what it asked
+    // for; a routing error is answered only after authentication (S3's order).
+    let op = ops::route(&req, &addr);
+    trace.op = op.as_ref().ok().map(|op| op.name());
     trace.access_key = auth::claimed_access_key(&req);
     let principal = state.auth.authenticate(&req, &addr)?;
     trace.auth = Some(principal.kind);
     trace.access_key = principal.access_key.clone();
-    let op = ops::route(&req, &addr);
     if principal.kind == AuthKind::Anonymous {
         authorize_anonymous(state, &addr, op.as_ref().ok().copied()).await?;
     }
