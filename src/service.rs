@@ -345,13 +345,14 @@ async fn run(
         trace.op = Some("Preflight");
         return ops::cors::preflight(&*state.storage, &req, &addr).await;
     }
-    trace.auth = Some(auth::detect(&req));
+    let attempted = auth::detect(&req);
+    trace.auth = Some(attempted);
     // Routed once, before verification, so a refused request still shows what it asked
     // for; a routing error is answered only after authentication (S3's order).
     let op = ops::route(&req, &addr);
     trace.op = op.as_ref().ok().map(|op| op.name());
     trace.access_key = auth::claimed_access_key(&req);
-    let principal = state.auth.authenticate(&req, &addr)?;
+    let principal = state.auth.authenticate_as(&req, &addr, attempted)?;
     trace.auth = Some(principal.kind);
     trace.access_key = principal.access_key.clone();
     if principal.kind == AuthKind::Anonymous {

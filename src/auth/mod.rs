@@ -143,6 +143,17 @@ impl Authenticator {
 
     /// Chooses the mechanism and verifies it. Two mechanisms at once are refused, as S3 does.
     pub fn authenticate(&self, req: &S3Request, addr: &Address) -> Result<Principal, S3Error> {
+        self.authenticate_as(req, addr, detect(req))
+    }
+
+    /// [`Authenticator::authenticate`] for a request whose mechanism the caller has already
+    /// [`detect`]ed (the service does, for its log line), so it is not worked out twice.
+    pub fn authenticate_as(
+        &self,
+        req: &S3Request,
+        addr: &Address,
+        kind: AuthKind,
+    ) -> Result<Principal, S3Error> {
         check_single_parts(req)?;
         let authorization = req
             .headers
@@ -157,7 +168,6 @@ impl Authenticator {
                 return Err(error::anonymous());
             }
         }
-        let kind = detect(req);
         if self.config.reject_sigv2 && matches!(kind, AuthKind::V2Header | AuthKind::V2Query) {
             return Err(error::sigv2_refused());
         }
