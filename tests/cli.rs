@@ -57,8 +57,8 @@ impl Setup {
     }
 }
 
-/// Runs the binary with this test's credentials, ignoring any from the environment.
-fn strict_s3(args: &[&str]) -> Output {
+/// The binary, with none of the credential or region variables of the environment.
+fn clean_command() -> Command {
     let mut cmd = Command::new(BIN);
     for var in [
         "AWS_ACCESS_KEY_ID",
@@ -71,7 +71,13 @@ fn strict_s3(args: &[&str]) -> Output {
     ] {
         cmd.env_remove(var);
     }
-    cmd.args(args)
+    cmd
+}
+
+/// Runs the binary with this test's credentials, ignoring any from the environment.
+fn strict_s3(args: &[&str]) -> Output {
+    clean_command()
+        .args(args)
         .args(["--access-key", AK, "--secret-key", SK, "--region", REGION])
         .output()
         .expect("runs strict-s3")
@@ -610,17 +616,7 @@ fn explain_diagnoses_sigv2_urls() {
 
 /// The banner of a server started with `env` set, up to its "Try it" lines.
 fn banner_with(env: &[(&str, &str)]) -> String {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "S3_ACCESS_KEY",
-        "S3_SECRET_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd
+    let mut child = clean_command()
         .args(["--addr", "127.0.0.1:0", "--in-memory"])
         .envs(env.iter().copied())
         .env("RUST_LOG", "warn")

@@ -235,12 +235,7 @@ async fn completions_killed_at_random_moments_are_all_or_nothing() {
 #[tokio::test]
 async fn failed_writes_leave_no_temp_files() {
     let dir = tempfile::tempdir().unwrap();
-    let config = strict_s3::Config {
-        buckets: vec!["bkt".into()],
-        storage: strict_s3::StorageConfig::Disk(dir.path().into()),
-        ..strict_s3::Config::in_memory()
-    };
-    let s = TestServer::start(config, t0()).await;
+    let s = TestServer::on_disk(dir.path()).await;
     let sign = |r: Raw| r.sign(&s.host, SK, REGION, s.clock_now());
     s.put("/bkt/exists", b"x").await;
     // A body that does not match its Content-MD5.

@@ -104,12 +104,7 @@ async fn what_s3_allows_is_served() {
 async fn an_object_that_looks_like_the_http_layers_error_is_returned_as_stored() {
     // On disk: the body is read in 64 KiB chunks, each written apart from the head.
     let dir = tempfile::tempdir().unwrap();
-    let config = strict_s3::Config {
-        buckets: vec!["bkt".into()],
-        storage: strict_s3::StorageConfig::Disk(dir.path().into()),
-        ..strict_s3::Config::in_memory()
-    };
-    let s = TestServer::start(config, t0()).await;
+    let s = TestServer::on_disk(dir.path()).await;
     let canned = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
     // Large enough that its chunks are written apart from the response head, each chunk
     // (and the object) starting with the lookalike bytes.

@@ -66,6 +66,19 @@ impl TestServer {
         .await
     }
 
+    /// On disk under `dir`, bucket `bkt`, clock at [`t0`].
+    pub async fn on_disk(dir: &std::path::Path) -> TestServer {
+        TestServer::start(
+            Config {
+                buckets: vec!["bkt".into()],
+                storage: strict_s3::StorageConfig::Disk(dir.into()),
+                ..Config::in_memory()
+            },
+            t0(),
+        )
+        .await
+    }
+
     pub fn url(&self, path_and_query: &str) -> String {
         format!("http://{}{}", self.host, path_and_query)
     }
