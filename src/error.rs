@@ -1,9 +1,10 @@
-//! The S3 error table and the one place an error becomes an HTTP response.
+//! The S3 error table and the error value every stage returns.
 //!
 //! Every stage builds an [`S3Error`] where the failure happens, carrying the data
-//! of the failed check (extra XML elements, a human explanation). [`to_response`]
-//! is the only function that turns one into bytes on the wire, so the XML shape,
-//! the status codes and the HEAD-has-no-body rule live in exactly one place.
+//! of the failed check (extra XML elements, a human explanation).
+//! [`crate::respond`] is the only place that turns one into bytes on the wire, so
+//! the XML shape, the status codes and the HEAD-has-no-body rule live in one place.
+//! This module depends on nothing else in the crate.
 //!
 //! Codes, statuses and messages follow
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>; the
@@ -15,8 +16,6 @@ use std::borrow::Cow;
 use std::fmt;
 
 use http::StatusCode;
-
-use crate::xml::XmlWriter;
 
 /// One row of the S3 error table: the wire code, its HTTP status and AWS's default message.
 macro_rules! error_codes {
@@ -174,100 +173,6 @@ impl S3Error {
     pub fn status(&self) -> StatusCode {
         self.code.status()
     }
-
-    /// The XML body AWS sends for this error: Code, Message, the extra elements, RequestId,
-    /// HostId. No `<Resource>`: the AWS docs' sample shows one, but the real S3 bodies
-    /// quoted in public threads (docs/aws-evidence.md, "Wire shape") never carry it.
-    ///
-    /// With `explain`, an `<Explanation>` element (strict-s3's own) carries the reason;
-    /// SDKs ignore elements they do not know, and `--aws-exact-errors` leaves it out.
-    pub fn to_xml(&self, request_id: &str, explain: bool) -> String {
-        let mut w = XmlWriter::new();
-        w.open("Error");
-        w.elem("Code", self.code.as_str());
-        w.elem("Message", &self.message);
-        for (name, value) in &self.extra {
-            w.elem(name, value);
-        }
-        if let (true, Some(reason)) = (explain, &self.reason) {
-            w.elem("Explanation", reason);
-        }
-        w.elem("RequestId", request_id);
-        w.elem("HostId", request_id);
-        w.close("Error");
-        w.finish()
-    }
-}
-
-/// The header that carries the reason of a refusal (also on HEAD, which has no body).
-pub const REASON_HEADER: &str = "x-strict-s3-reason";
-
-/// A reason as a header value: visible ASCII only (others become `?`), at most 2 KB.
-pub fn reason_header_value(reason: &str) -> http::HeaderValue {
-    let mut text: String = reason
-        .chars()
-        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-        .collect();
-    text.truncate(2048);
-    http::HeaderValue::from_str(&text).unwrap_or_else(|_| http::HeaderValue::from_static("?"))
-}
-
-/// The only place an error becomes an HTTP response: AWS's status, the XML body (none
-/// for HEAD, as S3 sends none), `Content-Type: application/xml` and any extra headers.
-/// With `explain` (the default; off with `--aws-exact-errors`) the reason goes out too,
-/// as `x-strict-s3-reason` and `<Explanation>`. The request id headers are added by the
-/// service, for every response alike.
-pub fn to_response(
-    err: &S3Error,
-    request_id: &str,
-    head: bool,
-    explain: bool,
-) -> http::Response<crate::body::ResponseBody> {
-    let mut builder = http::Response::builder()
-        .status(err.status())
-        .header(http::header::CONTENT_TYPE, "application/xml");
-    for (name, value) in &err.headers {
-        builder = builder.header(*name, value.as_str());
-    }
-    if let (true, Some(reason)) = (explain, &err.reason) {
-        builder = builder.header(REASON_HEADER, reason_header_value(reason));
-    }
-    let body = if head {
-        crate::body::empty()
-    } else {
-        let xml = err.to_xml(request_id, explain);
-        builder = builder.header(http::header::CONTENT_LENGTH, xml.len());
-        crate::body::full(xml)
-    };
-    builder.body(body).unwrap_or_else(|_| {
-        // Only an invalid extra header value can fail; answer without it.
-        let mut r = http::Response::new(crate::body::empty());
-        *r.status_mut() = err.status();
-        r
-    })
-}
-
-/// The same answer as [`to_response`], as the bytes of a whole HTTP/1.1 response that
-/// closes the connection: for the one case hyper answers before the service runs (a head
-/// too large to read, see [`crate::wire`]).
-pub fn to_raw_response(err: &S3Error, request_id: &str, explain: bool) -> Vec<u8> {
-    let status = err.status();
-    let xml = err.to_xml(request_id, explain);
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nx-amz-request-id: {request_id}\r\nx-amz-id-2: {request_id}\r\nserver: strict-s3\r\nconnection: close\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or(""),
-        xml.len()
-    );
-    if let (true, Some(reason)) = (explain, &err.reason)
-        && let Ok(v) = reason_header_value(reason).to_str()
-    {
-        out.push_str(&format!("{REASON_HEADER}: {v}\r\n"));
-    }
-    out.push_str("\r\n");
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(xml.as_bytes());
-    bytes
 }
 
 impl fmt::Debug for S3Error {
@@ -308,17 +213,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn explanation_is_added_only_when_asked() {
-        let e = S3Error::no_such_key("k").reason("because");
-        assert!(
-            e.to_xml("R", true)
-                .contains("<Key>k</Key><Explanation>because</Explanation><RequestId>")
-        );
-        assert!(!e.to_xml("R", false).contains("Explanation"));
-        assert_eq!(reason_header_value("a\nb \u{e9}"), "a?b ?");
-    }
-
-    #[test]
     fn table_rows_have_aws_statuses() {
         assert_eq!(S3ErrorCode::NoSuchKey.status(), StatusCode::NOT_FOUND);
         assert_eq!(S3ErrorCode::InvalidRange.status().as_u16(), 416);
@@ -326,17 +220,5 @@ mod tests {
         assert_eq!(S3ErrorCode::SignatureDoesNotMatch.status().as_u16(), 403);
         assert_eq!(S3ErrorCode::NotImplemented.status().as_u16(), 501);
         assert_eq!(S3ErrorCode::AccessDenied.as_str(), "AccessDenied");
-    }
-
-    #[test]
-    fn xml_has_code_message_extras_and_request_id_in_order() {
-        let e = S3Error::no_such_key("a&b");
-        let xml = e.to_xml("REQ1", false);
-        assert_eq!(
-            xml,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>\
-             <Message>The specified key does not exist.</Message><Key>a&amp;b</Key>\
-             <RequestId>REQ1</RequestId><HostId>REQ1</HostId></Error>"
-        );
     }
 }

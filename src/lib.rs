@@ -62,6 +62,7 @@ pub mod fuzzing;
 pub mod inspector;
 pub mod ops;
 pub mod request;
+pub mod respond;
 pub mod server;
 pub mod service;
 pub mod storage;

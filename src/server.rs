@@ -215,7 +215,7 @@ fn head_too_large_answer(state: Arc<AppState>) -> Arc<wire::Answer> {
             err.code.as_str(),
             err.message,
         );
-        crate::error::to_raw_response(&err, &id, !state.config.aws_exact_errors)
+        crate::respond::to_raw_response(&err, &id, !state.config.aws_exact_errors)
     }))
 }
 

@@ -18,7 +18,7 @@ use crate::auth::{self, AuthKind, Authenticator};
 use crate::body::{self, ResponseBody};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::{self, S3Error, S3ErrorCode};
+use crate::error::{S3Error, S3ErrorCode};
 use crate::inspector::{self, Inspector};
 use crate::ops::{self, Ctx};
 use crate::request::S3Request;
@@ -130,7 +130,7 @@ pub async fn handle(
     let (mut resp, failure) = match result {
         Ok(resp) => (resp, None),
         Err(err) => (
-            error::to_response(&err, &request_id, head, !state.config.aws_exact_errors),
+            crate::respond::to_response(&err, &request_id, head, !state.config.aws_exact_errors),
             Some(err),
         ),
     };
