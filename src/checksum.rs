@@ -197,7 +197,7 @@ pub fn checked_body(
 pub fn recorded_body(
     body: crate::body::ByteStream,
     alg: ChecksumAlgorithm,
-    record: crate::storage::TrailingAttrs,
+    record: TrailingAttrs,
 ) -> crate::body::ByteStream {
     crate::body::checked(
         body,
@@ -236,6 +236,27 @@ impl ChecksumHasher {
             ChecksumHasher::Sha1(h) => BASE64.encode(h.finalize()),
             ChecksumHasher::Sha256(h) => BASE64.encode(h.finalize()),
         }
+    }
+}
+
+/// Properties known only once the whole body has been read: a checksum sent as an
+/// aws-chunked trailer. The body's decoder records them just before its stream ends
+/// successfully; the store applies them after the last byte, before the object becomes
+/// visible, so they are stored and returned like any header-declared property.
+#[derive(Clone, Debug, Default)]
+pub struct TrailingAttrs(std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>);
+
+impl TrailingAttrs {
+    pub fn record(&self, name: &str, value: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((name.to_string(), value.to_string()));
+    }
+
+    /// Takes what was recorded (the store adds it to the object's attributes).
+    pub fn take(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

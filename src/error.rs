@@ -107,6 +107,53 @@ pub struct S3Error {
     pub reason: Option<String>,
     /// Extra response headers (e.g. `Allow` for 405).
     pub headers: Vec<(&'static str, String)>,
+    /// The authentication check that refused the request, when one did (set where the
+    /// typed `auth::AuthError` becomes an `S3Error`, and by the payload verifiers).
+    pub check: Option<Check>,
+}
+
+/// The authentication checks in the order the server runs them. An error raised by one
+/// carries it, so the log and the inspector name the failed check from a value, never
+/// from the words of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Check {
+    /// The mechanism's parameters are present, single and well-formed.
+    Parameters,
+    CredentialScope,
+    AccessKey,
+    /// Clock skew, or a presigned URL's validity window.
+    Time,
+    SecurityToken,
+    SignedHeaders,
+    Signature,
+    /// The body against what the signature promised (hash, chunk signatures, trailer).
+    Payload,
+}
+
+impl Check {
+    pub const ALL: [Check; 8] = [
+        Check::Parameters,
+        Check::CredentialScope,
+        Check::AccessKey,
+        Check::Time,
+        Check::SecurityToken,
+        Check::SignedHeaders,
+        Check::Signature,
+        Check::Payload,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Parameters => "parameters",
+            Check::CredentialScope => "credential scope",
+            Check::AccessKey => "access key",
+            Check::Time => "time",
+            Check::SecurityToken => "security token",
+            Check::SignedHeaders => "signed headers",
+            Check::Signature => "signature",
+            Check::Payload => "payload",
+        }
+    }
 }
 
 impl S3Error {
@@ -118,6 +165,7 @@ impl S3Error {
             extra: Vec::new(),
             reason: None,
             headers: Vec::new(),
+            check: None,
         }
     }
 
@@ -138,6 +186,12 @@ impl S3Error {
     /// Records why the check failed, with the values involved.
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
+        self
+    }
+
+    /// Marks the error as raised by an authentication check.
+    pub fn at(mut self, check: Check) -> Self {
+        self.check = Some(check);
         self
     }
 

@@ -12,15 +12,14 @@ use std::sync::Mutex;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::error::S3Error;
-use crate::request::S3Request;
+use crate::error::{Check, S3Error};
 
 /// The path prefix of the inspector's routes.
 pub const PREFIX: &str = "/_strict/";
 
-/// One step of authentication, for the page's checklist.
+/// One step of the page's checklist.
 #[derive(Debug, Clone, Serialize)]
-pub struct Check {
+pub struct Step {
     pub name: &'static str,
     /// `passed`, `failed` or `not reached`.
     pub state: &'static str,
@@ -32,6 +31,17 @@ pub struct Window {
     pub signed_at: i64,
     pub expires_at: i64,
     pub server_time: i64,
+}
+
+impl Window {
+    /// The window authentication read from the URL, as the page draws it.
+    pub fn new(window: crate::auth::Window, now: OffsetDateTime) -> Window {
+        Window {
+            signed_at: window.signed_at.unix_timestamp(),
+            expires_at: window.expires_at.unix_timestamp(),
+            server_time: now.unix_timestamp(),
+        }
+    }
 }
 
 /// One request as the inspector shows it.
@@ -53,7 +63,7 @@ pub struct Record {
     pub canonical_request: Option<String>,
     pub string_to_sign: Option<String>,
     pub window: Option<Window>,
-    pub checks: Vec<Check>,
+    pub checks: Vec<Step>,
     pub duration_ms: f64,
 }
 
@@ -90,104 +100,48 @@ impl Inspector {
     }
 }
 
-/// The authentication steps in the order the server runs them (`auth::verify`).
-const STEPS: &[&str] = &[
-    "parameters",
-    "credential scope",
-    "access key",
-    "time",
-    "security token",
-    "signed headers",
-    "signature",
-    "payload",
-    "operation",
-];
+/// The steps of the checklist: the authentication checks in the order the server runs
+/// them, then the operation.
+const STEPS: usize = Check::ALL.len() + 1;
 
-/// Which step an error stopped at.
-fn failed_step(e: &S3Error) -> usize {
+/// Which step an error stopped at: the check it carries (set by the typed
+/// authentication errors and the payload verifiers); an error without one came from the
+/// operation, or (once authentication passed) from the store's own digest checks.
+fn failed_step(e: &S3Error, authenticated: bool) -> usize {
     use crate::error::S3ErrorCode::*;
-    match e.code {
-        AuthorizationHeaderMalformed | AuthorizationQueryParametersError => {
-            if e.message.contains("region")
-                || e.message.contains("service")
-                || e.message.contains("terminal")
-                || e.message.contains("credential date")
-            {
-                1
-            } else {
-                0
-            }
-        }
-        InvalidArgument
-            if e.message.contains("Authorization") || e.message.contains("auth mechanism") =>
+    match e.check {
+        Some(check) => check as usize,
+        None if authenticated
+            && matches!(
+                e.code,
+                XAmzContentSHA256Mismatch | BadDigest | IncompleteBody | InvalidChunkSizeError
+            ) =>
         {
-            0
+            Check::Payload as usize
         }
-        InvalidAccessKeyId => 2,
-        RequestTimeTooSkewed => 3,
-        AccessDenied if e.message.contains("expired") || e.message.contains("not yet valid") => 3,
-        AccessDenied if e.message.contains("not signed") => 5,
-        AccessDenied
-            if e.message.contains("Date or x-amz-date") || e.message.contains("Query-string") =>
-        {
-            0
-        }
-        InvalidToken => 4,
-        SignatureDoesNotMatch => 6,
-        XAmzContentSHA256Mismatch
-        | BadDigest
-        | IncompleteBody
-        | InvalidChunkSizeError
-        | MalformedTrailerError => 7,
-        _ => 8,
+        None => Check::ALL.len(),
     }
 }
 
-/// The checklist of a request: everything before the failed step passed.
-pub fn checks(error: Option<&S3Error>, authenticated: bool) -> Vec<Check> {
-    let failed = error.map(failed_step);
-    STEPS
-        .iter()
-        .enumerate()
-        .map(|(i, name)| Check {
-            name,
+/// The checklist of a request: everything before the failed step passed. `signed` says
+/// whether the request carried a signature; `authenticated`, whether it passed
+/// authentication.
+pub fn checks(error: Option<&S3Error>, signed: bool, authenticated: bool) -> Vec<Step> {
+    let failed = error.map(|e| failed_step(e, authenticated));
+    (0..STEPS)
+        .map(|i| Step {
+            name: Check::ALL.get(i).map_or("operation", |c| c.name()),
             state: match failed {
                 Some(f) if i == f => "failed",
                 Some(f) if i > f => "not reached",
                 Some(_) => "passed",
                 // An anonymous request that was allowed (a public object, a preflight)
                 // went through no signature checks.
-                None if !authenticated && i < 7 => "not reached",
+                None if !signed && i < Check::Payload as usize => "not reached",
                 None => "passed",
             },
         })
         .collect()
-}
-
-/// The validity window of a presigned request (SigV4 `X-Amz-Date` + `X-Amz-Expires`, or
-/// SigV2 `Expires`), if it is one.
-pub fn window(req: &S3Request, now: OffsetDateTime) -> Option<Window> {
-    let server_time = now.unix_timestamp();
-    if let (Some(date), Some(expires)) = (
-        req.query_param("X-Amz-Date"),
-        req.query_param("X-Amz-Expires"),
-    ) {
-        let signed = crate::auth::params::AmzDate::parse(date)?
-            .time
-            .unix_timestamp();
-        let secs: i64 = expires.parse().ok()?;
-        return Some(Window {
-            signed_at: signed,
-            expires_at: signed.saturating_add(secs),
-            server_time,
-        });
-    }
-    let expires: i64 = req.query_param("Expires")?.parse().ok()?;
-    Some(Window {
-        signed_at: expires.saturating_sub(3600).min(server_time),
-        expires_at: expires,
-        server_time,
-    })
 }
 
 /// Now, as the records print it.

@@ -57,6 +57,7 @@ pub mod cors;
 pub mod dates;
 pub mod error;
 pub mod escape;
+pub mod form;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inspector;

@@ -101,7 +101,6 @@ pub fn to_raw_response(err: &S3Error, request_id: &str, explain: bool) -> Vec<u8
     bytes
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,13 +14,14 @@ use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 
 use crate::addressing::{self, Address};
-use crate::auth::{self, AuthKind, Authenticator};
+use crate::auth::{self, Attempt, AuthKind, Authenticated, Authenticator};
 use crate::body::{self, ResponseBody};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::form::FormUpload;
 use crate::inspector::{self, Inspector};
-use crate::ops::{self, Ctx};
+use crate::ops::{self, Ctx, Input, Op};
 use crate::request::S3Request;
 use crate::storage::Storage;
 
@@ -80,16 +81,29 @@ impl AppState {
     }
 }
 
-/// What the log line reports about a request that got far enough to be understood.
+/// What the log line and the inspector report about a request, filled by each stage
+/// from its own typed result as the request passes it.
 #[derive(Default)]
 struct Trace {
-    auth: Option<AuthKind>,
-    access_key: Option<String>,
+    /// What the request claimed, as authentication read it.
+    attempt: Option<Attempt>,
+    /// Whether authentication passed (so a later failure is the payload's or the
+    /// operation's).
+    authenticated: bool,
     op: Option<&'static str>,
     /// The addressed bucket, for the CORS headers of the response.
     bucket: Option<String>,
     addressing: Option<&'static str>,
-    window: Option<inspector::Window>,
+}
+
+impl Trace {
+    fn auth(&self) -> Option<AuthKind> {
+        self.attempt.as_ref().map(|a| a.kind)
+    }
+
+    fn access_key(&self) -> Option<&str> {
+        self.attempt.as_ref().and_then(|a| a.access_key.as_deref())
+    }
 }
 
 /// Serves one request. Never fails: every error becomes an S3 error response.
@@ -252,15 +266,16 @@ fn record(
                 .map(|(_, v)| v.clone())
         })
     };
-    let authenticated = trace.auth.is_some_and(|a| a != AuthKind::Anonymous);
+    let signed = trace.auth().is_some_and(|a| a != AuthKind::Anonymous);
+    let now = state.clock.now();
     inspector::Record {
         request_id,
-        time: inspector::timestamp(state.clock.now()),
+        time: inspector::timestamp(now),
         method: method.to_string(),
         path,
         addressing: trace.addressing,
-        auth: trace.auth.map(AuthKind::as_str),
-        access_key: trace.access_key,
+        auth: trace.auth().map(AuthKind::as_str),
+        access_key: trace.access_key().map(str::to_string),
         operation: trace.op,
         verdict: if failure.is_some() {
             "refused"
@@ -273,8 +288,12 @@ fn record(
         reason: failure.and_then(|e| e.reason.clone()),
         canonical_request: extra("CanonicalRequest"),
         string_to_sign: extra("StringToSign"),
-        window: trace.window,
-        checks: inspector::checks(failure, authenticated),
+        window: trace
+            .attempt
+            .as_ref()
+            .and_then(|a| a.window)
+            .map(|w| inspector::Window::new(w, now)),
+        checks: inspector::checks(failure, signed, trace.authenticated),
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
 }
@@ -290,7 +309,7 @@ fn log(
 ) {
     use crate::escape::for_log;
     let status = resp.status().as_u16();
-    let auth = trace.auth.map_or("-", AuthKind::as_str);
+    let auth = trace.auth().map_or("-", AuthKind::as_str);
     let op = trace.op.unwrap_or("-");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     // Everything the request chose (its path, the key it names, values quoted in the
@@ -300,7 +319,7 @@ fn log(
         None => tracing::info!(
             target: "strict_s3::request",
             "{request_id} {method} {path} → {status} {op} auth={auth} key={} {ms:.1}ms",
-            for_log(trace.access_key.as_deref().unwrap_or("-")),
+            for_log(trace.access_key().unwrap_or("-")),
         ),
         Some(e) => tracing::warn!(
             target: "strict_s3::request",
@@ -340,40 +359,56 @@ async fn run(
         addressing::Style::Path => "path-style",
         addressing::Style::VirtualHosted => "virtual-hosted",
     });
-    trace.window = inspector::window(&req, state.clock.now());
     if req.method == Method::OPTIONS {
         trace.op = Some("Preflight");
         return ops::cors::preflight(&*state.storage, &req, &addr).await;
     }
-    let attempted = auth::detect(&req);
-    trace.auth = Some(attempted);
-    // Routed once, before verification, so a refused request still shows what it asked
-    // for; a routing error is answered only after authentication (S3's order).
+    // Routed before authentication, so a refused request still shows what it asked for;
+    // a routing error is answered only after authentication and access (S3's order).
     let op = ops::route(&req, &addr);
-    trace.op = op.as_ref().ok().map(|op| op.name());
-    trace.access_key = auth::claimed_access_key(&req);
-    let principal = state.auth.authenticate_as(&req, &addr, attempted)?;
-    trace.auth = Some(principal.kind);
-    trace.access_key = principal.access_key.clone();
-    if principal.kind == AuthKind::Anonymous {
-        authorize_anonymous(state, &addr, op.as_ref().ok().copied()).await?;
-    }
+    trace.op = op.as_ref().ok().map(Op::name);
+    let (authenticated, input) = authenticate(state, &req, &addr, &op, incoming, trace).await?;
+    trace.authenticated = true;
+    authorize(state, &addr, op.as_ref().ok(), &authenticated).await?;
     let op = op?;
-    trace.op = Some(op.name());
-    let body = auth::verified_body(incoming, principal.payload.clone());
     let ctx = Ctx {
-        state,
         req: &req,
         addr: &addr,
-        principal: &principal,
-        own_auth: Default::default(),
+        auth: &authenticated,
+        storage: &*state.storage,
+        config: &state.config,
+        clock: &*state.clock,
+        completions: &state.completions,
+        xml_slots: &state.xml_slots,
     };
-    let result = ops::dispatch(&ctx, op, body).await;
-    if let Some((kind, key)) = ctx.own_auth.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        trace.auth = Some(kind);
-        trace.access_key = key;
+    ops::dispatch(&ctx, op, input).await
+}
+
+/// The authentication stage: the request's own signature (header or query), then for a
+/// POST form the form's: its head is read here, because the form's fields carry its
+/// signature, and its file is left for the operation to stream. What each step read is
+/// recorded in the trace, refused or not.
+async fn authenticate(
+    state: &AppState,
+    req: &S3Request,
+    addr: &Address,
+    op: &Result<Op<'_>, S3Error>,
+    incoming: body::ByteStream,
+    trace: &mut Trace,
+) -> Result<(Authenticated, Input), S3Error> {
+    let mut attempt = Attempt::default();
+    let result = state.auth.authenticate_recorded(req, addr, &mut attempt);
+    trace.attempt = Some(attempt);
+    let authenticated = result?;
+    let body = auth::verified_body(incoming, authenticated.payload.clone());
+    if !op.as_ref().is_ok_and(Op::is_post_form) {
+        return Ok((authenticated, Input::Body(body)));
     }
-    result
+    let upload = FormUpload::read(req, body).await?;
+    let mut attempt = Attempt::default();
+    let result = state.auth.verify_post(&upload.form, &mut attempt);
+    trace.attempt = Some(attempt);
+    Ok((result?, Input::Form(Box::new(upload))))
 }
 
 /// An actual request with `Origin` gets the headers of the bucket's first CORS rule that
@@ -405,26 +440,30 @@ fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// strict-s3 has one account: every signed request is its owner's. An anonymous request
-/// to a bucket that does not exist gets 404 NoSuchBucket, as on S3 (a real answer in
-/// minio#11293); otherwise it may only POST a form (which carries its own signature,
-/// checked by the operation) and read objects stored with a public canned ACL (checked
-/// once the object is open). Everything else, a sub-resource strict-s3 lacks included,
-/// is 403 AccessDenied as S3 answers anonymous requests, never 501: authentication and
-/// authorization come before "not implemented".
-async fn authorize_anonymous(
+/// The access stage. strict-s3 has one account: every signed request is its owner's.
+/// An anonymous request to a bucket that does not exist gets 404 NoSuchBucket, as on S3
+/// (a real answer in minio#11293); otherwise it may only read objects stored with a
+/// public canned ACL (checked once the object is open). Everything else, a POST form
+/// without a signature and a sub-resource strict-s3 lacks included, is 403 AccessDenied
+/// as S3 answers anonymous requests, never 501: authentication and authorization come
+/// before "not implemented".
+async fn authorize(
     state: &AppState,
     addr: &Address,
-    op: Option<ops::Op>,
+    op: Option<&Op<'_>>,
+    who: &Authenticated,
 ) -> Result<(), S3Error> {
-    // A POST form's bucket is looked up after its signature is checked.
-    if op != Some(ops::Op::PostObject)
-        && let Some(bucket) = addr.bucket()
-    {
+    if who.kind != AuthKind::Anonymous {
+        return Ok(());
+    }
+    if let Some(bucket) = addr.bucket() {
         state.storage.bucket(bucket).await?;
     }
     match op {
-        Some(ops::Op::PostObject | ops::Op::GetObject | ops::Op::HeadObject) => Ok(()),
+        Some(op) if op.reads_object() => Ok(()),
+        Some(op) if op.is_post_form() => {
+            Err(auth::error::anonymous().reason("the form carries no policy signature"))
+        }
         _ => Err(auth::error::anonymous()),
     }
 }

@@ -7,8 +7,8 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use serde_json::Value;
-use strict_s3::auth::canonical::{CanonicalRequest, StringToSign};
 use strict_s3::auth::signing::{derive_signing_key, hmac_sha256_display, sha256_display};
+use strict_s3::auth::sigv4::{CanonicalRequest, StringToSign};
 use strict_s3::request::S3Request;
 use strict_s3::storage::{ObjectAttrs, PutRequest};
 use strict_s3::{Config, Credential};
@@ -59,7 +59,7 @@ fn header_auth_examples_stage_by_stage() {
         if let Some(cq) = case.get("canonical_query") {
             assert_eq!(canonical.query, s(cq), "{}", case["name"]);
         }
-        let sts = StringToSign {
+        let sts = StringToSign::Request {
             amz_date: "20130524T000000Z",
             scope: "20130524/us-east-1/s3/aws4_request",
             canonical_request_hash: sha256_display(&canonical),
@@ -95,7 +95,7 @@ fn get_object_example_canonical_request_and_string_to_sign() {
          x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n\
          e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
-    let sts = StringToSign {
+    let sts = StringToSign::Request {
         amz_date: "20130524T000000Z",
         scope: "20130524/us-east-1/s3/aws4_request",
         canonical_request_hash: sha256_display(&canonical),

@@ -314,7 +314,7 @@ async fn hostile_keys_stay_inside_the_data_directory() {
     ]
     .map(String::from);
     for (i, key) in keys.iter().enumerate() {
-        let path = format!("/bkt/{}", strict_s3::auth::canonical::uri_encode_path(key));
+        let path = format!("/bkt/{}", strict_s3::auth::sigv4::uri_encode_path(key));
         let body = format!("body {i}");
         s.put(&path, body.as_bytes()).await;
         assert_eq!(get_body(&s, &path).await.body, body.as_bytes(), "{key}");
@@ -559,7 +559,7 @@ mod review {
         let s = TestServer::default().await;
         let now = s.clock_now();
         for key in ["x & y", "x&y", " lead", "tail "] {
-            let path = format!("/bkt/{}", strict_s3::auth::canonical::uri_encode_path(key));
+            let path = format!("/bkt/{}", strict_s3::auth::sigv4::uri_encode_path(key));
             s.put(&path, b"v").await;
         }
         let doc = b"<Delete><Object><Key>x &amp; y</Key></Object><Object><Key> lead</Key></Object><Quiet> true </Quiet></Delete>";
@@ -734,7 +734,7 @@ mod review {
                     "GET",
                     &format!(
                         "/bkt?list-type=2&continuation-token={}",
-                        strict_s3::auth::canonical::uri_encode(&made_up)
+                        strict_s3::auth::sigv4::uri_encode(&made_up)
                     ),
                 )
                 .sign(&s.host, SK, REGION, now),
@@ -756,7 +756,7 @@ mod review {
                     "GET",
                     &format!(
                         "/bkt?list-type=2&continuation-token={}",
-                        strict_s3::auth::canonical::uri_encode(&token)
+                        strict_s3::auth::sigv4::uri_encode(&token)
                     ),
                 )
                 .sign(&s.host, SK, REGION, now),

@@ -17,14 +17,14 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::StreamingSpec;
-use super::signing::{Signature, hmac_sha256};
+use super::signing::Signature;
+use super::sigv4::{self, StringToSign};
 use crate::body::ByteStream;
+use crate::checksum::TrailingAttrs;
 use crate::checksum::{ChecksumAlgorithm, ChecksumHasher};
-use crate::error::{S3Error, S3ErrorCode};
-use crate::storage::TrailingAttrs;
+use crate::error::{Check, S3Error, S3ErrorCode};
 
 /// SHA-256 of the empty string, the fixed fifth line of every chunk's string to sign.
-const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// A chunk header line longer than this is not aws-chunked framing.
 const MAX_LINE: usize = 4096;
 /// Trailing headers are a few checksums; more than this is refused.
@@ -106,11 +106,15 @@ pub fn decode(input: ByteStream, spec: StreamingSpec, limits: DecodeLimits) -> B
 }
 
 fn incomplete(reason: impl Into<String>) -> S3Error {
-    S3Error::new(S3ErrorCode::IncompleteBody).reason(reason)
+    S3Error::new(S3ErrorCode::IncompleteBody)
+        .reason(reason)
+        .at(Check::Payload)
 }
 
 fn malformed_trailer(reason: impl Into<String>) -> S3Error {
-    S3Error::new(S3ErrorCode::MalformedTrailerError).reason(reason)
+    S3Error::new(S3ErrorCode::MalformedTrailerError)
+        .reason(reason)
+        .at(Check::Payload)
 }
 
 impl Decoder {
@@ -269,6 +273,7 @@ impl Decoder {
             && let Some(prev) = self.last_chunk_size.filter(|s| *s < MIN_CHUNK)
         {
             return Err(S3Error::new(S3ErrorCode::InvalidChunkSizeError)
+                .at(Check::Payload)
                 .extra("Chunk", (self.chunk_index - 1).to_string())
                 .extra("BadChunkSize", prev.to_string()));
         }
@@ -306,7 +311,9 @@ impl Decoder {
     }
 
     fn chunk_mismatch(&self, provided: &str) -> S3Error {
-        S3Error::new(S3ErrorCode::SignatureDoesNotMatch).extra("SignatureProvided", provided)
+        S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
+            .extra("SignatureProvided", provided)
+            .at(Check::Payload)
     }
 
     /// Verifies the signature of the chunk that just ended.
@@ -315,18 +322,17 @@ impl Decoder {
             return Ok(());
         };
         let hash = std::mem::replace(&mut self.chunk_hash, Sha256::new()).finalize();
-        let sts = format!(
-            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{EMPTY_SHA256}\n{}",
-            self.spec.amz_date,
-            self.spec.scope,
-            self.prev_signature,
-            hex::encode(hash)
-        );
-        let expected = Signature::from(hmac_sha256(&self.spec.signing_key, sts.as_bytes()));
+        let sts = StringToSign::Chunk {
+            amz_date: &self.spec.amz_date,
+            scope: &self.spec.scope,
+            previous: self.prev_signature,
+            chunk_hash: hash.into(),
+        };
+        let expected = sigv4::sign(&self.spec.signing_key, &sts);
         if !expected.matches(&provided) {
             return Err(self
                 .chunk_mismatch(&provided.to_string())
-                .extra("StringToSign", sts)
+                .extra("StringToSign", sts.to_string())
                 .reason(format!(
                     "the signature of chunk {} does not match: each chunk is signed over the previous chunk's signature and its own SHA-256",
                     self.chunk_index
@@ -413,21 +419,20 @@ impl Decoder {
             canonical.push_str(v);
             canonical.push('\n');
         }
-        let sts = format!(
-            "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}",
-            self.spec.amz_date,
-            self.spec.scope,
-            self.prev_signature,
-            hex::encode(Sha256::digest(canonical.as_bytes()))
-        );
-        let expected = Signature::from(hmac_sha256(&self.spec.signing_key, sts.as_bytes()));
+        let sts = StringToSign::Trailer {
+            amz_date: &self.spec.amz_date,
+            scope: &self.spec.scope,
+            previous: self.prev_signature,
+            trailer_hash: Sha256::digest(canonical.as_bytes()).into(),
+        };
+        let expected = sigv4::sign(&self.spec.signing_key, &sts);
         let ok = Signature::from_hex(provided).is_some_and(|p| p.matches(&expected));
         if ok {
             Ok(())
         } else {
             Err(self
                 .chunk_mismatch(provided)
-                .extra("StringToSign", sts)
+                .extra("StringToSign", sts.to_string())
                 .reason("the trailer signature does not match the trailing headers"))
         }
     }

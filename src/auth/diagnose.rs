@@ -8,19 +8,21 @@
 //! change that makes the signature valid. The search is bounded (a few hundred HMACs at
 //! most, well under a millisecond: `cargo bench --bench verify`).
 
-use super::canonical::{
-    CanonicalRequest, StringToSign, canonical_query, uri_encode, uri_encode_path,
-};
 use super::params::CredentialScope;
-use super::signing::{Signature, derive_signing_key, hmac_sha256_display};
+use super::signing::Signature;
+use super::sigv4::{
+    self, CanonicalRequest, EMPTY_SHA256, StringToSign, canonical_query, derive_signing_key,
+    uri_encode, uri_encode_path,
+};
 use crate::config::Config;
 use crate::request::S3Request;
 
 /// Everything the server used to compute the signature that did not match.
-pub struct Attempt<'a> {
+pub struct Mismatch<'a> {
     pub req: &'a S3Request,
     pub canonical: &'a CanonicalRequest<'a>,
-    pub sts: &'a StringToSign<'a>,
+    /// The request's `X-Amz-Date` as signed.
+    pub amz_date: &'a str,
     pub scope: &'a CredentialScope<'a>,
     pub key: &'a [u8; 32],
     pub provided: Signature,
@@ -44,16 +46,15 @@ pub(super) const CONTENT_TYPES: &[&str] = &[
     "image/png",
     "image/jpeg",
 ];
-const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-impl Attempt<'_> {
+impl Mismatch<'_> {
     fn matches(&self, canonical: &CanonicalRequest<'_>, key: &[u8; 32]) -> bool {
-        let sts = StringToSign {
+        let sts = StringToSign::Request {
+            amz_date: self.amz_date,
+            scope: self.scope.scope(),
             canonical_request_hash: canonical.sha256(),
-            ..*self.sts
         };
-        self.provided
-            .matches(&Signature::from(hmac_sha256_display(key, &sts)))
+        self.provided.matches(&sigv4::sign(key, &sts))
     }
 
     fn signed(&self, name: &str) -> bool {
@@ -76,7 +77,7 @@ impl Attempt<'_> {
 
 /// The mistake that explains the mismatch, in words, or `None` when no single change
 /// does (the secret, or something outside this list, is then wrong).
-pub fn diagnose(a: &Attempt<'_>, config: &Config) -> Option<String> {
+pub fn diagnose(a: &Mismatch<'_>, config: &Config) -> Option<String> {
     let c = a.canonical;
     let key = a.key;
     for m in METHODS.iter().filter(|m| **m != c.method) {
@@ -185,7 +186,7 @@ pub fn diagnose(a: &Attempt<'_>, config: &Config) -> Option<String> {
 
 /// Host header variants: localhost ↔ 127.0.0.1, common ports or none, and the other
 /// addressing style (bucket in the Host vs in the path).
-fn host_variants(a: &Attempt<'_>) -> Option<String> {
+fn host_variants(a: &Mismatch<'_>) -> Option<String> {
     if !a.signed("host") {
         return None;
     }
@@ -260,7 +261,7 @@ fn host_variants(a: &Attempt<'_>) -> Option<String> {
 /// A query parameter appended to a URL after it was presigned (`&versionId=…`,
 /// jcberquist/aws-cfml#12): every parameter of a SigV4 URL is signed, so removing the
 /// added one makes the signature valid.
-fn added_parameter(a: &Attempt<'_>) -> Option<String> {
+fn added_parameter(a: &Mismatch<'_>) -> Option<String> {
     let mut names: Vec<&str> = a
         .req
         .query
@@ -292,7 +293,7 @@ fn added_parameter(a: &Attempt<'_>) -> Option<String> {
 
 /// A repeated query parameter signed with every value, as generic SigV4 would; S3 keeps
 /// only the first value of each (aws-sdk-go#1495).
-fn repeated_parameter(a: &Attempt<'_>) -> Option<String> {
+fn repeated_parameter(a: &Mismatch<'_>) -> Option<String> {
     let q = &a.req.query;
     let repeated: Vec<&str> = q
         .iter()

@@ -2,15 +2,20 @@
 //!
 //! [`Authenticator::authenticate`] picks the mechanism the request uses (SigV4 header,
 //! SigV4 presigned query, SigV2 header, SigV2 presigned query, or none) and runs its
-//! ordered checks; the result is a [`Principal`] and a [`PayloadCheck`] the body is held
-//! to as it streams ([`verified_body`]). Everything here is the product's own logic:
-//! each check fails with the S3 error AWS gives and a reason naming the values involved.
+//! ordered checks; [`Authenticator::verify_post`] does the same for a POST form's fields.
+//! The outcome is [`Authenticated`] (who, which mechanism, and the [`PayloadCheck`] the
+//! body is held to as it streams, [`verified_body`]) or a typed [`AuthError`]; either
+//! way the [`Attempt`] records what was claimed (mechanism, access key, validity window)
+//! for the log line and the inspector, so nothing downstream re-reads the request.
+//! Everything here is the product's own logic: each check fails with the S3 error AWS
+//! gives and a reason naming the values involved.
 
-pub mod canonical;
 pub mod chunked;
 pub mod diagnose;
 mod diagnose_v2;
 pub mod error;
+pub mod sigv4;
+pub use error::AuthError;
 pub mod params;
 pub mod post;
 pub mod signing;
@@ -25,13 +30,13 @@ use crate::addressing::Address;
 use crate::body::ByteStream;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::S3Error;
 use crate::request::S3Request;
 use signing::{Signature, SigningKeyCache};
 
 /// How a request was authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AuthKind {
+    #[default]
     Anonymous,
     V4Header,
     V4Query,
@@ -89,17 +94,36 @@ impl std::fmt::Debug for StreamingSpec {
     }
 }
 
-/// The authenticated caller.
+/// What a request claimed, recorded by the authenticator as it reads it, whether the
+/// checks then pass or not.
+#[derive(Debug, Clone, Default)]
+pub struct Attempt {
+    pub kind: AuthKind,
+    /// The access key named by the credential, once it has been parsed.
+    pub access_key: Option<String>,
+    /// A presigned URL's validity window, once its date and expiry have been parsed.
+    pub window: Option<Window>,
+}
+
+/// When a presigned URL is valid: from its signing time until it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub signed_at: time::OffsetDateTime,
+    pub expires_at: time::OffsetDateTime,
+}
+
+/// A request that passed authentication: the caller, the mechanism and what its body
+/// must still satisfy.
 #[derive(Debug, Clone)]
-pub struct Principal {
+pub struct Authenticated {
     pub kind: AuthKind,
     pub access_key: Option<String>,
     pub payload: PayloadCheck,
 }
 
-impl Principal {
+impl Authenticated {
     /// Where the body's trailer records what it adds (aws-chunked with a checksum trailer).
-    pub fn trailing_attrs(&self) -> Option<crate::storage::TrailingAttrs> {
+    pub fn trailing_attrs(&self) -> Option<crate::checksum::TrailingAttrs> {
         match &self.payload {
             PayloadCheck::Streaming(_, limits) if limits.trailer_checksum.is_some() => {
                 Some(limits.trailing.clone())
@@ -117,7 +141,7 @@ impl Principal {
     }
 
     pub fn anonymous() -> Self {
-        Principal {
+        Authenticated {
             kind: AuthKind::Anonymous,
             access_key: None,
             payload: PayloadCheck::None,
@@ -142,18 +166,24 @@ impl Authenticator {
     }
 
     /// Chooses the mechanism and verifies it. Two mechanisms at once are refused, as S3 does.
-    pub fn authenticate(&self, req: &S3Request, addr: &Address) -> Result<Principal, S3Error> {
-        self.authenticate_as(req, addr, detect(req))
-    }
-
-    /// [`Authenticator::authenticate`] for a request whose mechanism the caller has already
-    /// [`detect`]ed (the service does, for its log line), so it is not worked out twice.
-    pub fn authenticate_as(
+    pub fn authenticate(
         &self,
         req: &S3Request,
         addr: &Address,
-        kind: AuthKind,
-    ) -> Result<Principal, S3Error> {
+    ) -> Result<Authenticated, AuthError> {
+        self.authenticate_recorded(req, addr, &mut Attempt::default())
+    }
+
+    /// [`Authenticator::authenticate`], recording what the request claims in `attempt`
+    /// as each part is read (the service logs it, refused or not).
+    pub fn authenticate_recorded(
+        &self,
+        req: &S3Request,
+        addr: &Address,
+        attempt: &mut Attempt,
+    ) -> Result<Authenticated, AuthError> {
+        let kind = detect(req);
+        attempt.kind = kind;
         check_single_parts(req)?;
         let authorization = req
             .headers
@@ -162,22 +192,24 @@ impl Authenticator {
         if let Some(auth) = &authorization {
             let (v4_query, v2_query) = query_auth(req);
             if v4_query || v2_query {
-                return Err(error::two_mechanisms(auth));
+                return Err(AuthError::TwoMechanisms {
+                    authorization: auth.clone(),
+                });
             }
             if auth.is_empty() {
-                return Err(error::anonymous());
+                return Err(AuthError::EmptyAuthorization);
             }
         }
         if self.config.reject_sigv2 && matches!(kind, AuthKind::V2Header | AuthKind::V2Query) {
-            return Err(error::sigv2_refused());
+            return Err(AuthError::Sigv2Refused);
         }
         let auth = authorization.as_deref().unwrap_or_default();
         match kind {
-            AuthKind::V2Header => self.verify_v2_header(req, addr, auth),
-            AuthKind::V4Header => self.verify_v4_header(req, auth),
-            AuthKind::V4Query => self.verify_v4_query(req),
-            AuthKind::V2Query => self.verify_v2_query(req, addr),
-            _ => Ok(Principal::anonymous()),
+            AuthKind::V2Header => self.verify_v2_header(req, addr, auth, attempt),
+            AuthKind::V4Header => self.verify_v4_header(req, auth, attempt),
+            AuthKind::V4Query => self.verify_v4_query(req, attempt),
+            AuthKind::V2Query => self.verify_v2_query(req, addr, attempt),
+            _ => Ok(Authenticated::anonymous()),
         }
     }
 }
@@ -208,7 +240,7 @@ const AUTH_QUERY_PARAMS: &[&str] = &[
 /// parameter, aws-sdk-go#1495): a repeated SigV4 parameter is the SigV4 query error
 /// (AuthorizationQueryParametersError, as before), the others 400 InvalidArgument
 /// naming the part.
-fn check_single_parts(req: &S3Request) -> Result<(), S3Error> {
+fn check_single_parts(req: &S3Request) -> Result<(), AuthError> {
     let repeated = |name: &str| {
         let mut values = req.headers.get_all(name).iter();
         values.next();
@@ -218,9 +250,7 @@ fn check_single_parts(req: &S3Request) -> Result<(), S3Error> {
     };
     for name in ["x-amz-date", "date"] {
         if repeated(name).is_some() {
-            return Err(error::missing_date().reason(format!(
-                "the request has more than one {name} header: S3 joins repeated headers with commas, and that is no date"
-            )));
+            return Err(AuthError::RepeatedDate { name });
         }
     }
     if repeated("x-amz-content-sha256").is_some() {
@@ -230,20 +260,13 @@ fn check_single_parts(req: &S3Request) -> Result<(), S3Error> {
             .iter()
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect();
-        return Err(error::invalid_content_sha256(&joined.join(",")).reason(
-            "the request has more than one x-amz-content-sha256 header: S3 joins repeated headers with commas, and that is no hash",
-        ));
+        return Err(AuthError::RepeatedContentSha256 {
+            joined: joined.join(","),
+        });
     }
     for name in ["authorization", "x-amz-security-token"] {
         if let Some(second) = repeated(name) {
-            return Err(S3Error::invalid_argument(
-                format!("Only one {name} header may be sent"),
-                name,
-                second,
-            )
-            .reason(format!(
-                "the request has more than one {name} header: strict-s3 will not verify one and ignore the others"
-            )));
+            return Err(AuthError::RepeatedHeader { name, second });
         }
     }
     for name in AUTH_QUERY_PARAMS {
@@ -251,16 +274,12 @@ fn check_single_parts(req: &S3Request) -> Result<(), S3Error> {
         values.next();
         if let Some(second) = values.next() {
             if name.starts_with("X-Amz-") {
-                return Err(error::duplicate_query_auth_param(name));
+                return Err(AuthError::DuplicateQueryParam { name });
             }
-            return Err(S3Error::invalid_argument(
-                format!("Only one {name} query parameter may be sent"),
+            return Err(AuthError::RepeatedQueryParam {
                 name,
-                second.clone(),
-            )
-            .reason(format!(
-                "the query has more than one {name}: strict-s3 will not verify one and ignore the others"
-            )));
+                second: second.clone(),
+            });
         }
     }
     Ok(())
@@ -289,22 +308,6 @@ pub fn detect(req: &S3Request) -> AuthKind {
     }
 }
 
-/// The access key a request names (header credential, presigned credential, or SigV2
-/// key), before any check: the log and the inspector show it even for a refusal.
-pub fn claimed_access_key(req: &S3Request) -> Option<String> {
-    if let Some(auth) = req.header("authorization") {
-        if let Some(rest) = auth.strip_prefix("AWS ") {
-            return rest.rsplit_once(':').map(|(k, _)| k.to_string());
-        }
-        let cred = auth.split("Credential=").nth(1)?;
-        return cred.split('/').next().map(|k| k.trim().to_string());
-    }
-    req.query_param("X-Amz-Credential")
-        .and_then(|c| c.split('/').next())
-        .or_else(|| req.query_param("AWSAccessKeyId"))
-        .map(str::to_string)
-}
-
 /// Wraps the incoming body so it is held to the signature's payload promise while it
 /// streams: a SHA-256 computed as bytes pass and compared at the end, or the aws-chunked
 /// decoder. A failure is the stream's last item, so storage discards the write.
@@ -326,7 +329,11 @@ fn sha256_checked(body: ByteStream, expected: String) -> ByteStream {
             if computed == expected {
                 Ok(())
             } else {
-                Err(error::content_sha256_mismatch(&expected, &computed))
+                Err(AuthError::ContentSha256Mismatch {
+                    client: expected,
+                    computed,
+                }
+                .into())
             }
         },
     )
@@ -338,7 +345,7 @@ mod tests {
     use bytes::Bytes;
     use futures_util::StreamExt;
 
-    async fn drain(s: ByteStream) -> Result<Vec<u8>, S3Error> {
+    async fn drain(s: ByteStream) -> Result<Vec<u8>, crate::error::S3Error> {
         let mut out = Vec::new();
         let mut s = s;
         while let Some(c) = s.next().await {

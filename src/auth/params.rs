@@ -8,8 +8,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
-use super::error as e;
-use crate::error::S3Error;
+use super::error::{AuthError, Via};
 
 pub const ALGORITHM_V4: &str = "AWS4-HMAC-SHA256";
 pub const TERMINATOR: &str = "aws4_request";
@@ -99,33 +98,44 @@ pub struct V4Header<'a> {
 impl<'a> V4Header<'a> {
     /// Parses the part after the algorithm name. Components are separated by `,` with
     /// optional spaces; each must be `Name=value` with a known name and a non-empty value.
-    pub fn parse(header: &'a str) -> Result<V4Header<'a>, S3Error> {
+    pub fn parse(header: &'a str) -> Result<V4Header<'a>, AuthError> {
         let rest = header
             .strip_prefix(ALGORITHM_V4)
             .filter(|r| r.starts_with(' '))
-            .ok_or_else(|| e::unsupported_authorization_type(header))?;
+            .ok_or_else(|| AuthError::UnsupportedAuthorizationType {
+                header: header.to_string(),
+            })?;
         let (mut credential, mut signed, mut signature) = (None, None, None);
         for component in rest[1..].split(',') {
             let trimmed = component.trim();
             let (name, value) = trimmed
                 .split_once('=')
                 .filter(|(_, v)| !v.is_empty())
-                .ok_or_else(|| e::header_component_malformed(component))?;
+                .ok_or_else(|| AuthError::HeaderComponentMalformed {
+                    component: component.to_string(),
+                })?;
             let slot = match name {
                 "Credential" => &mut credential,
                 "SignedHeaders" => &mut signed,
                 "Signature" => &mut signature,
-                _ => return Err(e::header_component_malformed(component)),
+                _ => {
+                    return Err(AuthError::HeaderComponentMalformed {
+                        component: component.to_string(),
+                    });
+                }
             };
             *slot = Some(value);
         }
         let (Some(credential), Some(signed_headers), Some(signature)) =
             (credential, signed, signature)
         else {
-            return Err(e::header_missing_components());
+            return Err(AuthError::HeaderMissingComponents);
         };
-        let credential = CredentialScope::parse(credential)
-            .ok_or_else(|| e::credential_malformed(e::Via::Header))?;
+        let credential =
+            CredentialScope::parse(credential).ok_or(AuthError::CredentialMalformed {
+                via: Via::Header,
+                empty_key: false,
+            })?;
         Ok(V4Header {
             credential,
             signed_headers,
@@ -149,17 +159,17 @@ pub struct V4Query<'a> {
 impl<'a> V4Query<'a> {
     /// Collects the six required parameters; a missing (or repeated) one is the single
     /// AWS error that lists them all.
-    pub fn parse(query: &'a [(String, String)]) -> Result<V4Query<'a>, S3Error> {
-        let get = |name: &str| -> Result<Option<&'a str>, S3Error> {
+    pub fn parse(query: &'a [(String, String)]) -> Result<V4Query<'a>, AuthError> {
+        let get = |name: &'static str| -> Result<Option<&'a str>, AuthError> {
             let mut values = query.iter().filter(|(k, _)| k == name);
             let first = values.next().map(|(_, v)| v.as_str());
             if values.next().is_some() {
-                return Err(e::duplicate_query_auth_param(name));
+                return Err(AuthError::DuplicateQueryParam { name });
             }
             Ok(first)
         };
-        let req = |name: &str| -> Result<&'a str, S3Error> {
-            get(name)?.ok_or_else(|| e::query_params_missing(name))
+        let req = |name: &'static str| -> Result<&'a str, AuthError> {
+            get(name)?.ok_or(AuthError::QueryParamsMissing { name })
         };
         Ok(V4Query {
             algorithm: req("X-Amz-Algorithm")?,
@@ -217,7 +227,7 @@ impl<'a> PayloadHash<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::S3ErrorCode;
+    use crate::error::{S3Error, S3ErrorCode};
 
     const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41";
 
@@ -269,7 +279,7 @@ mod tests {
             ),
         ];
         for (header, code, message) in cases {
-            let err = V4Header::parse(header).unwrap_err();
+            let err = S3Error::from(V4Header::parse(header).unwrap_err());
             assert_eq!(
                 (err.code, err.message.as_ref()),
                 (*code, *message),
@@ -328,13 +338,13 @@ mod tests {
         assert!(V4Query::parse(&full).is_ok());
         let missing = q("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a&X-Amz-Date=d");
         assert_eq!(
-            V4Query::parse(&missing).unwrap_err().code,
+            S3Error::from(V4Query::parse(&missing).unwrap_err()).code,
             S3ErrorCode::AuthorizationQueryParametersError
         );
         let mut dup = full.clone();
         dup.push(("X-Amz-Signature".into(), "t".into()));
         assert_eq!(
-            V4Query::parse(&dup).unwrap_err().code,
+            S3Error::from(V4Query::parse(&dup).unwrap_err()).code,
             S3ErrorCode::AuthorizationQueryParametersError
         );
     }

@@ -13,11 +13,12 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Iso8601;
 
-use super::error::{self as e, Via};
+use super::error::{AuthError, Via};
 use super::params::{ALGORITHM_V4, AmzDate, CredentialScope};
-use super::signing::{Signature, hmac_sha256, sign_v2};
+use super::signing::{Signature, sign_v2};
+use super::sigv4::{self, StringToSign};
 use super::verify::check_scope;
-use super::{AuthKind, Authenticator, PayloadCheck, Principal};
+use super::{Attempt, AuthKind, Authenticated, Authenticator, PayloadCheck};
 use crate::error::{S3Error, S3ErrorCode};
 
 /// The text fields of a POST form, in order, up to the `file` field.
@@ -275,8 +276,8 @@ impl PostPolicy {
         if now >= self.expiration {
             return Err(denied("Policy expired.").reason(format!(
                 "the policy's expiration {} is before the server time {}",
-                e::iso(self.expiration),
-                e::iso(now)
+                crate::dates::iso(self.expiration),
+                crate::dates::iso(now)
             )));
         }
         // `$bucket` is the URL's bucket and `$key` the key with `${filename}` expanded;
@@ -344,33 +345,39 @@ impl PostPolicy {
 impl Authenticator {
     /// Verifies the form's signature over its policy: SigV4 when `x-amz-algorithm` is
     /// present, SigV2 when `AWSAccessKeyId` is, anonymous when neither.
-    pub fn verify_post(&self, form: &PostForm) -> Result<Principal, S3Error> {
-        let principal = |kind, access_key: &str| Principal {
+    pub fn verify_post(
+        &self,
+        form: &PostForm,
+        attempt: &mut Attempt,
+    ) -> Result<Authenticated, AuthError> {
+        let field = |name: &'static str| form.get(name).ok_or(AuthError::PostMissingField { name });
+        let authenticated = |kind, access_key: &str| Authenticated {
             kind,
             access_key: Some(access_key.to_string()),
             payload: PayloadCheck::None,
         };
         if let Some(algorithm) = form.get("x-amz-algorithm") {
-            if algorithm != ALGORITHM_V4 {
-                return Err(S3Error::invalid_argument(
-                    "Only AWS4-HMAC-SHA256 is supported for x-amz-algorithm",
-                    "x-amz-algorithm",
-                    algorithm,
-                ));
-            }
-            let credential = form
+            attempt.kind = AuthKind::V4Post;
+            attempt.access_key = form
                 .get("x-amz-credential")
-                .ok_or_else(|| missing_field("x-amz-credential"))?;
-            let date = form
-                .get("x-amz-date")
-                .ok_or_else(|| missing_field("x-amz-date"))?;
-            let provided = form
-                .get("x-amz-signature")
-                .ok_or_else(|| missing_field("x-amz-signature"))?;
-            let policy = form.get("policy").ok_or_else(|| missing_field("policy"))?;
-            let amz = AmzDate::parse(date).ok_or_else(|| e::bad_query_date(date))?;
-            let scope = CredentialScope::parse(credential)
-                .ok_or_else(|| e::credential_malformed(Via::Query))?;
+                .map(|c| c.split('/').next().unwrap_or("").to_string());
+            if algorithm != ALGORITHM_V4 {
+                return Err(AuthError::PostAlgorithm {
+                    got: algorithm.to_string(),
+                });
+            }
+            let credential = field("x-amz-credential")?;
+            let date = field("x-amz-date")?;
+            let provided = field("x-amz-signature")?;
+            let policy = field("policy")?;
+            let amz = AmzDate::parse(date).ok_or_else(|| AuthError::BadQueryDate {
+                got: date.to_string(),
+            })?;
+            let scope =
+                CredentialScope::parse(credential).ok_or(AuthError::CredentialMalformed {
+                    via: Via::Query,
+                    empty_key: false,
+                })?;
             check_scope(&scope, amz.day(), &self.config.region, Via::Query)?;
             let cred = self.credential(scope.access_key)?;
             let key = self.keys.get(
@@ -380,19 +387,19 @@ impl Authenticator {
                 scope.region,
                 scope.service,
             );
-            let expected = Signature::from(hmac_sha256(&key, policy.as_bytes()));
+            let expected = sigv4::sign(&key, &StringToSign::Policy(policy));
             if !Signature::from_hex(provided).is_some_and(|p| p.matches(&expected)) {
                 return Err(post_mismatch(scope.access_key, policy, provided));
             }
-            return Ok(principal(AuthKind::V4Post, &cred.access_key));
+            return Ok(authenticated(AuthKind::V4Post, &cred.access_key));
         }
         if let Some(access_key) = form.get("awsaccesskeyid") {
-            let provided = form
-                .get("signature")
-                .ok_or_else(|| missing_field("signature"))?;
-            let policy = form.get("policy").ok_or_else(|| missing_field("policy"))?;
+            attempt.kind = AuthKind::V2Post;
+            attempt.access_key = Some(access_key.to_string());
+            let provided = field("signature")?;
+            let policy = field("policy")?;
             if self.config.reject_sigv2 {
-                return Err(e::sigv2_refused());
+                return Err(AuthError::Sigv2Refused);
             }
             let cred = self.credential(access_key)?;
             let expected = sign_v2(cred.secret_key.expose(), policy.as_bytes());
@@ -400,24 +407,23 @@ impl Authenticator {
             if !ok {
                 return Err(post_mismatch(access_key, policy, provided));
             }
-            return Ok(principal(AuthKind::V2Post, &cred.access_key));
+            return Ok(authenticated(AuthKind::V2Post, &cred.access_key));
         }
         if form.get("policy").is_some() || form.get("x-amz-signature").is_some() {
-            return Err(missing_field("x-amz-algorithm"));
+            return Err(AuthError::PostMissingField {
+                name: "x-amz-algorithm",
+            });
         }
-        Ok(Principal::anonymous())
+        Ok(Authenticated::anonymous())
     }
 }
 
-/// The string a POST form signs is the base64 policy itself; AWS's body for this case has
-/// no CanonicalRequest (aws-error-reference.md).
-fn post_mismatch(access_key: &str, policy: &str, provided: &str) -> S3Error {
-    S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
-        .extra("AWSAccessKeyId", access_key)
-        .extra("StringToSign", policy)
-        .extra("SignatureProvided", provided)
-        .extra("StringToSignBytes", e::spaced_hex(policy))
-        .reason("the signature does not match the policy field: a POST form signs the base64 policy text exactly as sent")
+fn post_mismatch(access_key: &str, policy: &str, provided: &str) -> AuthError {
+    AuthError::PostSignatureMismatch {
+        access_key: access_key.to_string(),
+        policy: policy.to_string(),
+        provided: provided.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -12,12 +12,11 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
-use super::error as e;
+use super::error::{AuthError, MismatchV2};
 use super::signing::Signature;
 use super::verify::check_token;
-use super::{AuthKind, Authenticator, PayloadCheck, Principal};
+use super::{Attempt, AuthKind, Authenticated, Authenticator, PayloadCheck, Window};
 use crate::addressing::{Address, Style};
-use crate::error::S3Error;
 use crate::request::S3Request;
 
 /// The SigV2 string to sign, as a value.
@@ -152,19 +151,21 @@ impl Authenticator {
         req: &S3Request,
         addr: &Address,
         auth: &str,
-    ) -> Result<Principal, S3Error> {
+        attempt: &mut Attempt,
+    ) -> Result<Authenticated, AuthError> {
         let rest = &auth[4..];
         if rest.starts_with(' ') {
-            return Err(S3Error::invalid_argument(
-                "Authorization header is invalid -- one and only one ' ' (space) required",
-                "Authorization",
-                auth,
-            ));
+            return Err(AuthError::V2HeaderSpace {
+                header: auth.to_string(),
+            });
         }
         let (access_key, provided) = rest
             .rsplit_once(':')
             .filter(|(k, s)| !k.is_empty() && !s.is_empty())
-            .ok_or_else(|| e::v2_header_malformed(auth))?;
+            .ok_or_else(|| AuthError::V2HeaderMalformed {
+                header: auth.to_string(),
+            })?;
+        attempt.access_key = Some(access_key.to_string());
         let (raw_date, date) = v2_request_date(req)?;
         let cred = self.credential(access_key)?;
         self.check_skew(&raw_date, date)?;
@@ -176,7 +177,7 @@ impl Authenticator {
         };
         let sts = StringToSignV2::from_request(req, addr, date_line);
         self.check_v2_signature(req, addr, cred, provided, &sts, false)?;
-        Ok(Principal {
+        Ok(Authenticated {
             kind: AuthKind::V2Header,
             access_key: Some(cred.access_key.clone()),
             payload: PayloadCheck::None,
@@ -188,23 +189,33 @@ impl Authenticator {
         &self,
         req: &S3Request,
         addr: &Address,
-    ) -> Result<Principal, S3Error> {
+        attempt: &mut Attempt,
+    ) -> Result<Authenticated, AuthError> {
+        attempt.access_key = req.query_param("AWSAccessKeyId").map(str::to_string);
         let (Some(access_key), Some(expires), Some(provided)) = (
             req.query_param("AWSAccessKeyId"),
             req.query_param("Expires"),
             req.query_param("Signature"),
         ) else {
-            return Err(e::v2_query_missing());
+            return Err(AuthError::V2QueryMissing);
         };
         let expires_at = expires
             .parse::<i64>()
             .ok()
             .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
-            .ok_or_else(|| e::v2_bad_expires(expires))?;
-        let cred = self.credential(access_key)?;
+            .ok_or_else(|| AuthError::V2BadExpires {
+                got: expires.to_string(),
+            })?;
         let now = self.clock.now();
+        // SigV2 URLs carry no signing time: the window shown starts an hour before expiry
+        // (the SDKs' default lifetime), or now if that is later.
+        attempt.window = Some(Window {
+            signed_at: expires_at.saturating_sub(time::Duration::hours(1)).min(now),
+            expires_at,
+        });
+        let cred = self.credential(access_key)?;
         if now >= expires_at {
-            return Err(e::expired_v2(expires_at, now));
+            return Err(AuthError::ExpiredV2 { expires_at, now });
         }
         let token = req
             .query_param("x-amz-security-token")
@@ -212,7 +223,7 @@ impl Authenticator {
         check_token(token, cred)?;
         let sts = StringToSignV2::from_request(req, addr, expires.to_string());
         self.check_v2_signature(req, addr, cred, provided, &sts, true)?;
-        Ok(Principal {
+        Ok(Authenticated {
             kind: AuthKind::V2Query,
             access_key: Some(cred.access_key.clone()),
             payload: PayloadCheck::None,
@@ -221,15 +232,15 @@ impl Authenticator {
 }
 
 /// `x-amz-date` or `Date`, as an HTTP date.
-fn v2_request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error> {
+fn v2_request_date(req: &S3Request) -> Result<(String, OffsetDateTime), AuthError> {
     let raw = req
         .header("x-amz-date")
         .or_else(|| req.header("date"))
-        .ok_or_else(e::missing_date)?;
-    let t = crate::dates::parse_http_date(raw).ok_or_else(|| {
-        e::missing_date().reason(format!(
+        .ok_or(AuthError::MissingDate { detail: None })?;
+    let t = crate::dates::parse_http_date(raw).ok_or_else(|| AuthError::MissingDate {
+        detail: Some(format!(
             "{raw:?} is not an HTTP date (RFC 1123 like \"Wed, 02 Dec 2026 00:51:07 GMT\", with GMT, UTC or a ±hhmm offset; RFC 850; asctime)"
-        ))
+        )),
     })?;
     Ok((raw.to_string(), t))
 }
@@ -248,7 +259,7 @@ impl Authenticator {
         provided: &str,
         sts: &StringToSignV2,
         query: bool,
-    ) -> Result<(), S3Error> {
+    ) -> Result<(), AuthError> {
         let secret = cred.secret_key.expose();
         let provided_sig = Signature::from_base64(provided);
         let fits =
@@ -268,18 +279,13 @@ impl Authenticator {
                 config: &self.config,
             })
         });
-        let reason = diagnosis.unwrap_or_else(|| {
-            "no single change (method, Content-Type, Content-MD5, Date, an x-amz-* header, a sub-resource, the bucket in the resource, another configured key) makes the SigV2 signature valid: \
-             check the secret key, then compare this string to sign with the client's"
-                .to_string()
-        });
-        Err(e::signature_mismatch_v2(
-            &cred.access_key,
-            &sts.to_string(),
-            &sts.to_bytes(),
-            provided,
-        )
-        .reason(reason))
+        Err(AuthError::SignatureMismatchV2(Box::new(MismatchV2 {
+            access_key: cred.access_key.clone(),
+            provided: provided.to_string(),
+            string_to_sign: sts.to_string(),
+            string_to_sign_bytes: sts.to_bytes(),
+            diagnosis,
+        })))
     }
 }
 

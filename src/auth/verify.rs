@@ -8,17 +8,16 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::canonical::{CanonicalRequest, StringToSign};
 use super::chunked::DecodeLimits;
-use super::error::{self as e, Via};
+use super::error::{AuthError, MismatchV4, Via};
 use super::params::{
     ALGORITHM_V4, AmzDate, CredentialScope, PayloadHash, TERMINATOR, V4Header, V4Query,
 };
-use super::signing::{Signature, hmac_sha256_display};
-use super::{AuthKind, Authenticator, PayloadCheck, Principal, StreamingSpec};
+use super::signing::Signature;
+use super::sigv4::{self, CanonicalRequest, StringToSign};
+use super::{Attempt, AuthKind, Authenticated, Authenticator, PayloadCheck, StreamingSpec, Window};
 use crate::checksum::ChecksumAlgorithm;
 use crate::config::{Credential, MAX_EXPIRES_SECS};
-use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
 
 /// `x-amz-content-sha256` may be sent unsigned: AWS tolerates it (docs/aws-evidence.md §3–5).
@@ -30,8 +29,10 @@ impl Authenticator {
         &self,
         req: &S3Request,
         auth: &str,
-    ) -> Result<Principal, S3Error> {
+        attempt: &mut Attempt,
+    ) -> Result<Authenticated, AuthError> {
         let header = V4Header::parse(auth)?;
+        attempt.access_key = Some(header.credential.access_key.to_string());
         let (date_text, date) = request_date(req)?;
         // RequestTimeTooSkewed echoes the header as sent (`Date` keeps its HTTP form).
         let sent_date = req
@@ -53,27 +54,22 @@ impl Authenticator {
         check_token(req.header("x-amz-security-token"), cred)?;
         let payload_value = req
             .header("x-amz-content-sha256")
-            .ok_or_else(e::missing_content_sha256)?;
-        let payload = PayloadHash::parse(payload_value)
-            .ok_or_else(|| e::invalid_content_sha256(payload_value))?;
+            .ok_or(AuthError::MissingContentSha256)?;
+        let payload =
+            PayloadHash::parse(payload_value).ok_or_else(|| AuthError::InvalidContentSha256 {
+                value: payload_value.to_string(),
+            })?;
         check_signed_headers(req, header.signed_headers)?;
         let key = self.signing_key(&header.credential, cred);
         let canonical =
             CanonicalRequest::from_request(req, header.signed_headers, payload_value, None);
-        let sts = StringToSign {
-            amz_date: amz.raw,
-            scope: header.credential.scope(),
-            canonical_request_hash: canonical.sha256(),
-        };
-        let expected = Signature::from(hmac_sha256_display(&key, &sts));
-        check_signature(
+        let expected = check_signature(
             self,
             req,
             &key,
-            &expected,
             header.signature,
             &header.credential,
-            &sts,
+            amz.raw,
             &canonical,
         )?;
         let payload = match payload {
@@ -90,13 +86,9 @@ impl Authenticator {
                 },
                 streaming_limits(req, trailer)?,
             ),
-            PayloadHash::StreamingEcdsa => {
-                return Err(S3Error::new(S3ErrorCode::NotImplemented)
-                    .extra("Header", "x-amz-content-sha256")
-                    .reason("SigV4a (ECDSA) streaming payloads are not supported by strict-s3"));
-            }
+            PayloadHash::StreamingEcdsa => return Err(AuthError::EcdsaStreaming),
         };
-        Ok(Principal {
+        Ok(Authenticated {
             kind: AuthKind::V4Header,
             access_key: Some(cred.access_key.clone()),
             payload,
@@ -104,15 +96,32 @@ impl Authenticator {
     }
 
     /// `?X-Amz-Algorithm=AWS4-HMAC-SHA256&…&X-Amz-Signature=…` (a presigned URL).
-    pub(super) fn verify_v4_query(&self, req: &S3Request) -> Result<Principal, S3Error> {
+    pub(super) fn verify_v4_query(
+        &self,
+        req: &S3Request,
+        attempt: &mut Attempt,
+    ) -> Result<Authenticated, AuthError> {
         let q = V4Query::parse(&req.query)?;
+        if let Some(key) = q.credential.split('/').next() {
+            attempt.access_key = Some(key.to_string());
+        }
         if q.algorithm != ALGORITHM_V4 {
-            return Err(e::bad_algorithm(q.algorithm));
+            return Err(AuthError::BadAlgorithm {
+                got: q.algorithm.to_string(),
+            });
         }
         let expires = parse_expires(q.expires)?;
-        let amz = AmzDate::parse(q.date).ok_or_else(|| e::bad_query_date(q.date))?;
-        let scope = CredentialScope::parse(q.credential)
-            .ok_or_else(|| e::credential_malformed(Via::Query))?;
+        let amz = AmzDate::parse(q.date).ok_or_else(|| AuthError::BadQueryDate {
+            got: q.date.to_string(),
+        })?;
+        attempt.window = Some(Window {
+            signed_at: amz.time,
+            expires_at: amz.time.saturating_add(Duration::seconds(expires as i64)),
+        });
+        let scope = CredentialScope::parse(q.credential).ok_or(AuthError::CredentialMalformed {
+            via: Via::Query,
+            empty_key: false,
+        })?;
         check_scope(&scope, amz.day(), &self.config.region, Via::Query)?;
         let cred = self.credential(scope.access_key)?;
         self.check_validity_window(amz.time, expires)?;
@@ -128,37 +137,24 @@ impl Authenticator {
             payload_hash,
             Some("X-Amz-Signature"),
         );
-        let sts = StringToSign {
-            amz_date: amz.raw,
-            scope: scope.scope(),
-            canonical_request_hash: canonical.sha256(),
-        };
-        let expected = Signature::from(hmac_sha256_display(&key, &sts));
-        check_signature(
-            self,
-            req,
-            &key,
-            &expected,
-            q.signature,
-            &scope,
-            &sts,
-            &canonical,
-        )?;
+        check_signature(self, req, &key, q.signature, &scope, amz.raw, &canonical)?;
         let payload = match PayloadHash::parse(payload_hash) {
             Some(PayloadHash::Sha256(hex)) => PayloadCheck::Sha256(hex.to_ascii_lowercase()),
             _ => PayloadCheck::None,
         };
-        Ok(Principal {
+        Ok(Authenticated {
             kind: AuthKind::V4Query,
             access_key: Some(cred.access_key.clone()),
             payload,
         })
     }
 
-    pub(super) fn credential(&self, access_key: &str) -> Result<&Credential, S3Error> {
+    pub(super) fn credential(&self, access_key: &str) -> Result<&Credential, AuthError> {
         self.config
             .credential(access_key)
-            .ok_or_else(|| e::invalid_access_key(access_key))
+            .ok_or_else(|| AuthError::UnknownAccessKey {
+                access_key: access_key.to_string(),
+            })
     }
 
     fn signing_key(&self, scope: &CredentialScope<'_>, cred: &Credential) -> [u8; 32] {
@@ -172,11 +168,16 @@ impl Authenticator {
     }
 
     /// Header-signed requests must be within `max_skew` (15 minutes) of the server's time.
-    pub(super) fn check_skew(&self, raw: &str, t: OffsetDateTime) -> Result<(), S3Error> {
+    pub(super) fn check_skew(&self, raw: &str, t: OffsetDateTime) -> Result<(), AuthError> {
         let now = self.clock.now();
         let skew = Duration::try_from(self.config.max_skew).unwrap_or(Duration::minutes(15));
         if (t - now).abs() > skew {
-            return Err(e::skewed(raw, t, now, skew));
+            return Err(AuthError::Skewed {
+                sent: raw.to_string(),
+                at: t,
+                now,
+                max: skew,
+            });
         }
         Ok(())
     }
@@ -187,16 +188,26 @@ impl Authenticator {
         &self,
         signed_at: OffsetDateTime,
         expires: u64,
-    ) -> Result<(), S3Error> {
+    ) -> Result<(), AuthError> {
         let now = self.clock.now();
         // Saturating: a URL dated 9999-12-31 must be "not yet valid", not an overflow.
         let expires_at = signed_at.saturating_add(Duration::seconds(expires as i64));
         let skew = Duration::try_from(self.config.max_skew).unwrap_or(Duration::minutes(15));
         if signed_at - now > skew {
-            return Err(e::not_yet_valid(signed_at, expires_at, now, skew));
+            return Err(AuthError::NotYetValid {
+                signed_at,
+                expires_at,
+                now,
+                max: skew,
+            });
         }
         if now >= expires_at {
-            return Err(e::expired_v4(expires, signed_at, expires_at, now));
+            return Err(AuthError::ExpiredV4 {
+                expires_secs: expires,
+                signed_at,
+                expires_at,
+                now,
+            });
         }
         Ok(())
     }
@@ -204,29 +215,21 @@ impl Authenticator {
 
 /// What an aws-chunked body must add up to: `x-amz-decoded-content-length` (required,
 /// as S3 requires it) and the checksum `x-amz-trailer` announces.
-fn streaming_limits(req: &S3Request, trailer: bool) -> Result<DecodeLimits, S3Error> {
-    let decoded_length = req
+fn streaming_limits(req: &S3Request, trailer: bool) -> Result<DecodeLimits, AuthError> {
+    let declared = req
         .header("x-amz-decoded-content-length")
-        .ok_or_else(|| {
-            S3Error::new(S3ErrorCode::MissingContentLength)
-                .reason("aws-chunked bodies must declare x-amz-decoded-content-length")
-        })?
+        .ok_or(AuthError::MissingDecodedLength)?;
+    let decoded_length = declared
         .parse::<u64>()
-        .map_err(|_| {
-            S3Error::invalid_argument(
-                "x-amz-decoded-content-length must be a non-negative integer",
-                "x-amz-decoded-content-length",
-                req.header("x-amz-decoded-content-length").unwrap_or(""),
-            )
+        .map_err(|_| AuthError::InvalidDecodedLength {
+            value: declared.to_string(),
         })?;
     let trailer_checksum = match req.header("x-amz-trailer").filter(|_| trailer) {
         None => None,
         Some(name) => Some(ChecksumAlgorithm::from_header(name.trim()).ok_or_else(|| {
-            S3Error::invalid_argument(
-                "The value specified in the x-amz-trailer header is not supported",
-                "x-amz-trailer",
-                name,
-            )
+            AuthError::UnsupportedTrailer {
+                name: name.to_string(),
+            }
         })?),
     };
     Ok(DecodeLimits {
@@ -238,11 +241,13 @@ fn streaming_limits(req: &S3Request, trailer: bool) -> Result<DecodeLimits, S3Er
 
 /// The request's date: `x-amz-date`, else `Date` (an HTTP date). Returns the
 /// `yyyyMMdd'T'HHmmss'Z'` text the string to sign uses, and the time.
-fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error> {
+fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), AuthError> {
     if let Some(v) = req.headers.get("x-amz-date") {
-        let text = v.to_str().map_err(|_| e::missing_date())?;
-        let d = AmzDate::parse(text).ok_or_else(|| {
-            e::missing_date().reason(format!("x-amz-date {text:?} is not yyyyMMddTHHmmssZ"))
+        let text = v
+            .to_str()
+            .map_err(|_| AuthError::MissingDate { detail: None })?;
+        let d = AmzDate::parse(text).ok_or_else(|| AuthError::MissingDate {
+            detail: Some(format!("x-amz-date {text:?} is not yyyyMMddTHHmmssZ")),
         })?;
         return Ok((text.to_string(), d.time));
     }
@@ -250,7 +255,7 @@ fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), S3Error> {
         .header("date")
         .and_then(crate::dates::parse_http_date)
         .map(|t| t.to_offset(time::UtcOffset::UTC))
-        .ok_or_else(e::missing_date)?;
+        .ok_or(AuthError::MissingDate { detail: None })?;
     Ok((crate::dates::amz_date(date), date))
 }
 
@@ -260,26 +265,44 @@ pub(super) fn check_scope(
     day: &str,
     region: &str,
     via: Via,
-) -> Result<(), S3Error> {
+) -> Result<(), AuthError> {
     if scope.access_key.is_empty() {
-        return Err(
-            e::credential_malformed(via).reason("the access key in the credential is empty")
-        );
+        return Err(AuthError::CredentialMalformed {
+            via,
+            empty_key: true,
+        });
     }
     if !scope.date_is_valid() {
-        return Err(e::bad_scope_date(via, scope.date));
+        return Err(AuthError::BadScopeDate {
+            via,
+            got: scope.date.to_string(),
+        });
     }
     if scope.date != day {
-        return Err(e::scope_date_mismatch(via, scope.date, day));
+        return Err(AuthError::ScopeDateMismatch {
+            via,
+            scope_day: scope.date.to_string(),
+            amz_day: day.to_string(),
+        });
     }
     if scope.region != region {
-        return Err(e::wrong_region(via, scope.region, region));
+        return Err(AuthError::WrongRegion {
+            via,
+            got: scope.region.to_string(),
+            expected: region.to_string(),
+        });
     }
     if scope.service != "s3" {
-        return Err(e::wrong_service(via, scope.service));
+        return Err(AuthError::WrongService {
+            via,
+            got: scope.service.to_string(),
+        });
     }
     if scope.terminator != TERMINATOR {
-        return Err(e::wrong_terminal(via, scope.terminator));
+        return Err(AuthError::WrongTerminal {
+            via,
+            got: scope.terminator.to_string(),
+        });
     }
     Ok(())
 }
@@ -288,27 +311,35 @@ pub(super) fn check_scope(
 /// Out-of-range values are 400 `AuthorizationQueryParametersError` as the shared
 /// reference and bryanjos/aws_auth#31's real body say; ceph's s3-tests and noobaa#8857
 /// expect 403 instead. No capture settles it (docs/aws-evidence.md §6).
-fn parse_expires(raw: &str) -> Result<u64, S3Error> {
-    let n: i64 = raw.parse().map_err(|_| e::expires_not_number(raw))?;
+fn parse_expires(raw: &str) -> Result<u64, AuthError> {
+    let n: i64 = raw.parse().map_err(|_| AuthError::ExpiresNotNumber {
+        got: raw.to_string(),
+    })?;
     if n < 0 {
-        return Err(e::expires_negative());
+        return Err(AuthError::ExpiresNegative);
     }
     let n = n as u64;
     if n > MAX_EXPIRES_SECS {
-        return Err(e::expires_too_large(raw));
+        return Err(AuthError::ExpiresTooLarge {
+            got: raw.to_string(),
+        });
     }
     Ok(n)
 }
 
 /// A configured session token must be presented; an unexpected one is refused.
-pub(super) fn check_token(token: Option<&str>, cred: &Credential) -> Result<(), S3Error> {
+pub(super) fn check_token(token: Option<&str>, cred: &Credential) -> Result<(), AuthError> {
+    let invalid = |token: &str, why| AuthError::InvalidToken {
+        token: token.to_string(),
+        why,
+    };
     match (token, &cred.session_token) {
         (None, None) => Ok(()),
-        (Some(t), None) => Err(e::invalid_token(
+        (Some(t), None) => Err(invalid(
             t,
             "a security token was sent, but this access key is a long-term key with no session token",
         )),
-        (None, Some(_)) => Err(e::invalid_token(
+        (None, Some(_)) => Err(invalid(
             "",
             "this access key requires x-amz-security-token and none was sent",
         )),
@@ -320,7 +351,7 @@ pub(super) fn check_token(token: Option<&str>, cred: &Credential) -> Result<(), 
         {
             Ok(())
         }
-        (Some(t), Some(_)) => Err(e::invalid_token(
+        (Some(t), Some(_)) => Err(invalid(
             t,
             "the security token does not match the configured one",
         )),
@@ -328,7 +359,7 @@ pub(super) fn check_token(token: Option<&str>, cred: &Credential) -> Result<(), 
 }
 
 /// `host` must be signed, and so must every `x-amz-*` header the request carries.
-fn check_signed_headers(req: &S3Request, signed_headers: &str) -> Result<(), S3Error> {
+fn check_signed_headers(req: &S3Request, signed_headers: &str) -> Result<(), AuthError> {
     let signed = |name: &str| {
         signed_headers
             .split(';')
@@ -351,55 +382,54 @@ fn check_signed_headers(req: &S3Request, signed_headers: &str) -> Result<(), S3E
     if unsigned.is_empty() {
         Ok(())
     } else {
-        Err(e::headers_not_signed(&unsigned))
+        Err(AuthError::HeadersNotSigned {
+            names: unsigned.into_iter().map(str::to_string).collect(),
+        })
     }
 }
 
-/// Constant-time comparison; on failure the error carries the canonical request and the
-/// string to sign the server built, as S3 does, so the client can diff its own — and,
-/// when one change explains the mismatch, the diagnosis names it.
-#[allow(clippy::too_many_arguments)]
+/// Signs the request's string to sign and compares, in constant time, with the signature
+/// sent; returns the signature (an aws-chunked body's seed). On failure the error carries
+/// the canonical request and the string to sign the server built, as S3 does, so the
+/// client can diff its own, and, when one change explains the mismatch, the diagnosis.
 fn check_signature(
     auth: &Authenticator,
     req: &S3Request,
     key: &[u8; 32],
-    expected: &Signature,
     provided: &str,
     scope: &CredentialScope<'_>,
-    sts: &StringToSign<'_>,
+    amz_date: &str,
     canonical: &CanonicalRequest<'_>,
-) -> Result<(), S3Error> {
+) -> Result<Signature, AuthError> {
+    let sts = StringToSign::Request {
+        amz_date,
+        scope: scope.scope(),
+        canonical_request_hash: canonical.sha256(),
+    };
+    let expected = sigv4::sign(key, &sts);
     let provided_sig = Signature::from_hex(provided);
-    if provided_sig.is_some_and(|p| p.matches(expected)) {
-        return Ok(());
+    if provided_sig.is_some_and(|p| p.matches(&expected)) {
+        return Ok(expected);
     }
     let diagnosis = provided_sig.and_then(|provided| {
-        let attempt = super::diagnose::Attempt {
+        let mismatch = super::diagnose::Mismatch {
             req,
             canonical,
-            sts,
+            amz_date,
             scope,
             key,
             provided,
             domains: &auth.config.domains,
         };
-        super::diagnose::diagnose(&attempt, &auth.config)
+        super::diagnose::diagnose(&mismatch, &auth.config)
     });
-    let reason = diagnosis.unwrap_or_else(|| {
-        format!(
-            "no single change (method, Host, addressing style, Content-Type, path encoding, an added query parameter, payload hash, another configured key) makes the signature valid: \
-             check the secret key, then compare this canonical request with the client's (signed headers: {})",
-            canonical.signed_headers
-        )
-    });
-    let sts_text = sts.to_string();
-    let canonical_text = canonical.to_string();
-    Err(e::signature_mismatch_v4(
-        scope.access_key,
-        &sts_text,
-        provided,
-        &canonical_text,
-        &canonical.to_bytes(),
-    )
-    .reason(reason))
+    Err(AuthError::SignatureMismatchV4(Box::new(MismatchV4 {
+        access_key: scope.access_key.to_string(),
+        provided: provided.to_string(),
+        string_to_sign: sts.to_string(),
+        canonical_request: canonical.to_string(),
+        canonical_request_bytes: canonical.to_bytes(),
+        signed_headers: canonical.signed_headers.to_string(),
+        diagnosis,
+    })))
 }

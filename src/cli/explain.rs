@@ -18,13 +18,13 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{EXIT_REFUSED, Style, amz_date, human_span, iso};
 use crate::addressing;
-use crate::auth::canonical::{CanonicalRequest, StringToSign};
 use crate::auth::params::{AmzDate, CredentialScope, V4Header, V4Query};
-use crate::auth::signing::{Signature, derive_signing_key, hmac_sha256_display, sha256_display};
-use crate::auth::{AuthKind, Authenticator};
+use crate::auth::signing::Signature;
+use crate::auth::sigv4::{self, CanonicalRequest, StringToSign, derive_signing_key};
+use crate::auth::{AuthError, AuthKind, Authenticator};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{Config, MAX_SKEW};
-use crate::error::{S3Error, S3ErrorCode};
+use crate::error::{Check, S3Error, S3ErrorCode};
 use crate::request::S3Request;
 
 #[derive(clap::Args, Debug)]
@@ -83,6 +83,8 @@ pub struct Report {
     pub sig: Option<SigV4>,
     /// `Ok(kind)`, or the error the server would answer.
     pub verdict: Result<AuthKind, S3Error>,
+    /// The authentication check that refused it, read from the typed error.
+    pub failed_check: Option<Check>,
 }
 
 /// The SigV4 parts, as far as they could be read.
@@ -182,6 +184,7 @@ pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
         now_from_flag: args.now.is_some(),
         sig: None,
         verdict: Ok(AuthKind::Anonymous),
+        failed_check: None,
     };
     let req = match S3Request::new(
         method,
@@ -198,25 +201,28 @@ pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
     };
     report.sig = sigv4_parts(&req, config, &mut report.auth);
     let config = Arc::new(config.clone());
-    let verdict = addressing::resolve(&req, &config.domains, config.limits.max_key_bytes)
-        .and_then(|addr| Authenticator::new(config.clone(), clock).authenticate(&req, &addr));
-    report.verdict = match verdict {
+    let addr = match addressing::resolve(&req, &config.domains, config.limits.max_key_bytes) {
+        Ok(addr) => addr,
+        Err(e) => {
+            report.verdict = Err(e);
+            return Ok(report);
+        }
+    };
+    report.verdict = match Authenticator::new(config.clone(), clock).authenticate(&req, &addr) {
         Ok(p) if p.kind == AuthKind::Anonymous => Err(crate::auth::error::anonymous().reason(
             "the request carries no signature: strict-s3 answers anonymous requests only for POST forms and objects stored with a public-read ACL",
         )),
         Ok(p) => Ok(p.kind),
-        Err(e) => Err(e),
-    };
-    if let (Err(err), Some(sig)) = (&report.verdict, report.sig.as_mut()) {
-        // A mismatch carries the server's own canonical request and string to sign.
-        for (name, value) in &err.extra {
-            match *name {
-                "CanonicalRequest" => sig.canonical_request = Some(value.clone()),
-                "StringToSign" => sig.string_to_sign = Some(value.clone()),
-                _ => {}
+        Err(err) => {
+            report.failed_check = Some(err.check());
+            // A mismatch carries the server's own canonical request and string to sign.
+            if let (AuthError::SignatureMismatchV4(m), Some(sig)) = (&err, report.sig.as_mut()) {
+                sig.canonical_request = Some(m.canonical_request.clone());
+                sig.string_to_sign = Some(m.string_to_sign.clone());
             }
+            Err(err.into())
         }
-    }
+    };
     if let Ok(kind) = report.verdict {
         report.auth = kind.as_str();
     }
@@ -286,10 +292,10 @@ fn sigv4_parts(req: &S3Request, config: &Config, auth: &mut &'static str) -> Opt
             scope.service.to_string(),
             scope.terminator.to_string(),
         ]);
-        let sts = StringToSign {
+        let sts = StringToSign::Request {
             amz_date: &date,
             scope: scope.scope(),
-            canonical_request_hash: sha256_display(&canonical),
+            canonical_request_hash: canonical.sha256(),
         };
         s.string_to_sign = Some(sts.to_string());
         if let Some(cred) = config.credential(scope.access_key) {
@@ -299,7 +305,7 @@ fn sigv4_parts(req: &S3Request, config: &Config, auth: &mut &'static str) -> Opt
                 scope.region,
                 scope.service,
             );
-            s.expected = Some(Signature::from(hmac_sha256_display(&key, &sts)).to_string());
+            s.expected = Some(sigv4::sign(&key, &sts).to_string());
         }
     }
     Some(s)
@@ -375,16 +381,14 @@ impl Report {
                 "match": s.matches(),
             })),
             "error": error,
+            "failed_check": self.failed_check.map(Check::name),
             "reason": reason,
         })
     }
 
     pub fn render(&self, st: Style) -> String {
-        const W: usize = 18;
         let mut out = String::new();
-        let row = |out: &mut String, label: &str, value: &str| {
-            out.push_str(&format!("  {} {value}\n", st.dim(&format!("{label:<W$}"))));
-        };
+        let row = |out: &mut String, label: &str, value: &str| row(st, out, label, value);
         out.push_str(&format!(
             "{} {}\n",
             st.bold(&self.method),
@@ -392,80 +396,92 @@ impl Report {
         ));
         row(&mut out, "host", &self.host);
         row(&mut out, "auth", self.auth);
-        if let Some(sig) = &self.sig {
-            if let Some(c) = &sig.credential {
-                row(&mut out, "credential", c);
-            }
-            if let Some([date, region, service, term]) = &sig.scope {
-                row(
-                    &mut out,
-                    "scope",
-                    &format!("{date} / {region} / {service} / {term}"),
-                );
-            }
-            if let Some(at) = sig.signed_at {
-                row(&mut out, "signed at", &iso(at));
-            }
-            match (sig.expires, sig.valid_until()) {
-                (Some(e), Some(until)) => row(
-                    &mut out,
-                    "expires",
-                    &format!(
-                        "{} (X-Amz-Expires {e} s = {})",
-                        iso(until),
-                        human_span(e as i64)
-                    ),
-                ),
-                (None, Some(until)) => row(
-                    &mut out,
-                    "valid until",
-                    &format!("{} (signed time + 15 min allowed skew)", iso(until)),
-                ),
-                _ => {}
-            }
-            let source = if self.now_from_flag {
-                "--now"
-            } else {
-                "system clock"
-            };
-            row(&mut out, "now", &format!("{} ({source})", iso(self.now)));
-            if let Some((label, t)) = self.time_text() {
-                let t = if self.time_left().is_some_and(|l| l > 0) {
-                    st.green(&t)
-                } else {
-                    st.red(&t)
-                };
-                row(&mut out, label, &t);
-            }
-            row(&mut out, "signed headers", &sig.signed_headers.join(";"));
-            for (title, text) in [
-                ("canonical request", &sig.canonical_request),
-                ("string to sign", &sig.string_to_sign),
-            ] {
-                if let Some(text) = text {
-                    out.push_str(&format!("  {}\n", st.dim(title)));
-                    for line in text.split('\n') {
-                        out.push_str(&format!("    {line}\n"));
-                    }
-                }
-            }
-            let expected = sig
-                .expected
-                .clone()
-                .unwrap_or_else(|| "(unknown: no such access key is configured)".into());
-            row(&mut out, "expected sig", &expected);
-            if let Some(p) = &sig.provided {
-                let mark = if sig.matches() {
-                    st.green("match")
-                } else {
-                    st.red("differs")
-                };
-                row(&mut out, "provided sig", &format!("{p}  {mark}"));
-            }
-        } else {
-            row(&mut out, "now", &iso(self.now));
+        match &self.sig {
+            Some(sig) => self.render_signature(sig, st, &mut out),
+            None => row(&mut out, "now", &iso(self.now)),
         }
         out.push('\n');
+        self.render_verdict(st, &mut out);
+        out
+    }
+
+    /// The SigV4 parts: scope, times, signed headers, canonical forms, signatures.
+    fn render_signature(&self, sig: &SigV4, st: Style, out: &mut String) {
+        let row = |out: &mut String, label: &str, value: &str| row(st, out, label, value);
+        if let Some(c) = &sig.credential {
+            row(out, "credential", c);
+        }
+        if let Some([date, region, service, term]) = &sig.scope {
+            row(
+                out,
+                "scope",
+                &format!("{date} / {region} / {service} / {term}"),
+            );
+        }
+        if let Some(at) = sig.signed_at {
+            row(out, "signed at", &iso(at));
+        }
+        match (sig.expires, sig.valid_until()) {
+            (Some(e), Some(until)) => row(
+                out,
+                "expires",
+                &format!(
+                    "{} (X-Amz-Expires {e} s = {})",
+                    iso(until),
+                    human_span(e as i64)
+                ),
+            ),
+            (None, Some(until)) => row(
+                out,
+                "valid until",
+                &format!("{} (signed time + 15 min allowed skew)", iso(until)),
+            ),
+            _ => {}
+        }
+        let source = if self.now_from_flag {
+            "--now"
+        } else {
+            "system clock"
+        };
+        row(out, "now", &format!("{} ({source})", iso(self.now)));
+        if let Some((label, t)) = self.time_text() {
+            let t = if self.time_left().is_some_and(|l| l > 0) {
+                st.green(&t)
+            } else {
+                st.red(&t)
+            };
+            row(out, label, &t);
+        }
+        row(out, "signed headers", &sig.signed_headers.join(";"));
+        for (title, text) in [
+            ("canonical request", &sig.canonical_request),
+            ("string to sign", &sig.string_to_sign),
+        ] {
+            if let Some(text) = text {
+                out.push_str(&format!("  {}\n", st.dim(title)));
+                for line in text.split('\n') {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+        let expected = sig
+            .expected
+            .clone()
+            .unwrap_or_else(|| "(unknown: no such access key is configured)".into());
+        row(out, "expected sig", &expected);
+        if let Some(p) = &sig.provided {
+            let mark = if sig.matches() {
+                st.green("match")
+            } else {
+                st.red("differs")
+            };
+            row(out, "provided sig", &format!("{p}  {mark}"));
+        }
+    }
+
+    /// The verdict: accepted, or the S3 error with the failed check and the reason.
+    fn render_verdict(&self, st: Style, out: &mut String) {
+        let row = |out: &mut String, label: &str, value: &str| row(st, out, label, value);
         match &self.verdict {
             Ok(kind) => out.push_str(&format!(
                 "{} the server would accept this request ({})\n",
@@ -479,7 +495,10 @@ impl Report {
                     st.bold(&e.status().as_u16().to_string()),
                     st.bold(e.code.as_str())
                 ));
-                row(&mut out, "message", &e.message);
+                row(out, "message", &e.message);
+                if let Some(check) = self.failed_check {
+                    row(out, "failed check", check.name());
+                }
                 for (name, value) in &e.extra {
                     if matches!(
                         *name,
@@ -490,7 +509,7 @@ impl Report {
                     ) {
                         continue;
                     }
-                    row(&mut out, name, value);
+                    row(out, name, value);
                 }
                 if let Some(r) = &e.reason {
                     let label = if e.code == S3ErrorCode::SignatureDoesNotMatch {
@@ -498,12 +517,17 @@ impl Report {
                     } else {
                         "reason"
                     };
-                    row(&mut out, label, &st.yellow(r));
+                    row(out, label, &st.yellow(r));
                 }
             }
         }
-        out
     }
+}
+
+/// One labelled line of the report.
+fn row(st: Style, out: &mut String, label: &str, value: &str) {
+    const W: usize = 18;
+    out.push_str(&format!("  {} {value}\n", st.dim(&format!("{label:<W$}"))));
 }
 
 #[cfg(test)]

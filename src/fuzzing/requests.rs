@@ -8,11 +8,11 @@ use time::macros::format_description;
 
 use crate::addressing::{Address, resolve};
 use crate::auth::StreamingSpec;
-use crate::auth::canonical::{CanonicalRequest, StringToSign, canonical_query, canonical_uri};
 use crate::auth::chunked::{DecodeLimits, decode};
 use crate::auth::params::{AmzDate, CredentialScope, V4Header, V4Query};
 use crate::auth::post::{PostForm, PostPolicy};
 use crate::auth::signing::{Signature, derive_signing_key};
+use crate::auth::sigv4::{CanonicalRequest, StringToSign, canonical_query, canonical_uri};
 use crate::body::{ByteStream, from_chunks};
 use crate::checksum::ChecksumAlgorithm;
 use crate::error::{S3Error, S3ErrorCode};
@@ -152,7 +152,7 @@ pub fn canonical_request(data: &[u8]) {
         }
         let reparsed = parse_query(&cr.query).expect("a canonical query decodes");
         assert_eq!(canonical_query(&reparsed, None), cr.query);
-        let sts = StringToSign {
+        let sts = StringToSign::Request {
             amz_date: "20130524T000000Z",
             scope: "20130524/us-east-1/s3/aws4_request",
             canonical_request_hash: hash,
@@ -281,7 +281,7 @@ pub fn post_policy(data: &[u8]) {
         if let Ok(policy) = PostPolicy::parse(&encoded) {
             check_policy(&policy, &form);
         }
-        let _ = authenticator().verify_post(&form);
+        let _ = authenticator().verify_post(&form, &mut Default::default());
         return;
     }
     // The form as two pieces (multer must not care where reads end).
@@ -290,18 +290,19 @@ pub fn post_policy(data: &[u8]) {
         Bytes::copy_from_slice(&data[..at]),
         Bytes::copy_from_slice(&data[at..]),
     ]);
-    let mut multipart = multer::Multipart::new(body, POST_BOUNDARY);
     block_on(async move {
-        let Ok((form, file)) = crate::ops::post::read_form(&mut multipart).await else {
+        let Ok(upload) = crate::form::FormUpload::read_with_boundary(body, POST_BOUNDARY).await
+        else {
             return;
         };
-        let _ = authenticator().verify_post(&form);
+        let form = upload.form.clone();
+        let _ = authenticator().verify_post(&form, &mut Default::default());
         let _ = crate::ops::attrs::attrs_from_form(&form, 2048);
         let mut range = None;
         if let Ok(policy) = PostPolicy::parse(form.get("policy").unwrap_or_default()) {
             range = check_policy(&policy, &form);
         }
-        let mut rest = crate::ops::post::file_body(file, multipart, range);
+        let (_, mut rest) = upload.into_parts(range);
         let mut size = 0u64;
         while let Some(Ok(chunk)) = rest.next().await {
             size += chunk.len() as u64;

@@ -3,7 +3,7 @@
 
 use http::{Response, StatusCode};
 
-use super::{Ctx, bucket_of, empty_response, xml_response, xml_time};
+use super::{Ctx, empty_response, xml_response, xml_time};
 use crate::body::{ByteStream, ResponseBody};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::xml::{XmlWriter, malformed, parse_tree_limited};
@@ -13,7 +13,7 @@ pub const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c
 pub const OWNER_NAME: &str = "strict-s3";
 
 pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let buckets = ctx.state.storage.list_buckets().await?;
+    let buckets = ctx.storage.list_buckets().await?;
     let mut w = XmlWriter::new();
     w.open_ns("ListAllMyBucketsResult");
     w.open("Owner");
@@ -63,10 +63,10 @@ pub(crate) fn parse_location_constraint(bytes: &[u8]) -> Result<Option<String>, 
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html>
 pub async fn create_bucket(
     ctx: &Ctx<'_>,
+    name: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let name = bucket_of(ctx);
-    let region = ctx.state.config.region.as_str();
+    let region = ctx.config.region.as_str();
     match location_constraint(ctx, body).await?.as_deref() {
         None | Some("") if region == "us-east-1" => {}
         Some("us-east-1") if region == "us-east-1" => {
@@ -88,7 +88,7 @@ pub async fn create_bucket(
         }
         Some(_) => {}
     }
-    match ctx.state.storage.create_bucket(name, region).await {
+    match ctx.storage.create_bucket(name, region).await {
         Ok(_) => {}
         // "For legacy compatibility, if you re-create an existing bucket that you already
         // own in the North Virginia Region, Amazon S3 returns 200 OK" (API reference,
@@ -103,13 +103,13 @@ pub async fn create_bucket(
         .map_err(S3Error::internal)
 }
 
-pub async fn delete_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    ctx.state.storage.delete_bucket(bucket_of(ctx)).await?;
+pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
+    ctx.storage.delete_bucket(bucket).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-pub async fn head_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let info = ctx.state.storage.bucket(bucket_of(ctx)).await?;
+pub async fn head_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
+    let info = ctx.storage.bucket(bucket).await?;
     Response::builder()
         .status(StatusCode::OK)
         .header("x-amz-bucket-region", info.region)
@@ -118,8 +118,11 @@ pub async fn head_bucket(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Erro
 }
 
 /// `us-east-1` buckets report an empty constraint, as S3 does.
-pub async fn get_bucket_location(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let info = ctx.state.storage.bucket(bucket_of(ctx)).await?;
+pub async fn get_bucket_location(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let info = ctx.storage.bucket(bucket).await?;
     let mut w = XmlWriter::new();
     if info.region == "us-east-1" {
         w.open_ns("LocationConstraint");

@@ -73,12 +73,13 @@ pub(super) fn check_source_conditions(ctx: &Ctx<'_>, src: &ObjectMeta) -> Result
     Ok(())
 }
 
-pub async fn copy_object(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (
-        ctx.addr.bucket().unwrap_or_default(),
-        ctx.addr.key().unwrap_or_default(),
-    );
-    let limits = &ctx.state.config.limits;
+pub async fn copy_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (bucket, key);
+    let limits = &ctx.config.limits;
     let raw = ctx.req.header("x-amz-copy-source").unwrap_or_default();
     let (src_bucket, src_key) = copy_source(raw, limits.max_key_bytes)?;
     let replace = match ctx.req.header("x-amz-metadata-directive") {
@@ -92,8 +93,8 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Erro
             ));
         }
     };
-    ctx.state.storage.bucket(bucket).await?;
-    let source = ctx.state.storage.open_object(&src_bucket, &src_key).await?;
+    ctx.storage.bucket(bucket).await?;
+    let source = ctx.storage.open_object(&src_bucket, &src_key).await?;
     check_source_conditions(ctx, &source.meta)?;
     let changes_class = ctx.req.header("x-amz-storage-class").is_some();
     if src_bucket == bucket && src_key == key && !replace && !changes_class {
@@ -125,7 +126,6 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Erro
     };
     let body = source.body.stream(None);
     let meta = ctx
-        .state
         .storage
         .put_object(bucket, key, PutRequest::new(attrs, body))
         .await?;

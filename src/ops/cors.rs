@@ -4,7 +4,7 @@
 use http::{Response, StatusCode};
 
 use super::object::read_checked_document;
-use super::{Ctx, bucket_of, empty_response, xml_response};
+use super::{Ctx, empty_response, xml_response};
 use crate::body::{ByteStream, ResponseBody};
 use crate::cors::CorsConfiguration;
 use crate::error::{S3Error, S3ErrorCode};
@@ -24,31 +24,30 @@ pub async fn load(
     }
 }
 
-pub async fn put(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
-    let bucket = bucket_of(ctx);
-    ctx.state.storage.bucket(bucket).await?;
+pub async fn put(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    body: ByteStream,
+) -> Result<Response<ResponseBody>, S3Error> {
+    ctx.storage.bucket(bucket).await?;
     let (bytes, _slot) = read_checked_document(ctx, body, "PutBucketCors").await?;
     let config = CorsConfiguration::parse(&bytes)?;
-    ctx.state
-        .storage
+    ctx.storage
         .put_bucket_document(bucket, DOCUMENT, Some(config.to_xml().into()))
         .await?;
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn get(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let bucket = bucket_of(ctx);
-    match load(&*ctx.state.storage, bucket).await? {
+pub async fn get(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
+    match load(ctx.storage, bucket).await? {
         Some(config) => Ok(xml_response(config.to_xml())),
         None => Err(S3Error::new(S3ErrorCode::NoSuchCORSConfiguration).extra("BucketName", bucket)),
     }
 }
 
-pub async fn delete(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let bucket = bucket_of(ctx);
-    ctx.state.storage.bucket(bucket).await?;
-    ctx.state
-        .storage
+pub async fn delete(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
+    ctx.storage.bucket(bucket).await?;
+    ctx.storage
         .put_bucket_document(bucket, DOCUMENT, None)
         .await?;
     Ok(empty_response(StatusCode::NO_CONTENT))

@@ -7,7 +7,7 @@
 use http::Response;
 
 use super::object::read_checked_document;
-use super::{Ctx, bucket_of, xml_response};
+use super::{Ctx, xml_response};
 use crate::addressing::check_key;
 use crate::body::{ByteStream, ResponseBody};
 use crate::error::{S3Error, S3ErrorCode};
@@ -17,10 +17,10 @@ const MAX_OBJECTS: usize = 1000;
 
 pub async fn delete_objects(
     ctx: &Ctx<'_>,
+    bucket: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let bucket = bucket_of(ctx);
-    ctx.state.storage.bucket(bucket).await?;
+    ctx.storage.bucket(bucket).await?;
     let (bytes, _slot) = read_checked_document(ctx, body, "DeleteObjects").await?;
     let (keys, quiet) = parse_delete(&bytes)?;
 
@@ -32,8 +32,8 @@ pub async fn delete_objects(
                 S3ErrorCode::NoSuchVersion,
                 "The specified version does not exist.",
             )),
-            _ => match check_key(key, ctx.state.config.limits.max_key_bytes) {
-                Ok(()) => ctx.state.storage.delete_object(bucket, key).await,
+            _ => match check_key(key, ctx.config.limits.max_key_bytes) {
+                Ok(()) => ctx.storage.delete_object(bucket, key).await,
                 Err(e) => Err(e),
             },
         };

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use http::Response;
 
 use super::bucket::{OWNER_ID, OWNER_NAME};
-use super::{Ctx, bucket_of, xml_response, xml_time};
+use super::{Ctx, xml_response, xml_time};
 use crate::body::ResponseBody;
 use crate::error::S3Error;
 use crate::request::{S3Request, listing_encode};
@@ -94,9 +94,12 @@ pub(super) fn url_encoding(req: &S3Request) -> Result<UrlEncoding, S3Error> {
     }
 }
 
-pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBody>, S3Error> {
+pub async fn list_objects(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    v2: bool,
+) -> Result<Response<ResponseBody>, S3Error> {
     let req = ctx.req;
-    let bucket = bucket_of(ctx);
     let prefix = req.query_param("prefix").unwrap_or("");
     let delimiter = req.query_param("delimiter").filter(|d| !d.is_empty());
     let max = max_keys(req.query_param("max-keys"))?;
@@ -119,7 +122,6 @@ pub async fn list_objects(ctx: &Ctx<'_>, v2: bool) -> Result<Response<ResponseBo
         (t, s) => t.or(s),
     };
     let page = ctx
-        .state
         .storage
         .list_objects(
             bucket,

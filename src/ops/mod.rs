@@ -1,9 +1,8 @@
-//! S3 operations: one readable route table, one handler per operation.
+//! S3 operations: one route table ([`route`]), one handler per operation ([`dispatch`]).
 //!
-//! The route table maps (method, target, sub-resource) to an [`Op`]; a sub-resource
-//! strict-s3 does not implement is a 501 `NotImplemented` naming it, never a silent
-//! fallback to another operation (a lenient mock that answers `?acl` with the object body
-//! is exactly what this project replaces).
+//! A handler gets a [`Ctx`] (the request, its address, who sent it, and the server's
+//! parts it may use) and the bucket and key its [`Op`] carries; it never sees the
+//! service, so operations cannot reach back into the stages before them.
 
 pub(crate) mod attrs;
 pub(crate) mod bucket;
@@ -16,205 +15,121 @@ pub(crate) mod multipart;
 pub use completions::Completions;
 pub(crate) mod object;
 pub mod post;
+mod route;
+pub use route::{BucketOp, ObjectOp, Op, route};
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{Method, Response, StatusCode};
+use http::{Response, StatusCode};
 
-use crate::addressing::{Address, Target};
-use crate::auth::Principal;
+use crate::addressing::Address;
+use crate::auth::Authenticated;
 use crate::body::{self, ByteStream, ResponseBody};
-use crate::error::{S3Error, S3ErrorCode};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::S3Error;
+use crate::form::FormUpload;
 use crate::request::S3Request;
-use crate::service::AppState;
+use crate::storage::Storage;
 
-/// Everything a handler may read about the request.
+/// Everything a handler may read about the request, and the server parts it may use.
 pub struct Ctx<'a> {
-    pub state: &'a AppState,
     pub req: &'a S3Request,
     pub addr: &'a Address,
-    pub principal: &'a Principal,
-    /// An operation that authenticates by itself (a POST form signs its policy) records
-    /// the mechanism and key here, for the log and the inspector.
-    pub own_auth: std::sync::Mutex<Option<(crate::auth::AuthKind, Option<String>)>>,
+    /// Who sent it, and what its body must still satisfy.
+    pub auth: &'a Authenticated,
+    pub storage: &'a dyn Storage,
+    pub config: &'a Config,
+    pub clock: &'a dyn Clock,
+    /// CompleteMultipartUpload answers, for clients that retry one.
+    pub completions: &'a Completions,
+    /// Slots for XML request documents being read and parsed (`Limits::max_xml_in_flight`).
+    pub xml_slots: &'a tokio::sync::Semaphore,
 }
 
-impl Ctx<'_> {
-    pub fn record_auth(&self, kind: crate::auth::AuthKind, access_key: Option<String>) {
-        *self.own_auth.lock().unwrap_or_else(|p| p.into_inner()) = Some((kind, access_key));
-    }
+/// What the operation reads: the body (already held to the signature's payload promise),
+/// or for a POST form the form, whose head the authentication stage has read.
+pub enum Input {
+    Body(ByteStream),
+    /// Boxed: the form's parser state is large, and most requests carry a body.
+    Form(Box<FormUpload>),
 }
 
-/// The operations strict-s3 implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    ListBuckets,
-    CreateBucket,
-    DeleteBucket,
-    HeadBucket,
-    GetBucketLocation,
-    ListObjects,
-    ListObjectsV2,
-    DeleteObjects,
-    PutObject,
-    CopyObject,
-    GetObject,
-    HeadObject,
-    DeleteObject,
-    CreateMultipartUpload,
-    UploadPart,
-    UploadPartCopy,
-    CompleteMultipartUpload,
-    AbortMultipartUpload,
-    ListParts,
-    ListMultipartUploads,
-    PostObject,
-    PutBucketCors,
-    GetBucketCors,
-    DeleteBucketCors,
-}
-
-impl Op {
-    pub fn name(self) -> &'static str {
+impl Input {
+    fn body(self) -> ByteStream {
         match self {
-            Op::ListBuckets => "ListBuckets",
-            Op::CreateBucket => "CreateBucket",
-            Op::DeleteBucket => "DeleteBucket",
-            Op::HeadBucket => "HeadBucket",
-            Op::GetBucketLocation => "GetBucketLocation",
-            Op::ListObjects => "ListObjects",
-            Op::ListObjectsV2 => "ListObjectsV2",
-            Op::DeleteObjects => "DeleteObjects",
-            Op::PutObject => "PutObject",
-            Op::CopyObject => "CopyObject",
-            Op::GetObject => "GetObject",
-            Op::HeadObject => "HeadObject",
-            Op::DeleteObject => "DeleteObject",
-            Op::CreateMultipartUpload => "CreateMultipartUpload",
-            Op::UploadPart => "UploadPart",
-            Op::UploadPartCopy => "UploadPartCopy",
-            Op::CompleteMultipartUpload => "CompleteMultipartUpload",
-            Op::AbortMultipartUpload => "AbortMultipartUpload",
-            Op::ListParts => "ListParts",
-            Op::ListMultipartUploads => "ListMultipartUploads",
-            Op::PostObject => "PostObject",
-            Op::PutBucketCors => "PutBucketCors",
-            Op::GetBucketCors => "GetBucketCors",
-            Op::DeleteBucketCors => "DeleteBucketCors",
+            Input::Body(b) => b,
+            // Only PostObject is given a form, and it takes it whole: anything else
+            // fails loudly rather than read an empty body.
+            Input::Form(_) => Box::pin(futures_util::stream::once(async {
+                Err(S3Error::internal(
+                    "a form was given to an operation that reads a body",
+                ))
+            })),
         }
     }
-}
-
-/// The route table: (target, method, the sub-resources present) → operation.
-pub fn route(req: &S3Request, addr: &Address) -> Result<Op, S3Error> {
-    let mut subs: Vec<&str> = req
-        .query
-        .iter()
-        .map(|(k, _)| k.as_str())
-        .filter(|k| crate::subresources::selects_operation(k))
-        .collect();
-    subs.sort_unstable();
-    subs.dedup();
-    let copy = req.headers.contains_key("x-amz-copy-source");
-    let m = req.method.clone();
-    let op = match (&addr.target, subs.as_slice()) {
-        (Target::Root, []) if m == Method::GET => Op::ListBuckets,
-        (Target::Root, []) => return Err(method_not_allowed(req, "SERVICE")),
-        (Target::Bucket(_), []) => match m {
-            Method::PUT => Op::CreateBucket,
-            Method::DELETE => Op::DeleteBucket,
-            Method::HEAD => Op::HeadBucket,
-            Method::GET if req.query_param("list-type") == Some("2") => Op::ListObjectsV2,
-            Method::GET => Op::ListObjects,
-            // Browser form uploads; the form carries its own signature.
-            Method::POST => Op::PostObject,
-            _ => return Err(method_not_allowed(req, "BUCKET")),
-        },
-        (Target::Bucket(_), ["location"]) if m == Method::GET => Op::GetBucketLocation,
-        (Target::Bucket(_), ["uploads"]) if m == Method::GET => Op::ListMultipartUploads,
-        (Target::Bucket(_), ["delete"]) if m == Method::POST => Op::DeleteObjects,
-        (Target::Bucket(_), ["cors"]) => match m {
-            Method::PUT => Op::PutBucketCors,
-            Method::GET => Op::GetBucketCors,
-            Method::DELETE => Op::DeleteBucketCors,
-            _ => return Err(method_not_allowed(req, "BUCKET")),
-        },
-        (Target::Object { .. }, []) => match m {
-            Method::PUT if copy => Op::CopyObject,
-            Method::PUT => Op::PutObject,
-            Method::GET => Op::GetObject,
-            Method::HEAD => Op::HeadObject,
-            Method::DELETE => Op::DeleteObject,
-            _ => return Err(method_not_allowed(req, "OBJECT")),
-        },
-        (Target::Object { .. }, ["partNumber"]) if m == Method::GET => Op::GetObject,
-        (Target::Object { .. }, ["partNumber"]) if m == Method::HEAD => Op::HeadObject,
-        (Target::Object { .. }, ["uploads"]) if m == Method::POST => Op::CreateMultipartUpload,
-        (Target::Object { .. }, ["partNumber", "uploadId"]) if m == Method::PUT && copy => {
-            Op::UploadPartCopy
-        }
-        (Target::Object { .. }, ["partNumber", "uploadId"]) if m == Method::PUT => Op::UploadPart,
-        (Target::Object { .. }, ["uploadId"]) => match m {
-            Method::POST => Op::CompleteMultipartUpload,
-            Method::DELETE => Op::AbortMultipartUpload,
-            Method::GET => Op::ListParts,
-            _ => return Err(method_not_allowed(req, "OBJECT")),
-        },
-        (_, subs) => return Err(not_implemented_subresource(req, subs)),
-    };
-    Ok(op)
-}
-
-/// AWS has no message for this (it implements every sub-resource), so ours names what is
-/// missing; the code and status are S3's for an unimplemented feature.
-fn not_implemented_subresource(req: &S3Request, subs: &[&str]) -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::NotImplemented,
-        format!(
-            "strict-s3 does not implement {} with the ?{} sub-resource yet",
-            req.method,
-            subs.join("&?")
-        ),
-    )
-    .reason("see the README's list of supported operations")
-}
-
-fn method_not_allowed(req: &S3Request, resource_type: &str) -> S3Error {
-    S3Error::new(S3ErrorCode::MethodNotAllowed)
-        .extra("Method", req.method.as_str())
-        .extra("ResourceType", resource_type)
 }
 
 /// Runs the operation.
 pub async fn dispatch(
     ctx: &Ctx<'_>,
-    op: Op,
-    body: ByteStream,
+    op: Op<'_>,
+    input: Input,
 ) -> Result<Response<ResponseBody>, S3Error> {
     match op {
         Op::ListBuckets => bucket::list_buckets(ctx).await,
-        Op::CreateBucket => bucket::create_bucket(ctx, body).await,
-        Op::DeleteBucket => bucket::delete_bucket(ctx).await,
-        Op::HeadBucket => bucket::head_bucket(ctx).await,
-        Op::GetBucketLocation => bucket::get_bucket_location(ctx).await,
-        Op::ListObjects => list::list_objects(ctx, false).await,
-        Op::ListObjectsV2 => list::list_objects(ctx, true).await,
-        Op::DeleteObjects => delete::delete_objects(ctx, body).await,
-        Op::PutObject => object::put_object(ctx, body).await,
-        Op::CopyObject => copy::copy_object(ctx).await,
-        Op::GetObject => object::get_object(ctx, false).await,
-        Op::HeadObject => object::get_object(ctx, true).await,
-        Op::DeleteObject => object::delete_object(ctx).await,
-        Op::CreateMultipartUpload => multipart::create(ctx).await,
-        Op::UploadPart => multipart::upload_part(ctx, body).await,
-        Op::UploadPartCopy => multipart::upload_part_copy(ctx).await,
-        Op::CompleteMultipartUpload => multipart::complete(ctx, body).await,
-        Op::AbortMultipartUpload => multipart::abort(ctx).await,
-        Op::ListParts => multipart::list_parts(ctx).await,
-        Op::ListMultipartUploads => multipart::list_uploads(ctx).await,
-        Op::PostObject => post::post_object(ctx, body).await,
-        Op::PutBucketCors => cors::put(ctx, body).await,
-        Op::GetBucketCors => cors::get(ctx).await,
-        Op::DeleteBucketCors => cors::delete(ctx).await,
+        Op::Bucket(bucket, op) => bucket_op(ctx, bucket, op, input).await,
+        Op::Object { bucket, key, op } => object_op(ctx, bucket, key, op, input).await,
+    }
+}
+
+async fn bucket_op(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    op: BucketOp,
+    input: Input,
+) -> Result<Response<ResponseBody>, S3Error> {
+    match op {
+        BucketOp::CreateBucket => bucket::create_bucket(ctx, bucket, input.body()).await,
+        BucketOp::DeleteBucket => bucket::delete_bucket(ctx, bucket).await,
+        BucketOp::HeadBucket => bucket::head_bucket(ctx, bucket).await,
+        BucketOp::GetBucketLocation => bucket::get_bucket_location(ctx, bucket).await,
+        BucketOp::ListObjects => list::list_objects(ctx, bucket, false).await,
+        BucketOp::ListObjectsV2 => list::list_objects(ctx, bucket, true).await,
+        BucketOp::DeleteObjects => delete::delete_objects(ctx, bucket, input.body()).await,
+        BucketOp::ListMultipartUploads => multipart::list_uploads(ctx, bucket).await,
+        BucketOp::PostObject => match input {
+            Input::Form(upload) => post::post_object(ctx, bucket, *upload).await,
+            Input::Body(_) => Err(S3Error::internal(
+                "a POST form reached its operation without its head read",
+            )),
+        },
+        BucketOp::PutBucketCors => cors::put(ctx, bucket, input.body()).await,
+        BucketOp::GetBucketCors => cors::get(ctx, bucket).await,
+        BucketOp::DeleteBucketCors => cors::delete(ctx, bucket).await,
+    }
+}
+
+async fn object_op(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    op: ObjectOp,
+    input: Input,
+) -> Result<Response<ResponseBody>, S3Error> {
+    match op {
+        ObjectOp::PutObject => object::put_object(ctx, bucket, key, input.body()).await,
+        ObjectOp::CopyObject => copy::copy_object(ctx, bucket, key).await,
+        ObjectOp::GetObject => object::get_object(ctx, bucket, key, false).await,
+        ObjectOp::HeadObject => object::get_object(ctx, bucket, key, true).await,
+        ObjectOp::DeleteObject => object::delete_object(ctx, bucket, key).await,
+        ObjectOp::CreateMultipartUpload => multipart::create(ctx, bucket, key).await,
+        ObjectOp::UploadPart => multipart::upload_part(ctx, bucket, key, input.body()).await,
+        ObjectOp::UploadPartCopy => multipart::upload_part_copy(ctx, bucket, key).await,
+        ObjectOp::CompleteMultipartUpload => {
+            multipart::complete(ctx, bucket, key, input.body()).await
+        }
+        ObjectOp::AbortMultipartUpload => multipart::abort(ctx, bucket, key).await,
+        ObjectOp::ListParts => multipart::list_parts(ctx, bucket, key).await,
     }
 }
 
@@ -226,13 +141,8 @@ pub async fn read_xml_document<'a>(
     ctx: &'a Ctx<'_>,
     body: ByteStream,
 ) -> Result<(bytes::Bytes, tokio::sync::SemaphorePermit<'a>), S3Error> {
-    let permit = ctx
-        .state
-        .xml_slots
-        .acquire()
-        .await
-        .map_err(S3Error::internal)?;
-    let limit = ctx.state.config.limits.max_xml_body;
+    let permit = ctx.xml_slots.acquire().await.map_err(S3Error::internal)?;
+    let limit = ctx.config.limits.max_xml_body;
     let bytes = body::collect_limited(body, limit, || {
         crate::xml::malformed(format!("the XML body exceeds {limit} bytes"))
     })
@@ -268,103 +178,11 @@ pub fn empty_response(status: StatusCode) -> Response<ResponseBody> {
         .expect("static response parts are valid")
 }
 
-/// The bucket of a bucket or object target (routing guarantees there is one).
-pub fn bucket_of<'a>(ctx: &'a Ctx<'_>) -> &'a str {
-    ctx.addr.bucket().unwrap_or_default()
-}
-
 pub use crate::dates::{http_time, xml_time};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderMap;
-
-    fn route_of(method: Method, path: &str, query: &str) -> Result<Op, S3Error> {
-        let req = S3Request::new(method, path, Some(query), HeaderMap::new(), "r".into()).unwrap();
-        let addr = crate::addressing::resolve(&req, &[], 1024).unwrap();
-        route(&req, &addr)
-    }
-
-    #[test]
-    fn route_table() {
-        assert_eq!(route_of(Method::GET, "/", "").unwrap(), Op::ListBuckets);
-        assert_eq!(
-            route_of(Method::GET, "/bkt", "list-type=2").unwrap(),
-            Op::ListObjectsV2
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt", "prefix=a").unwrap(),
-            Op::ListObjects
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt", "location").unwrap(),
-            Op::GetBucketLocation
-        );
-        assert_eq!(
-            route_of(Method::POST, "/bkt", "delete").unwrap(),
-            Op::DeleteObjects
-        );
-        assert_eq!(route_of(Method::PUT, "/bkt/k", "").unwrap(), Op::PutObject);
-        assert_eq!(
-            route_of(Method::HEAD, "/bkt/k", "").unwrap(),
-            Op::HeadObject
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt/k", "acl").unwrap_err().code,
-            S3ErrorCode::NotImplemented
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt", "cors").unwrap(),
-            Op::GetBucketCors
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt", "website").unwrap_err().code,
-            S3ErrorCode::NotImplemented
-        );
-        assert_eq!(
-            route_of(Method::POST, "/bkt/k", "").unwrap_err().code,
-            S3ErrorCode::MethodNotAllowed
-        );
-        assert_eq!(
-            route_of(Method::POST, "/bkt/k", "uploads").unwrap(),
-            Op::CreateMultipartUpload
-        );
-        assert_eq!(
-            route_of(Method::PUT, "/bkt/k", "uploadId=u&partNumber=2").unwrap(),
-            Op::UploadPart
-        );
-        assert_eq!(
-            route_of(Method::POST, "/bkt/k", "uploadId=u").unwrap(),
-            Op::CompleteMultipartUpload
-        );
-        assert_eq!(
-            route_of(Method::DELETE, "/bkt/k", "uploadId=u").unwrap(),
-            Op::AbortMultipartUpload
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt/k", "uploadId=u").unwrap(),
-            Op::ListParts
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt", "uploads").unwrap(),
-            Op::ListMultipartUploads
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt/k", "partNumber=1").unwrap(),
-            Op::GetObject
-        );
-        assert_eq!(
-            route_of(Method::GET, "/bkt/k", "uploadId=u&acl")
-                .unwrap_err()
-                .code,
-            S3ErrorCode::NotImplemented
-        );
-        assert_eq!(
-            route_of(Method::PUT, "/", "").unwrap_err().code,
-            S3ErrorCode::MethodNotAllowed
-        );
-    }
 
     #[test]
     fn times() {

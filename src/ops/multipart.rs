@@ -15,17 +15,13 @@ use super::object::{
     checked_put_body, content_md5, declared_length, integrity_headers, put_condition,
     sent_checksum_algorithm,
 };
-use super::{Ctx, bucket_of, empty_response, xml_response, xml_time};
+use super::{Ctx, empty_response, xml_response, xml_time};
 use crate::body::{self, ByteStream, ResponseBody};
 use crate::checksum::{self, ChecksumAlgorithm};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::storage::multipart::{self, ChecksumType, parse_part_number};
 use crate::storage::{ByteRange, CompletePart, Part, PutRequest, Upload, UploadChecksum};
 use crate::xml::{XmlWriter, malformed, parse_tree_limited};
-
-fn key_of<'a>(ctx: &'a Ctx<'_>) -> &'a str {
-    ctx.addr.key().unwrap_or_default()
-}
 
 fn upload_id<'a>(ctx: &'a Ctx<'_>) -> &'a str {
     ctx.req.query_param("uploadId").unwrap_or_default()
@@ -84,12 +80,14 @@ fn checksum_headers(
     resp
 }
 
-pub async fn create(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (bucket_of(ctx), key_of(ctx));
-    let attrs = attrs_from_headers(ctx.req, ctx.state.config.limits.max_user_metadata_bytes)?;
+pub async fn create(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let attrs = attrs_from_headers(ctx.req, ctx.config.limits.max_user_metadata_bytes)?;
     let checksum = upload_checksum(ctx)?;
     let upload = ctx
-        .state
         .storage
         .create_upload(bucket, key, attrs, checksum)
         .await?;
@@ -109,23 +107,21 @@ pub async fn create(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
 }
 
 /// The upload named by the query (validating the part number first, as S3 does).
-async fn target_upload(ctx: &Ctx<'_>) -> Result<(u32, Upload), S3Error> {
+async fn target_upload(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Result<(u32, Upload), S3Error> {
     let number = parse_part_number(ctx.req.query_param("partNumber").unwrap_or_default())?;
-    let (upload, _) = ctx
-        .state
-        .storage
-        .upload(bucket_of(ctx), key_of(ctx), upload_id(ctx))
-        .await?;
+    let (upload, _) = ctx.storage.upload(bucket, key, upload_id(ctx)).await?;
     Ok((number, upload))
 }
 
 pub async fn upload_part(
     ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let limits = &ctx.state.config.limits;
+    let limits = &ctx.config.limits;
     declared_length(ctx, limits.max_object_size)?;
-    let (number, upload) = target_upload(ctx).await?;
+    let (number, upload) = target_upload(ctx, bucket, key).await?;
     multipart::check_part_checksum_type(upload.checksum, sent_checksum_algorithm(ctx)?)?;
     let content_md5 = content_md5(ctx.req)?;
     let mut attrs = Default::default();
@@ -139,9 +135,8 @@ pub async fn upload_part(
         trailing,
     };
     let part = ctx
-        .state
         .storage
-        .put_part(bucket_of(ctx), key_of(ctx), upload_id(ctx), number, req)
+        .put_part(bucket, key, upload_id(ctx), number, req)
         .await?;
     let mut resp = Response::builder()
         .status(StatusCode::OK)
@@ -173,12 +168,16 @@ pub(crate) fn copy_range(raw: &str, size: u64) -> Result<(u64, u64), S3Error> {
     }
 }
 
-pub async fn upload_part_copy(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let limits = &ctx.state.config.limits;
+pub async fn upload_part_copy(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let limits = &ctx.config.limits;
     let raw = ctx.req.header("x-amz-copy-source").unwrap_or_default();
     let (src_bucket, src_key) = copy_source(raw, limits.max_key_bytes)?;
-    let (number, upload) = target_upload(ctx).await?;
-    let source = ctx.state.storage.open_object(&src_bucket, &src_key).await?;
+    let (number, upload) = target_upload(ctx, bucket, key).await?;
+    let source = ctx.storage.open_object(&src_bucket, &src_key).await?;
     check_source_conditions(ctx, &source.meta)?;
     let range = ctx
         .req
@@ -187,14 +186,13 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S
         .transpose()?;
     let mut req = PutRequest::new(Default::default(), source.body.stream(range));
     if let Some(c) = upload.checksum {
-        let record = crate::storage::TrailingAttrs::default();
+        let record = crate::checksum::TrailingAttrs::default();
         req.body = checksum::recorded_body(req.body, c.algorithm, record.clone());
         req.trailing = Some(record);
     }
     let part = ctx
-        .state
         .storage
-        .put_part(bucket_of(ctx), key_of(ctx), upload_id(ctx), number, req)
+        .put_part(bucket, key, upload_id(ctx), number, req)
         .await?;
     let mut w = XmlWriter::new();
     w.open_ns("CopyPartResult");
@@ -263,16 +261,19 @@ pub(crate) fn parse_complete(bytes: &[u8]) -> Result<Vec<CompletePart>, S3Error>
         .collect()
 }
 
-pub async fn complete(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (bucket_of(ctx), key_of(ctx));
+pub async fn complete(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    body: ByteStream,
+) -> Result<Response<ResponseBody>, S3Error> {
     let (bytes, slot) = super::read_xml_document(ctx, body).await?;
     let parts = parse_complete(&bytes)?;
     drop((bytes, slot));
     let check = put_condition(ctx.req, key)?;
     let id = upload_id(ctx);
-    let completions = &ctx.state.completions;
+    let completions = &ctx.completions;
     let meta = match ctx
-        .state
         .storage
         .complete_upload(bucket, key, id, &parts, check)
         .await
@@ -302,7 +303,7 @@ pub async fn complete(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<Respon
         "Location",
         &format!(
             "http://{host}/{bucket}/{}",
-            crate::auth::canonical::uri_encode_path(key)
+            crate::auth::sigv4::uri_encode_path(key)
         ),
     );
     w.elem("Bucket", bucket);
@@ -323,10 +324,13 @@ pub async fn complete(ctx: &Ctx<'_>, body: ByteStream) -> Result<Response<Respon
         .map_err(S3Error::internal)
 }
 
-pub async fn abort(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    ctx.state
-        .storage
-        .abort_upload(bucket_of(ctx), key_of(ctx), upload_id(ctx))
+pub async fn abort(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    ctx.storage
+        .abort_upload(bucket, key, upload_id(ctx))
         .await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
@@ -357,8 +361,11 @@ fn owner(w: &mut XmlWriter, element: &str) {
     w.close(element);
 }
 
-pub async fn list_parts(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (bucket_of(ctx), key_of(ctx));
+pub async fn list_parts(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
     let max = page_size(ctx, "max-parts")?;
     let marker = match ctx.req.query_param("part-number-marker") {
         None => 0,
@@ -370,11 +377,7 @@ pub async fn list_parts(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error
             )
         })?,
     };
-    let (upload, parts) = ctx
-        .state
-        .storage
-        .upload(bucket, key, upload_id(ctx))
-        .await?;
+    let (upload, parts) = ctx.storage.upload(bucket, key, upload_id(ctx)).await?;
     let after: Vec<&Part> = parts.iter().filter(|p| p.number > marker).collect();
     let page = &after[..after.len().min(max)];
     let truncated = after.len() > page.len();
@@ -419,8 +422,7 @@ pub async fn list_parts(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error
 }
 
 /// Uploads after the markers, grouped by the delimiter, one page.
-pub async fn list_uploads(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let bucket = bucket_of(ctx);
+pub async fn list_uploads(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
     let q = |n: &str| ctx.req.query_param(n);
     let prefix = q("prefix").unwrap_or("");
     let delimiter = q("delimiter").filter(|d| !d.is_empty());
@@ -428,7 +430,7 @@ pub async fn list_uploads(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Err
     let id_marker = q("upload-id-marker").filter(|_| !key_marker.is_empty());
     let max = page_size(ctx, "max-uploads")?;
     let enc = super::list::url_encoding(ctx.req)?;
-    let uploads = ctx.state.storage.list_uploads(bucket).await?;
+    let uploads = ctx.storage.list_uploads(bucket).await?;
 
     enum Entry<'a> {
         Upload(&'a Upload),

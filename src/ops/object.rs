@@ -14,10 +14,11 @@ use http::{Response, StatusCode, response::Builder};
 use super::attrs::{attrs_from_headers, not_implemented_header};
 use super::{Ctx, empty_response, http_time};
 use crate::body::{self, ByteStream, ResponseBody};
+use crate::checksum::TrailingAttrs;
 use crate::checksum::{self, ChecksumAlgorithm};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
-use crate::storage::{ByteRange, CommitCheck, ObjectAttrs, ObjectMeta, PutRequest, TrailingAttrs};
+use crate::storage::{ByteRange, CommitCheck, ObjectAttrs, ObjectMeta, PutRequest};
 
 /// What S3 answers for an object stored without a Content-Type.
 pub const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
@@ -29,7 +30,7 @@ pub fn declared_length(ctx: &Ctx<'_>, max: u64) -> Result<u64, S3Error> {
     let req = ctx.req;
     // The decoded length counts only for aws-chunked bodies (whose decoder enforces it);
     // for any other body the Content-Length hyper enforces is the size.
-    let decoded = match ctx.principal.payload {
+    let decoded = match ctx.auth.payload {
         crate::auth::PayloadCheck::Streaming(..) => req.header("x-amz-decoded-content-length"),
         _ => None,
     };
@@ -208,8 +209,8 @@ pub fn checked_put_body(
     attrs: &mut ObjectAttrs,
     required: Option<ChecksumAlgorithm>,
 ) -> Result<(ByteStream, Option<TrailingAttrs>), S3Error> {
-    let trailing = ctx.principal.trailing_attrs();
-    let trailer_alg = ctx.principal.trailer_checksum();
+    let trailing = ctx.auth.trailing_attrs();
+    let trailer_alg = ctx.auth.trailer_checksum();
     let declared = match declared_checksum(ctx.req)? {
         Some(d) => Some(d),
         None => query_checksum(ctx)?,
@@ -237,7 +238,7 @@ pub fn sent_checksum_algorithm(ctx: &Ctx<'_>) -> Result<Option<ChecksumAlgorithm
     if let Some((alg, _)) = declared_checksum(ctx.req)? {
         return Ok(Some(alg));
     }
-    if let Some(alg) = ctx.principal.trailer_checksum() {
+    if let Some(alg) = ctx.auth.trailer_checksum() {
         return Ok(Some(alg));
     }
     Ok(checksum::ALL
@@ -258,7 +259,7 @@ fn query_checksum(ctx: &Ctx<'_>) -> Result<Option<(ChecksumAlgorithm, String)>, 
     let Some((alg, value)) = found else {
         return Ok(None);
     };
-    if ctx.state.config.strict_query_checksums {
+    if ctx.config.strict_query_checksums {
         alg.check_value(&value)?;
         return Ok(Some((alg, value)));
     }
@@ -274,13 +275,11 @@ fn query_checksum(ctx: &Ctx<'_>) -> Result<Option<(ChecksumAlgorithm, String)>, 
 
 pub async fn put_object(
     ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (
-        ctx.addr.bucket().unwrap_or_default(),
-        ctx.addr.key().unwrap_or_default(),
-    );
-    let limits = &ctx.state.config.limits;
+    let limits = &ctx.config.limits;
     declared_length(ctx, limits.max_object_size)?;
     let mut attrs = attrs_from_headers(ctx.req, limits.max_user_metadata_bytes)?;
     let content_md5 = content_md5(ctx.req)?;
@@ -293,7 +292,7 @@ pub async fn put_object(
         check,
         trailing,
     };
-    let meta = ctx.state.storage.put_object(bucket, key, req).await?;
+    let meta = ctx.storage.put_object(bucket, key, req).await?;
     let resp = Response::builder()
         .status(StatusCode::OK)
         .header(ETAG, meta.quoted_etag());
@@ -432,14 +431,16 @@ fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta, ranged:
         .header(ACCEPT_RANGES, "bytes")
 }
 
-pub async fn get_object(ctx: &Ctx<'_>, head: bool) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (
-        ctx.addr.bucket().unwrap_or_default(),
-        ctx.addr.key().unwrap_or_default(),
-    );
+pub async fn get_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    head: bool,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (bucket, key);
     check_overrides(ctx.req)?;
-    let anonymous = ctx.principal.kind == crate::auth::AuthKind::Anonymous;
-    let object = match ctx.state.storage.open_object(bucket, key).await {
+    let anonymous = ctx.auth.kind == crate::auth::AuthKind::Anonymous;
+    let object = match ctx.storage.open_object(bucket, key).await {
         Ok(o) if anonymous && !super::post::is_public(&o.meta) => {
             return Err(crate::auth::error::anonymous().reason("the object is not public-read"));
         }
@@ -504,12 +505,12 @@ async fn normalization_hint(ctx: &Ctx<'_>, bucket: &str, key: &str, err: S3Error
         ("NFD", key.nfd().collect()),
     ];
     for (form, other) in forms {
-        if other != key && ctx.state.storage.head_object(bucket, &other).await.is_ok() {
+        if other != key && ctx.storage.head_object(bucket, &other).await.is_ok() {
             let mine = if form == "NFC" { "NFD" } else { "NFC" };
             return err.reason(format!(
                 "no object has this key, but one whose key differs only in Unicode normalization does: the stored key is in {form} ({}), the request asks for {mine} ({}). S3 compares keys byte for byte: normalize the key the same way when uploading and when signing",
-                crate::auth::canonical::uri_encode_path(&other),
-                crate::auth::canonical::uri_encode_path(key),
+                crate::auth::sigv4::uri_encode_path(&other),
+                crate::auth::sigv4::uri_encode_path(key),
             ));
         }
     }
@@ -537,12 +538,13 @@ fn part_range(meta: &ObjectMeta, raw: &str) -> Result<(u64, u64), S3Error> {
     Ok((start, start + sizes[n - 1] - 1))
 }
 
-pub async fn delete_object(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (
-        ctx.addr.bucket().unwrap_or_default(),
-        ctx.addr.key().unwrap_or_default(),
-    );
-    ctx.state.storage.delete_object(bucket, key).await?;
+pub async fn delete_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let (bucket, key) = (bucket, key);
+    ctx.storage.delete_object(bucket, key).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

@@ -20,8 +20,8 @@ pub mod listing;
 pub mod memory;
 pub mod multipart;
 
+pub use crate::checksum::TrailingAttrs;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -104,28 +104,6 @@ impl BucketInfo {
 /// current object (if any). Conditional PUTs (`If-None-Match: *`, `If-Match`) use it so
 /// the check and the replacement are one atomic step. An `Err` stores nothing.
 pub type CommitCheck = Box<dyn FnOnce(Option<&ObjectMeta>) -> Result<(), S3Error> + Send>;
-
-/// Properties known only once the whole body has been read: a checksum sent as an
-/// aws-chunked trailer. The body's decoder records them just before its stream ends
-/// successfully; the store applies them after the last byte, before the object becomes
-/// visible, so they are stored and returned like any header-declared property.
-#[derive(Clone, Debug, Default)]
-pub struct TrailingAttrs(Arc<Mutex<Vec<(String, String)>>>);
-
-impl TrailingAttrs {
-    pub fn record(&self, name: &str, value: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((name.to_string(), value.to_string()));
-    }
-
-    /// Moves what was recorded into `attrs.extra`.
-    pub fn apply(&self, attrs: &mut ObjectAttrs) {
-        let mut recorded = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        attrs.extra.extend(recorded.drain(..));
-    }
-}
 
 /// A write of one object.
 pub struct PutRequest {
@@ -406,7 +384,7 @@ pub(crate) fn finish_meta(
 ) -> Result<ObjectMeta, S3Error> {
     check_content_md5(content_md5, md5)?;
     if let Some(t) = trailing {
-        t.apply(&mut attrs);
+        attrs.extra.extend(t.take());
     }
     Ok(ObjectMeta {
         key: key.to_owned(),

@@ -1,7 +1,8 @@
 //! The aws-chunked decoder against AWS's worked example and hostile framing.
 
 use super::*;
-use crate::auth::signing::derive_signing_key;
+use crate::auth::signing::{derive_signing_key, hmac_sha256};
+use crate::auth::sigv4::EMPTY_SHA256;
 
 const SEED: &str = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
 const SIGS: [&str; 3] = [
@@ -193,7 +194,7 @@ async fn unsigned_trailer_with_checksum() {
         .unwrap();
     assert_eq!(out, b"hello world");
     let mut attrs = crate::storage::ObjectAttrs::default();
-    limits.trailing.apply(&mut attrs);
+    attrs.extra.extend(limits.trailing.take());
     assert_eq!(
         attrs.extra.get("x-amz-checksum-crc32"),
         Some(&crc),

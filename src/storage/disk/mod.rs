@@ -61,7 +61,7 @@ use super::listing::list_page;
 use super::multipart::{CompletePart, Part, Upload, UploadChecksum};
 use super::{
     BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectMeta, OpenObject, PutRequest,
-    Storage, TrailingAttrs, finish_meta,
+    Storage, finish_meta,
 };
 use crate::body::ByteStream;
 use crate::clock::Clock;
@@ -232,7 +232,7 @@ impl DiskStorage {
         body: ByteStream,
         content_md5: Option<[u8; 16]>,
         attrs: ObjectAttrs,
-        trailing: Option<TrailingAttrs>,
+        trailing: Option<super::TrailingAttrs>,
     ) -> Result<ObjectMeta, S3Error> {
         let mut out = create_temp(temp).await?;
         let (size, md5) = copy_hashed(body, &mut out, temp).await?;

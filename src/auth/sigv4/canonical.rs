@@ -1,4 +1,4 @@
-//! The SigV4 canonical request and string to sign, as pure values with `Display`.
+//! The SigV4 canonical request, as a pure value with `Display` and a byte form.
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html>:
 //! ```text
@@ -173,24 +173,6 @@ impl fmt::Display for CanonicalRequest<'_> {
             writeln!(f, "{name}:{}", String::from_utf8_lossy(value))?;
         }
         write!(f, "\n{}\n{}", self.signed_headers, self.payload_hash)
-    }
-}
-
-/// `AWS4-HMAC-SHA256 \n date \n scope \n hex(sha256(canonical request))`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StringToSign<'a> {
-    pub amz_date: &'a str,
-    pub scope: &'a str,
-    pub canonical_request_hash: [u8; 32],
-}
-
-impl fmt::Display for StringToSign<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AWS4-HMAC-SHA256\n{}\n{}\n", self.amz_date, self.scope)?;
-        for b in self.canonical_request_hash {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
     }
 }
 
