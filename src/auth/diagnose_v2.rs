@@ -11,7 +11,7 @@
 
 use super::diagnose::{CONTENT_TYPES, METHODS};
 use super::signing::Signature;
-use super::v2::{StringToSignV2, sign_v2};
+use super::sigv2::{StringToSignV2, bucket_slash_twin, sign_v2};
 use crate::addressing::{Address, Style};
 use crate::config::Config;
 use crate::request::S3Request;
@@ -33,7 +33,7 @@ impl AttemptV2<'_> {
     fn fits(&self, sts: &StringToSignV2) -> bool {
         self.provided.matches(&sign_v2(self.secret, sts)) || {
             // The trailing-slash twin is accepted too: test it for every variant.
-            super::v2::bucket_slash_twin(self.addr, sts)
+            bucket_slash_twin(self.addr, sts)
                 .is_some_and(|twin| self.provided.matches(&sign_v2(self.secret, &twin)))
         }
     }

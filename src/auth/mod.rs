@@ -19,6 +19,7 @@ pub use error::AuthError;
 pub mod params;
 pub mod post;
 pub mod signing;
+pub mod sigv2;
 pub mod v2;
 mod verify;
 

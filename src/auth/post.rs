@@ -13,9 +13,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Iso8601;
 
-use super::error::{AuthError, Via};
+use super::error::{AuthError, Via, missing_field};
 use super::params::{ALGORITHM_V4, AmzDate, CredentialScope};
-use super::signing::{Signature, sign_v2};
+use super::signing::Signature;
+use super::sigv2::sign_policy_v2;
 use super::sigv4::{self, StringToSign};
 use super::verify::check_scope;
 use super::{Attempt, AuthKind, Authenticated, Authenticator, PayloadCheck};
@@ -43,19 +44,6 @@ impl PostForm {
         let key = self.get("key").ok_or_else(|| missing_field("key"))?;
         Ok(key.replace("${filename}", self.filename.as_deref().unwrap_or("")))
     }
-}
-
-/// "Bucket POST must contain a field named 'key'.  If it is specified, please check the
-/// order of the fields." (two spaces: LocalStack, versitygw and s3rver agree).
-pub fn missing_field(name: &str) -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::InvalidArgument,
-        format!(
-            "Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields."
-        ),
-    )
-    .extra("ArgumentName", name)
-    .extra("ArgumentValue", "")
 }
 
 fn policy_error(message: impl Into<String>) -> S3Error {
@@ -402,7 +390,7 @@ impl Authenticator {
                 return Err(AuthError::Sigv2Refused);
             }
             let cred = self.credential(access_key)?;
-            let expected = sign_v2(cred.secret_key.expose(), policy.as_bytes());
+            let expected = sign_policy_v2(cred.secret_key.expose(), policy);
             let ok = Signature::from_base64(provided).is_some_and(|p| p.matches(&expected));
             if !ok {
                 return Err(post_mismatch(access_key, policy, provided));

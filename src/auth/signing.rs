@@ -55,14 +55,6 @@ impl fmt::Write for DigestWriter<'_> {
     }
 }
 
-/// A SigV2 signature: HMAC-SHA1 of `data` under the secret (the string to sign, or a
-/// POST form's base64 policy).
-pub fn sign_v2(secret: &str, data: &[u8]) -> Signature {
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(data);
-    Signature::from_bytes(&mac.finalize().into_bytes()).expect("20 bytes")
-}
-
 /// Derives the SigV4 signing key for one day, region and service.
 pub fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let mut k_secret = Vec::with_capacity(4 + secret.len());

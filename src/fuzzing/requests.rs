@@ -166,7 +166,7 @@ pub fn canonical_request(data: &[u8]) {
 }
 
 fn v2_string_to_sign(req: &S3Request, addr: &Address) {
-    let sts = crate::auth::v2::StringToSignV2::from_request(req, addr, "date".into());
+    let sts = crate::auth::sigv2::StringToSignV2::from_request(req, addr, "date".into());
     let _ = sts.to_bytes();
 }
 

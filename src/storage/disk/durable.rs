@@ -177,3 +177,13 @@ pub(super) fn remove_moved_dir(grave: &Path) {
         tracing::warn!(path = %grave.display(), error = %e, "cannot remove a deleted directory");
     }
 }
+
+pub(super) fn read_dir_paths(dir: &Path) -> Result<Vec<PathBuf>, S3Error> {
+    fs::read_dir(dir)
+        .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect())
+        .map_err(io_context("read directory", dir))
+}
+
+pub(super) fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}

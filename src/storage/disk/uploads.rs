@@ -38,10 +38,9 @@ use super::durable::{
     TempFile, blocking, create_dir_atomic, ensure_dir, internal, io_context, parent,
     remove_durably, remove_moved_dir, sync_dir, write_synced,
 };
+use super::durable::{file_name, read_dir_paths};
 use super::format::{READ_CHUNK, create_temp, read_meta, seal_temp};
-use super::{
-    DiskBucket, DiskStorage, PART_SUFFIX, UPLOAD_FILE, UPLOADS_DIR, file_name, read_dir_paths,
-};
+use super::{DiskBucket, DiskStorage, PART_SUFFIX, UPLOAD_FILE, UPLOADS_DIR};
 use crate::error::S3Error;
 use crate::storage::multipart::{
     self, CompletePart, MAX_PART_NUMBER, Part, Upload, UploadChecksum,
