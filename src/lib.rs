@@ -5,18 +5,22 @@
 //! scope, signed headers, payload hashes and checksums — each rejection with AWS's own
 //! status, code and XML, plus a reason that says which check failed and why.
 //!
-//! ## Architecture: one-way flow
+//! ## Architecture: one pass, forward only
 //!
 //! ```text
 //! TCP → server → service ─┬─ request      method, raw + decoded path, query in wire order, headers, request id
 //!                         ├─ addressing   path-style | virtual-hosted → Root | Bucket | Object
 //!                         ├─ cors         OPTIONS preflight answered here, before auth
-//!                         ├─ auth         header | presigned query | SigV2 | aws-chunked → Principal
-//!                         ├─ access       one account: signed requests only
-//!                         ├─ ops          one handler per S3 operation, chosen by one route table
+//!                         ├─ route        → Op carrying its bucket and key (errors held until after auth)
+//!                         ├─ auth         header | presigned | SigV2 | POST form → Authenticated, or a typed AuthError
+//!                         ├─ access       one account: signed requests only; anonymous → public objects
+//!                         ├─ ops          one handler per S3 operation
 //!                         └─ storage      trait Storage: Disk | Memory
-//!      ← error::to_response: the ONLY place an error becomes S3 XML  ← cors headers on success and error alike
+//!      ← respond::to_response: the ONLY place an error becomes S3 XML  ← cors headers on success and error alike
 //! ```
+//!
+//! `docs/ARCHITECTURE.md` says what each module owns and where to add an operation, an
+//! authentication check, a policy condition or a storage backend.
 //!
 //! ## Embedding in a test
 //!
@@ -42,7 +46,7 @@
 //! - [`request`], [`addressing`]: what was sent and what it names.
 //! - [`auth`]: SigV4/SigV2 verification, canonical forms, aws-chunked decoding.
 //! - [`ops`]: the S3 operations; [`storage`]: the disk and memory stores.
-//! - [`error`]: the S3 error table and its single serializer; [`xml`]: XML in and out.
+//! - [`error`]: the S3 error table; [`respond`]: its single serializer; [`xml`]: XML in and out.
 //! - [`config`], [`clock`], [`server`], [`service`]: running it.
 
 pub mod addressing;

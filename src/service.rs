@@ -1,9 +1,13 @@
 //! The hyper service: runs the stages of a request in order, once, forward only.
 //!
 //! ```text
-//! request → addressing → authentication → access → route → operation → storage
-//!    ← error::to_response (the only place an error becomes XML) ← request-id headers
+//! request → addressing → route → authentication → access → operation → storage
+//!    ← respond::to_response (the only place an error becomes XML) ← CORS, request-id headers
 //! ```
+//!
+//! Each stage hands the next a typed value (`Address`, `Op`, `Authenticated`) and writes
+//! what it learned into the [`Trace`], from which the log line and the inspector record
+//! are built: nothing here re-reads the request to find out what a stage decided.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -106,6 +110,39 @@ impl Trace {
     }
 }
 
+/// What the respond stage needs of the request, kept before the request moves on.
+struct Sent {
+    method: Method,
+    path: String,
+    origin: Option<String>,
+    /// `Access-Control-Request-Method`: S3 matches an actual request's CORS rule by it
+    /// when present (LocalStack's recorded "get-wrong-op" case), else by the method.
+    cors_method: Option<String>,
+    expect_continue: bool,
+}
+
+impl Sent {
+    fn of(parts: &http::request::Parts) -> Sent {
+        let text = |name| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Sent {
+            method: parts.method.clone(),
+            path: parts.uri.path().to_string(),
+            origin: text(http::header::ORIGIN.as_str()),
+            cors_method: text("access-control-request-method"),
+            expect_continue: parts
+                .headers
+                .get(http::header::EXPECT)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue")),
+        }
+    }
+}
+
 /// Serves one request. Never fails: every error becomes an S3 error response.
 pub async fn handle(
     state: Arc<AppState>,
@@ -114,46 +151,30 @@ pub async fn handle(
     let started = Instant::now();
     let request_id = state.request_id();
     let (parts, incoming) = req.into_parts();
-    let head = parts.method == Method::HEAD;
+    let sent = Sent::of(&parts);
+    if state.admin_routes && sent.path.starts_with(inspector::PREFIX) {
+        let host = parts.headers.get(http::header::HOST).map(|h| h.as_bytes());
+        return Ok(inspector_route(&state, &sent.method, &sent.path, host));
+    }
     let slot = body::BodySlot::new(body::from_incoming(
         incoming,
         state.config.limits.body_idle_timeout,
     ));
-    let method = parts.method.clone();
-    let origin = parts
-        .headers
-        .get(http::header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let requested_method = parts
-        .headers
-        .get("access-control-request-method")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let path = parts.uri.path().to_string();
-    let expect_continue = parts
-        .headers
-        .get(http::header::EXPECT)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    if state.admin_routes && path.starts_with(inspector::PREFIX) {
-        let host = parts.headers.get(http::header::HOST).map(|h| h.as_bytes());
-        return Ok(inspector_route(&state, &method, &path, host));
-    }
     let mut trace = Trace::default();
     let result = run(&state, parts, slot.stream(), &request_id, &mut trace).await;
     let (mut resp, failure) = match result {
         Ok(resp) => (resp, None),
-        Err(err) => (
-            crate::respond::to_response(&err, &request_id, head, !state.config.aws_exact_errors),
-            Some(err),
-        ),
+        Err(err) => {
+            let head = sent.method == Method::HEAD;
+            let explain = !state.config.aws_exact_errors;
+            let resp = crate::respond::to_response(&err, &request_id, head, explain);
+            (resp, Some(err))
+        }
     };
-    if let (Some(origin), Some(bucket)) = (origin.as_deref(), trace.bucket.as_deref())
-        && method != Method::OPTIONS
+    if let (Some(origin), Some(bucket)) = (sent.origin.as_deref(), trace.bucket.as_deref())
+        && sent.method != Method::OPTIONS
     {
-        // S3 matches an actual request by its Access-Control-Request-Method when one is
-        // present (LocalStack's recorded "get-wrong-op" case), else by its method.
-        let cors_method = requested_method.as_deref().unwrap_or(method.as_str());
+        let cors_method = sent.cors_method.as_deref().unwrap_or(sent.method.as_str());
         add_cors_headers(&state, bucket, origin, cors_method, &mut resp).await;
     }
     let headers = resp.headers_mut();
@@ -165,28 +186,17 @@ pub async fn handle(
     // An error may leave the body partly unread: read the rest (bounded) so the client
     // gets this answer and can reuse the connection; past the bound, say the connection
     // closes, so the client does not send its next request into the rest of this body.
-    if failure.is_some() && !slot.drain(DRAIN_LIMIT, DRAIN_TIME, expect_continue).await {
+    if failure.is_some()
+        && !slot
+            .drain(DRAIN_LIMIT, DRAIN_TIME, sent.expect_continue)
+            .await
+    {
         headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     }
-    log(
-        &method,
-        &path,
-        &resp,
-        failure.as_ref(),
-        &trace,
-        &request_id,
-        started,
-    );
-    state.inspector.push(record(
-        &state,
-        &method,
-        path,
-        &resp,
-        failure.as_ref(),
-        trace,
-        request_id,
-        started,
-    ));
+    let failure = failure.as_ref();
+    log(&sent, &resp, failure, &trace, &request_id, started);
+    let record = record(&state, sent, &resp, failure, trace, request_id, started);
+    state.inspector.push(record);
     Ok(resp)
 }
 
@@ -247,11 +257,9 @@ fn inspector_route(
 }
 
 /// What the inspector keeps of a request.
-#[allow(clippy::too_many_arguments)]
 fn record(
     state: &AppState,
-    method: &Method,
-    path: String,
+    sent: Sent,
     resp: &Response<ResponseBody>,
     failure: Option<&S3Error>,
     trace: Trace,
@@ -271,8 +279,8 @@ fn record(
     inspector::Record {
         request_id,
         time: inspector::timestamp(now),
-        method: method.to_string(),
-        path,
+        method: sent.method.to_string(),
+        path: sent.path,
         addressing: trace.addressing,
         auth: trace.auth().map(AuthKind::as_str),
         access_key: trace.access_key().map(str::to_string),
@@ -299,8 +307,7 @@ fn record(
 }
 
 fn log(
-    method: &Method,
-    path: &str,
+    sent: &Sent,
     resp: &Response<ResponseBody>,
     failure: Option<&S3Error>,
     trace: &Trace,
@@ -314,7 +321,7 @@ fn log(
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     // Everything the request chose (its path, the key it names, values quoted in the
     // message or the reason) goes through `for_log`: one request, one line.
-    let path = for_log(path);
+    let (method, path) = (&sent.method, for_log(&sent.path));
     match failure {
         None => tracing::info!(
             target: "strict_s3::request",

@@ -132,117 +132,160 @@ pub fn parse_tree(body: &[u8]) -> Result<Element, S3Error> {
     parse_tree_limited(body, DEFAULT_MAX_ELEMENTS)
 }
 
+/// Deepest nesting accepted: S3's documents need a handful of levels, and the bound keeps
+/// hostile input from exhausting the stack.
+const MAX_DEPTH: usize = 32;
+
 /// Parses a whole request document. Depth is bounded by `MAX_DEPTH` (hostile input cannot
 /// exhaust the stack) and the element count by `max_elements`, which each document sets
 /// from S3's own limit (1000 keys in a Delete, 10,000 parts, 100 CORS rules): a 2 MiB body
 /// of half a million empty elements is refused as it is read, before it becomes a tree of
 /// half a million nodes (61 MiB for one such request before this bound).
 pub fn parse_tree_limited(body: &[u8], max_elements: usize) -> Result<Element, S3Error> {
-    const MAX_DEPTH: usize = 32;
-    let mut elements = 0usize;
-    let mut count = || {
-        elements += 1;
-        if elements > max_elements {
-            Err(malformed(format!(
-                "the document has more than {max_elements} elements, more than S3's limits allow it"
-            )))
-        } else {
-            Ok(())
-        }
-    };
     let text = std::str::from_utf8(body).map_err(|_| malformed("body is not UTF-8"))?;
     let mut reader = Reader::from_str(text);
     // No trimming: a <Key> may begin or end with spaces, and text around an entity
     // (`a &amp; b`) arrives in pieces that must be joined verbatim. Fields whose schema
     // allows surrounding space (`Quiet`, `PartNumber`) are trimmed where they are read.
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
+    let mut tree = TreeBuilder {
+        stack: Vec::new(),
+        root: None,
+        elements: 0,
+        max_elements,
+    };
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e)) => {
-                count()?;
-                if root.is_some() {
-                    return Err(malformed("content after the root element"));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(malformed("nesting too deep"));
-                }
-                let name = local_name(e.local_name().into_inner());
-                stack.push(Element {
-                    name,
-                    ..Element::default()
-                });
-            }
-            Ok(Event::Empty(e)) => {
-                count()?;
-                let el = Element {
-                    name: local_name(e.local_name().into_inner()),
-                    ..Element::default()
-                };
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(el),
-                    None if root.is_none() => root = Some(el),
-                    None => return Err(malformed("content after the root element")),
-                }
-            }
-            Ok(Event::Text(t)) => {
-                let s = t.xml10_content();
-                match stack.last_mut() {
-                    Some(top) => top.text.push_str(&s),
-                    None if s.trim().is_empty() => {}
-                    None => return Err(malformed("text outside the root element")),
-                }
-            }
+            Ok(Event::Start(e)) => tree.start(local_name(e.local_name().into_inner()))?,
+            Ok(Event::Empty(e)) => tree.empty(local_name(e.local_name().into_inner()))?,
+            Ok(Event::Text(t)) => tree.text(&t.xml10_content())?,
             Ok(Event::GeneralRef(r)) => {
-                let name = r.to_string();
-                let ch = match name.as_str() {
-                    "amp" => "&".to_string(),
-                    "lt" => "<".to_string(),
-                    "gt" => ">".to_string(),
-                    "quot" => "\"".to_string(),
-                    "apos" => "'".to_string(),
-                    n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16)
-                        .ok()
-                        .and_then(char::from_u32)
-                        .map(String::from)
-                        .ok_or_else(|| malformed(format!("bad character reference &{n};")))?,
-                    n if n.starts_with('#') => n[1..]
-                        .parse::<u32>()
-                        .ok()
-                        .and_then(char::from_u32)
-                        .map(String::from)
-                        .ok_or_else(|| malformed(format!("bad character reference &{n};")))?,
-                    n => return Err(malformed(format!("unknown entity &{n};"))),
-                };
-                match stack.last_mut() {
-                    Some(top) => top.text.push_str(&ch),
-                    None => return Err(malformed("text outside the root element")),
-                }
+                let ch = resolve_reference(&r)?;
+                tree.append(ch.encode_utf8(&mut [0; 4]), "text outside the root element")?;
             }
-            Ok(Event::CData(c)) => {
-                let s = c.to_string();
-                match stack.last_mut() {
-                    Some(top) => top.text.push_str(&s),
-                    None => return Err(malformed("CDATA outside the root element")),
-                }
-            }
-            Ok(Event::End(_)) => {
-                let el = stack.pop().ok_or_else(|| malformed("unbalanced end tag"))?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(el),
-                    None => root = Some(el),
-                }
-            }
+            Ok(Event::CData(c)) => tree.append(&c, "CDATA outside the root element")?,
+            Ok(Event::End(_)) => tree.end()?,
             Ok(Event::Eof) => break,
             Ok(Event::DocType(_)) => return Err(malformed("DOCTYPE is not allowed")),
             Ok(_) => {}
             Err(e) => return Err(malformed(e.to_string())),
         }
     }
-    if !stack.is_empty() {
-        return Err(malformed("document ended inside an element"));
+    tree.finish()
+}
+
+/// The tree as reader events build it: the open elements on a stack (each joins its
+/// parent when it ends), the root once it has ended, and the running element count that
+/// enforces the document's bound while reading rather than after.
+struct TreeBuilder {
+    stack: Vec<Element>,
+    root: Option<Element>,
+    elements: usize,
+    max_elements: usize,
+}
+
+impl TreeBuilder {
+    fn count(&mut self) -> Result<(), S3Error> {
+        self.elements += 1;
+        if self.elements > self.max_elements {
+            Err(malformed(format!(
+                "the document has more than {} elements, more than S3's limits allow it",
+                self.max_elements
+            )))
+        } else {
+            Ok(())
+        }
     }
-    root.ok_or_else(|| malformed("empty document"))
+
+    /// `<name>`: the count is checked first, so an oversized document fails the same way
+    /// wherever it is too big.
+    fn start(&mut self, name: String) -> Result<(), S3Error> {
+        self.count()?;
+        if self.root.is_some() {
+            return Err(malformed("content after the root element"));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(malformed("nesting too deep"));
+        }
+        self.stack.push(Element {
+            name,
+            ..Element::default()
+        });
+        Ok(())
+    }
+
+    /// `<name/>`: a complete child of the open element, or the whole document.
+    fn empty(&mut self, name: String) -> Result<(), S3Error> {
+        self.count()?;
+        let el = Element {
+            name,
+            ..Element::default()
+        };
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(el),
+            None if self.root.is_none() => self.root = Some(el),
+            None => return Err(malformed("content after the root element")),
+        }
+        Ok(())
+    }
+
+    /// Character data; whitespace around the root element is allowed, other text is not.
+    fn text(&mut self, s: &str) -> Result<(), S3Error> {
+        if self.stack.is_empty() && s.trim().is_empty() {
+            return Ok(());
+        }
+        self.append(s, "text outside the root element")
+    }
+
+    /// Text (a resolved reference, CDATA) joined verbatim to the open element's text;
+    /// outside every element it is refused with `outside`.
+    fn append(&mut self, s: &str, outside: &'static str) -> Result<(), S3Error> {
+        match self.stack.last_mut() {
+            Some(top) => {
+                top.text.push_str(s);
+                Ok(())
+            }
+            None => Err(malformed(outside)),
+        }
+    }
+
+    /// `</name>`: the element joins its parent, or becomes the root. quick-xml has
+    /// already checked that the end tag's name matches.
+    fn end(&mut self) -> Result<(), S3Error> {
+        let el = self
+            .stack
+            .pop()
+            .ok_or_else(|| malformed("unbalanced end tag"))?;
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(el),
+            None => self.root = Some(el),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Element, S3Error> {
+        if !self.stack.is_empty() {
+            return Err(malformed("document ended inside an element"));
+        }
+        self.root.ok_or_else(|| malformed("empty document"))
+    }
+}
+
+/// The character an entity or character reference (`&amp;`, `&#233;`, `&#xE9;`) stands
+/// for. quick-xml reports references as events of their own; only XML's five predefined
+/// entities exist here, since no DTD may define others.
+fn resolve_reference(name: &str) -> Result<char, S3Error> {
+    let code = match name {
+        "amp" => return Ok('&'),
+        "lt" => return Ok('<'),
+        "gt" => return Ok('>'),
+        "quot" => return Ok('"'),
+        "apos" => return Ok('\''),
+        n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16).ok(),
+        n if n.starts_with('#') => n[1..].parse::<u32>().ok(),
+        n => return Err(malformed(format!("unknown entity &{n};"))),
+    };
+    code.and_then(char::from_u32)
+        .ok_or_else(|| malformed(format!("bad character reference &{name};")))
 }
 
 #[cfg(test)]

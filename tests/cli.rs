@@ -260,6 +260,7 @@ async fn explain_names_what_is_wrong() {
     let (code, report) = explain(&tampered, &[]);
     assert_eq!(code, 1);
     assert_eq!(report["error"]["code"], "SignatureDoesNotMatch");
+    assert_eq!(report["failed_check"], "signature");
     assert_eq!(report["signature"]["match"], false);
 
     // The URL used with another method: the diagnosis names the signed one.
@@ -286,6 +287,7 @@ async fn explain_names_what_is_wrong() {
     assert_eq!(error["status"], 403);
     assert_eq!(error["code"], "AccessDenied");
     assert_eq!(error["message"], "Request has expired");
+    assert_eq!(report["failed_check"], "time");
     assert_eq!(error["details"]["X-Amz-Expires"], "60");
     let signed_at = OffsetDateTime::parse(report["signed_at"].as_str().unwrap(), &Rfc3339).unwrap();
     let expires_at = signed_at + time::Duration::seconds(60);

@@ -141,3 +141,116 @@ async fn the_inspector_answers_only_its_own_hosts() {
         }
     }
 }
+
+/// The inspector's record of the latest request (the inspector's own are not recorded).
+async fn latest(s: &TestServer) -> serde_json::Value {
+    let resp = s.send(&Raw::new("GET", "/_strict/requests")).await;
+    let records: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    records[0].clone()
+}
+
+fn state_of<'a>(record: &'a serde_json::Value, check: &str) -> &'a str {
+    record["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == check)
+        .unwrap_or_else(|| panic!("no check {check} in {record}"))["state"]
+        .as_str()
+        .unwrap()
+}
+
+/// Each refusal names the check that failed, the ones before it passed and the ones after
+/// it not reached, from the authentication error itself; the claimed access key is shown
+/// as the authenticator read it, refused or not.
+#[tokio::test]
+async fn each_refusal_names_its_check() {
+    let s = TestServer::default().await;
+    s.put("/bkt/obj", b"x").await;
+
+    s.send(&Raw::new("GET", "/bkt/obj").sign(&s.host, SK, "eu-west-2", s.clock_now()))
+        .await
+        .assert_error(400, "AuthorizationHeaderMalformed", None);
+    let r = latest(&s).await;
+    assert_eq!(r["access_key"], AK);
+    assert_eq!(r["operation"], "GetObject");
+    assert_eq!(state_of(&r, "parameters"), "passed");
+    assert_eq!(state_of(&r, "credential scope"), "failed");
+    assert_eq!(state_of(&r, "access key"), "not reached");
+
+    let unknown = "AKIAUNKNOWNKEY000000";
+    s.send(&Raw::new("GET", "/bkt/obj").sign_with(
+        &s.host,
+        unknown,
+        SK,
+        REGION,
+        "s3",
+        s.clock_now(),
+        PayloadMode::Body,
+    ))
+    .await
+    .assert_error(403, "InvalidAccessKeyId", None);
+    let r = latest(&s).await;
+    assert_eq!(r["access_key"], unknown);
+    assert_eq!(state_of(&r, "credential scope"), "passed");
+    assert_eq!(state_of(&r, "access key"), "failed");
+
+    // Signed over one body, sent with another: the signature passes, the payload fails.
+    let mut put =
+        Raw::new("PUT", "/bkt/obj2")
+            .body(b"signed body")
+            .sign(&s.host, SK, REGION, s.clock_now());
+    put.body = b"other body!".to_vec();
+    s.send(&put)
+        .await
+        .assert_error(400, "XAmzContentSHA256Mismatch", None);
+    let r = latest(&s).await;
+    assert_eq!(state_of(&r, "signature"), "passed");
+    assert_eq!(state_of(&r, "payload"), "failed");
+    assert_eq!(state_of(&r, "operation"), "not reached");
+
+    // Not an authentication failure: every check passed, the operation refused it.
+    s.send(&Raw::new("GET", "/bkt/missing").sign(&s.host, SK, REGION, s.clock_now()))
+        .await
+        .assert_error(404, "NoSuchKey", None);
+    let r = latest(&s).await;
+    assert_eq!(state_of(&r, "payload"), "passed");
+    assert_eq!(state_of(&r, "operation"), "failed");
+
+    // A POST form is authenticated from its fields: the form's mechanism and key are shown.
+    let boundary = "inspectorBoundary";
+    let mut form = Vec::new();
+    for (n, v) in [
+        ("key", "k"),
+        ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
+        (
+            "x-amz-credential",
+            "AKIAFORMKEY000000000/20260115/us-east-1/s3/aws4_request",
+        ),
+        ("x-amz-date", "20260115T120000Z"),
+        ("policy", "e30="),
+        ("x-amz-signature", &"0".repeat(64)),
+    ] {
+        form.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    form.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nhello\r\n--{boundary}--\r\n").as_bytes(),
+    );
+    let post = Raw::new("POST", "/bkt")
+        .header(
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(&form);
+    s.send(&post)
+        .await
+        .assert_error(403, "InvalidAccessKeyId", None);
+    let r = latest(&s).await;
+    assert_eq!(r["auth"], "sigv4-post-policy");
+    assert_eq!(r["access_key"], "AKIAFORMKEY000000000");
+    assert_eq!(r["operation"], "PostObject");
+    assert_eq!(state_of(&r, "access key"), "failed");
+}

@@ -77,38 +77,62 @@ impl Mismatch<'_> {
 
 /// The mistake that explains the mismatch, in words, or `None` when no single change
 /// does (the secret, or something outside this list, is then wrong).
+///
+/// The groups of candidates are tried in this order and the first change that makes the
+/// signature valid is the answer, so the order decides which explanation wins.
 pub fn diagnose(a: &Mismatch<'_>, config: &Config) -> Option<String> {
+    method_variant(a)
+        .or_else(|| host_variants(a))
+        .or_else(|| content_type_variant(a))
+        .or_else(|| path_variants(a))
+        .or_else(|| literal_plus(a))
+        .or_else(|| added_parameter(a))
+        .or_else(|| repeated_parameter(a))
+        .or_else(|| payload_variants(a))
+        .or_else(|| other_secret(a, config))
+}
+
+/// Another HTTP method: a URL presigned for one operation sent as another.
+fn method_variant(a: &Mismatch<'_>) -> Option<String> {
     let c = a.canonical;
-    let key = a.key;
     for m in METHODS.iter().filter(|m| **m != c.method) {
         let mut v = c.clone();
         v.method = m;
-        if a.matches(&v, key) {
+        if a.matches(&v, a.key) {
             return Some(format!(
                 "the signature is valid for method {m}: this request was signed for {m} and sent as {} (a URL presigned for one method works for no other)",
                 c.method
             ));
         }
     }
-    if let Some(found) = host_variants(a) {
-        return Some(found);
+    None
+}
+
+/// A common Content-Type (or none) signed where another was sent, say a charset added
+/// or a default type filled in after signing.
+fn content_type_variant(a: &Mismatch<'_>) -> Option<String> {
+    if !a.signed("content-type") {
+        return None;
     }
-    if a.signed("content-type") {
-        let sent = a.req.header("content-type").unwrap_or("");
-        for ct in CONTENT_TYPES.iter().filter(|ct| **ct != sent) {
-            if a.matches(&a.with_header("content-type", ct), key) {
-                let signed = if ct.is_empty() {
-                    "no Content-Type".to_string()
-                } else {
-                    format!("Content-Type {ct:?}")
-                };
-                return Some(format!(
-                    "the signature is valid with {signed}, but the request was sent with Content-Type {sent:?}: send exactly the signed value"
-                ));
-            }
+    let sent = a.req.header("content-type").unwrap_or("");
+    for ct in CONTENT_TYPES.iter().filter(|ct| **ct != sent) {
+        if a.matches(&a.with_header("content-type", ct), a.key) {
+            let signed = if ct.is_empty() {
+                "no Content-Type".to_string()
+            } else {
+                format!("Content-Type {ct:?}")
+            };
+            return Some(format!(
+                "the signature is valid with {signed}, but the request was sent with Content-Type {sent:?}: send exactly the signed value"
+            ));
         }
     }
-    // The path encoded twice (`%2520` for a space) or not re-encoded at all.
+    None
+}
+
+/// The path encoded twice (`%2520` for a space) or not re-encoded at all.
+fn path_variants(a: &Mismatch<'_>) -> Option<String> {
+    let c = a.canonical;
     let twice = uri_encode_path(&c.uri);
     for (label, uri) in [
         ("encoded twice", twice),
@@ -117,7 +141,7 @@ pub fn diagnose(a: &Mismatch<'_>, config: &Config) -> Option<String> {
         if uri != c.uri {
             let mut v = c.clone();
             v.uri = uri.clone();
-            if a.matches(&v, key) {
+            if a.matches(&v, a.key) {
                 return Some(format!(
                     "the signature is valid for the path {label} ({uri}); S3 signs the path decoded, then encoded once ({})",
                     c.uri
@@ -125,37 +149,42 @@ pub fn diagnose(a: &Mismatch<'_>, config: &Config) -> Option<String> {
             }
         }
     }
-    if a.req.raw_query.contains('+') {
-        let literal: Vec<(String, String)> = a
-            .req
-            .raw_query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .filter_map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                let dec = |s: &str| crate::request::decode_component(&s.replace('+', "%2B")).ok();
-                Some((dec(k)?, dec(v)?))
-            })
-            .collect();
-        let mut v = c.clone();
-        v.query = canonical_query(&literal, Some("X-Amz-Signature"));
-        if v.query != c.query && a.matches(&v, key) {
-            return Some(
-                "the signature is valid if `+` in the query is a literal plus; S3 reads a raw `+` as a space: encode a plus as %2B".to_string(),
-            );
-        }
+    None
+}
+
+/// A raw `+` in the query signed as a literal plus, where S3 reads it as a space.
+fn literal_plus(a: &Mismatch<'_>) -> Option<String> {
+    if !a.req.raw_query.contains('+') {
+        return None;
     }
-    if let Some(found) = added_parameter(a) {
-        return Some(found);
-    }
-    if let Some(found) = repeated_parameter(a) {
-        return Some(found);
-    }
+    let literal: Vec<(String, String)> = a
+        .req
+        .raw_query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let dec = |s: &str| crate::request::decode_component(&s.replace('+', "%2B")).ok();
+            Some((dec(k)?, dec(v)?))
+        })
+        .collect();
+    let c = a.canonical;
+    let mut v = c.clone();
+    v.query = canonical_query(&literal, Some("X-Amz-Signature"));
+    (v.query != c.query && a.matches(&v, a.key)).then(|| {
+        "the signature is valid if `+` in the query is a literal plus; S3 reads a raw `+` as a space: encode a plus as %2B".to_string()
+    })
+}
+
+/// Another payload hash: `UNSIGNED-PAYLOAD` or the empty body's hash signed, and the
+/// other sent in `x-amz-content-sha256`.
+fn payload_variants(a: &Mismatch<'_>) -> Option<String> {
+    let c = a.canonical;
     for payload in ["UNSIGNED-PAYLOAD", EMPTY_SHA256] {
         if payload != c.payload_hash {
             let mut v = a.with_header("x-amz-content-sha256", payload);
             v.payload_hash = payload;
-            if a.matches(&v, key) {
+            if a.matches(&v, a.key) {
                 return Some(format!(
                     "the signature is valid with payload hash {payload}; the request says {}",
                     c.payload_hash
@@ -163,6 +192,12 @@ pub fn diagnose(a: &Mismatch<'_>, config: &Config) -> Option<String> {
             }
         }
     }
+    None
+}
+
+/// Another configured secret: the request names one access key but was signed with the
+/// secret of another. Each candidate derives a signing key, not just one HMAC.
+fn other_secret(a: &Mismatch<'_>, config: &Config) -> Option<String> {
     for other in config
         .credentials
         .iter()
@@ -174,7 +209,7 @@ pub fn diagnose(a: &Mismatch<'_>, config: &Config) -> Option<String> {
             a.scope.region,
             a.scope.service,
         );
-        if a.matches(c, &key) {
+        if a.matches(a.canonical, &key) {
             return Some(format!(
                 "the signature was made with the secret of access key {}, but the request names {}",
                 other.access_key, a.scope.access_key
@@ -220,7 +255,12 @@ fn host_variants(a: &Mismatch<'_>) -> Option<String> {
             }
         }
     }
-    // Path-style signed, virtual-hosted sent (or the reverse).
+    addressing_variants(a, name, sent)
+}
+
+/// Path-style signed, virtual-hosted sent (or the reverse): the bucket moves between
+/// the Host (`name` is the sent Host without its port) and the first path segment.
+fn addressing_variants(a: &Mismatch<'_>, name: &str, sent: &str) -> Option<String> {
     let c = a.canonical;
     for domain in a.domains {
         if let Some(bucket) = name

@@ -144,13 +144,10 @@ fn split_url(url: &str) -> Result<(String, String, Option<String>), String> {
     Ok((authority.to_string(), path.to_string(), query))
 }
 
-/// Builds the request and runs the server's checks on it.
-pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
-    let (authority, path, query) = split_url(&args.url)?;
-    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| format!("--method {:?} is not an HTTP method", args.method))?;
+/// The `--header` values as a header map, with `Host` from the URL unless one is given.
+fn parse_headers(args: &[String], authority: &str) -> Result<HeaderMap, String> {
     let mut headers = HeaderMap::new();
-    for h in &args.headers {
+    for h in args {
         let (name, value) = h
             .split_once(':')
             .ok_or_else(|| format!("--header {h:?}: write it as 'Name: value'"))?;
@@ -161,10 +158,19 @@ pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
         headers.append(name, value);
     }
     if !headers.contains_key(http::header::HOST) {
-        let host = HeaderValue::from_str(&authority)
+        let host = HeaderValue::from_str(authority)
             .map_err(|_| format!("{authority:?} is not a valid host"))?;
         headers.insert(http::header::HOST, host);
     }
+    Ok(headers)
+}
+
+/// Builds the request and runs the server's checks on it.
+pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
+    let (authority, path, query) = split_url(&args.url)?;
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("--method {:?} is not an HTTP method", args.method))?;
+    let headers = parse_headers(&args.headers, &authority)?;
     let host = headers
         .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())

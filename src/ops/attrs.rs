@@ -144,20 +144,46 @@ fn attrs_from_pairs<'a>(
             n if n == acl_name => acl = Some(value),
             n => {
                 if let Some(meta) = n.strip_prefix("x-amz-meta-") {
-                    size += meta.len() + value.len();
-                    attrs
-                        .user_metadata
-                        .entry(meta.to_string())
-                        .and_modify(|v| {
-                            v.push(',');
-                            v.push_str(&value);
-                        })
-                        .or_insert(value);
+                    size += add_user_metadata(&mut attrs, meta, value);
                 }
             }
         }
     }
     attrs.content_encoding = strip_aws_chunked(&encodings.join(","));
+    // The checks run after every pair is read, in this order, so that a request with
+    // several faults gets the same error whatever its header order.
+    check_metadata_size(size, max_metadata)?;
+    if let Some(class) = class {
+        set_storage_class(&mut attrs, class)?;
+    }
+    if let Some(acl) = acl {
+        set_canned_acl(&mut attrs, acl, acl_name)?;
+    }
+    if let Some(sse) = sse {
+        set_server_side_encryption(&mut attrs, sse)?;
+    }
+    Ok(attrs)
+}
+
+/// Stores one `x-amz-meta-<meta>` value; a name sent more than once keeps every value,
+/// comma-joined, as repeated header lines combine. Returns the bytes it counts towards
+/// S3's metadata limit (name without the prefix, plus value).
+fn add_user_metadata(attrs: &mut ObjectAttrs, meta: &str, value: String) -> usize {
+    let counted = meta.len() + value.len();
+    attrs
+        .user_metadata
+        .entry(meta.to_string())
+        .and_modify(|v| {
+            v.push(',');
+            v.push_str(&value);
+        })
+        .or_insert(value);
+    counted
+}
+
+/// `MetadataTooLarge` when the user metadata adds up to more than the configured limit
+/// (S3's is 2 KB).
+fn check_metadata_size(size: usize, max_metadata: usize) -> Result<(), S3Error> {
     if size > max_metadata {
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge)
             .extra("Size", size.to_string())
@@ -166,42 +192,54 @@ fn attrs_from_pairs<'a>(
                 "x-amz-meta-* names and values add up to {size} bytes; S3 allows {max_metadata}"
             )));
     }
-    if let Some(class) = class {
-        if !STORAGE_CLASSES.contains(&class.as_str()) {
-            return Err(S3Error::with_message(
-                S3ErrorCode::InvalidStorageClass,
-                "The storage class you specified is not valid",
-            )
-            .extra("StorageClassRequested", class));
-        }
-        if class != "STANDARD" {
-            attrs.extra.insert("x-amz-storage-class".into(), class);
-        }
+    Ok(())
+}
+
+/// `x-amz-storage-class`, one of S3's names. `STANDARD` is the default and is not
+/// stored, so an object put with it looks like one put without.
+fn set_storage_class(attrs: &mut ObjectAttrs, class: String) -> Result<(), S3Error> {
+    if !STORAGE_CLASSES.contains(&class.as_str()) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidStorageClass,
+            "The storage class you specified is not valid",
+        )
+        .extra("StorageClassRequested", class));
     }
-    if let Some(acl) = acl {
-        if !CANNED_ACLS.contains(&acl.as_str()) {
-            // No AWS capture of this message exists; ours names the rule.
-            return Err(S3Error::invalid_argument(
-                format!("{acl:?} is not a canned ACL"),
-                acl_name,
-                acl.as_str(),
-            ));
-        }
-        attrs.extra.insert("x-amz-acl".into(), acl);
+    if class != "STANDARD" {
+        attrs.extra.insert("x-amz-storage-class".into(), class);
     }
-    if let Some(sse) = sse {
-        if sse != "AES256" {
-            return Err(
-                not_implemented_header("x-amz-server-side-encryption").reason(format!(
-                    "only AES256 (S3-managed keys) is accepted, not {sse:?}"
-                )),
-            );
-        }
-        attrs
-            .extra
-            .insert("x-amz-server-side-encryption".into(), sse);
+    Ok(())
+}
+
+/// The canned ACL (`x-amz-acl`, or the form's `acl`, named by `acl_name` in the error),
+/// stored under `x-amz-acl` whichever way it came.
+fn set_canned_acl(attrs: &mut ObjectAttrs, acl: String, acl_name: &str) -> Result<(), S3Error> {
+    if !CANNED_ACLS.contains(&acl.as_str()) {
+        // No AWS capture of this message exists; ours names the rule.
+        return Err(S3Error::invalid_argument(
+            format!("{acl:?} is not a canned ACL"),
+            acl_name,
+            acl.as_str(),
+        ));
     }
-    Ok(attrs)
+    attrs.extra.insert("x-amz-acl".into(), acl);
+    Ok(())
+}
+
+/// `x-amz-server-side-encryption`: only S3-managed keys (`AES256`); KMS and the rest are
+/// refused as not implemented rather than stored and ignored.
+fn set_server_side_encryption(attrs: &mut ObjectAttrs, sse: String) -> Result<(), S3Error> {
+    if sse != "AES256" {
+        return Err(
+            not_implemented_header("x-amz-server-side-encryption").reason(format!(
+                "only AES256 (S3-managed keys) is accepted, not {sse:?}"
+            )),
+        );
+    }
+    attrs
+        .extra
+        .insert("x-amz-server-side-encryption".into(), sse);
+    Ok(())
 }
 
 /// `aws-chunked` is transport framing, not the object's encoding: S3 removes it.

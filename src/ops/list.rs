@@ -10,7 +10,7 @@ use super::{Ctx, xml_response, xml_time};
 use crate::body::ResponseBody;
 use crate::error::S3Error;
 use crate::request::{S3Request, listing_encode};
-use crate::storage::ListQuery;
+use crate::storage::{ListPage, ListQuery, ObjectMeta};
 use crate::xml::XmlWriter;
 
 /// S3 never returns more than 1000 keys a page.
@@ -94,55 +94,114 @@ pub(super) fn url_encoding(req: &S3Request) -> Result<UrlEncoding, S3Error> {
     }
 }
 
+/// A listing request's parameters, validated before the store is asked, so that a bad
+/// parameter fails as S3 fails it (max-keys, then encoding-type, then the token) and the
+/// response echoes exactly what the query used.
+struct ListParams<'a> {
+    prefix: &'a str,
+    delimiter: Option<&'a str>,
+    max: usize,
+    enc: UrlEncoding,
+    /// The key a v2 continuation token names (checked against its MAC).
+    token: Option<String>,
+    /// `start-after` (v2) or `marker` (v1), as sent.
+    start_after: Option<&'a str>,
+}
+
+impl ListParams<'_> {
+    fn parse(req: &S3Request, v2: bool) -> Result<ListParams<'_>, S3Error> {
+        let prefix = req.query_param("prefix").unwrap_or("");
+        let delimiter = req.query_param("delimiter").filter(|d| !d.is_empty());
+        let max = max_keys(req.query_param("max-keys"))?;
+        let enc = url_encoding(req)?;
+        let token = if v2 {
+            req.query_param("continuation-token")
+                .map(key_from_token)
+                .transpose()?
+        } else {
+            None
+        };
+        let start_after = if v2 {
+            req.query_param("start-after")
+        } else {
+            req.query_param("marker")
+        };
+        Ok(ListParams {
+            prefix,
+            delimiter,
+            max,
+            enc,
+            token,
+            start_after,
+        })
+    }
+
+    /// Resume after whichever is later: the token's key or start-after.
+    fn resume_after(&self) -> Option<&str> {
+        match (
+            self.token.as_deref(),
+            self.start_after.filter(|s| !s.is_empty()),
+        ) {
+            (Some(t), Some(s)) => Some(if t > s { t } else { s }),
+            (t, s) => t.or(s),
+        }
+    }
+}
+
 pub async fn list_objects(
     ctx: &Ctx<'_>,
     bucket: &str,
     v2: bool,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let req = ctx.req;
-    let prefix = req.query_param("prefix").unwrap_or("");
-    let delimiter = req.query_param("delimiter").filter(|d| !d.is_empty());
-    let max = max_keys(req.query_param("max-keys"))?;
-    let enc = url_encoding(req)?;
-    let token = if v2 {
-        req.query_param("continuation-token")
-            .map(key_from_token)
-            .transpose()?
-    } else {
-        None
-    };
-    let start_after = if v2 {
-        req.query_param("start-after")
-    } else {
-        req.query_param("marker")
-    };
-    // Resume after whichever is later: the token's key or start-after.
-    let after = match (token.as_deref(), start_after.filter(|s| !s.is_empty())) {
-        (Some(t), Some(s)) => Some(if t > s { t } else { s }),
-        (t, s) => t.or(s),
-    };
+    let params = ListParams::parse(req, v2)?;
     let page = ctx
         .storage
         .list_objects(
             bucket,
             &ListQuery {
-                prefix,
-                delimiter,
-                start_after: after,
-                max_keys: max,
+                prefix: params.prefix,
+                delimiter: params.delimiter,
+                start_after: params.resume_after(),
+                max_keys: params.max,
             },
         )
         .await?;
 
     let mut w = XmlWriter::new();
     w.open_ns("ListBucketResult");
+    write_page_fields(&mut w, req, bucket, v2, &params, &page);
+    let fetch_owner = !v2 || req.query_param("fetch-owner") == Some("true");
+    for o in &page.objects {
+        write_contents(&mut w, o, &params.enc, fetch_owner);
+    }
+    for p in &page.common_prefixes {
+        w.open("CommonPrefixes");
+        w.elem("Prefix", &params.enc.apply(p));
+        w.close("CommonPrefixes");
+    }
+    w.close("ListBucketResult");
+    Ok(xml_response(w.finish()))
+}
+
+/// The elements before the first `<Contents>`: v1 and v2 echo different markers and
+/// name the next page differently (an opaque token vs `NextMarker`), in AWS's order.
+fn write_page_fields(
+    w: &mut XmlWriter,
+    req: &S3Request,
+    bucket: &str,
+    v2: bool,
+    params: &ListParams<'_>,
+    page: &ListPage,
+) {
+    let enc = &params.enc;
     w.elem("Name", bucket);
-    w.elem("Prefix", &enc.apply(prefix));
+    w.elem("Prefix", &enc.apply(params.prefix));
     if v2 {
         if let Some(t) = req.query_param("continuation-token") {
             w.elem("ContinuationToken", t);
         }
-        if let Some(s) = start_after {
+        if let Some(s) = params.start_after {
             w.elem("StartAfter", &enc.apply(s));
         }
         w.elem(
@@ -150,10 +209,10 @@ pub async fn list_objects(
             &(page.objects.len() + page.common_prefixes.len()).to_string(),
         );
     } else {
-        w.elem("Marker", &enc.apply(start_after.unwrap_or("")));
+        w.elem("Marker", &enc.apply(params.start_after.unwrap_or("")));
     }
-    w.elem("MaxKeys", &max.to_string());
-    if let Some(d) = delimiter {
+    w.elem("MaxKeys", &params.max.to_string());
+    if let Some(d) = params.delimiter {
         w.elem("Delimiter", &enc.apply(d));
     }
     w.elem(
@@ -165,7 +224,7 @@ pub async fn list_objects(
     {
         if v2 {
             w.elem("NextContinuationToken", &token_for(last));
-        } else if delimiter.is_some() {
+        } else if params.delimiter.is_some() {
             // S3 returns NextMarker only when a delimiter is given.
             w.elem("NextMarker", &enc.apply(last));
         }
@@ -173,35 +232,30 @@ pub async fn list_objects(
     if enc.on {
         w.elem("EncodingType", "url");
     }
-    let fetch_owner = !v2 || req.query_param("fetch-owner") == Some("true");
-    for o in &page.objects {
-        w.open("Contents");
-        w.elem("Key", &enc.apply(&o.key));
-        w.elem("LastModified", &xml_time(o.last_modified));
-        w.elem("ETag", &o.quoted_etag());
-        w.elem("Size", &o.size.to_string());
-        if fetch_owner {
-            w.open("Owner");
-            w.elem("ID", OWNER_ID);
-            w.elem("DisplayName", OWNER_NAME);
-            w.close("Owner");
-        }
-        w.elem(
-            "StorageClass",
-            o.attrs
-                .extra
-                .get("x-amz-storage-class")
-                .map_or("STANDARD", String::as_str),
-        );
-        w.close("Contents");
+}
+
+/// One object's `<Contents>`; the owner only where S3 includes it (always in v1, on
+/// `fetch-owner=true` in v2).
+fn write_contents(w: &mut XmlWriter, o: &ObjectMeta, enc: &UrlEncoding, fetch_owner: bool) {
+    w.open("Contents");
+    w.elem("Key", &enc.apply(&o.key));
+    w.elem("LastModified", &xml_time(o.last_modified));
+    w.elem("ETag", &o.quoted_etag());
+    w.elem("Size", &o.size.to_string());
+    if fetch_owner {
+        w.open("Owner");
+        w.elem("ID", OWNER_ID);
+        w.elem("DisplayName", OWNER_NAME);
+        w.close("Owner");
     }
-    for p in &page.common_prefixes {
-        w.open("CommonPrefixes");
-        w.elem("Prefix", &enc.apply(p));
-        w.close("CommonPrefixes");
-    }
-    w.close("ListBucketResult");
-    Ok(xml_response(w.finish()))
+    w.elem(
+        "StorageClass",
+        o.attrs
+            .extra
+            .get("x-amz-storage-class")
+            .map_or("STANDARD", String::as_str),
+    );
+    w.close("Contents");
 }
 
 #[cfg(test)]
