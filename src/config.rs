@@ -42,7 +42,8 @@ impl fmt::Debug for Secret {
 /// An access key the server accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credential {
-    pub access_key: String,
+    /// Shared: every request authenticated with it names it, without a copy.
+    pub access_key: std::sync::Arc<str>,
     pub secret_key: Secret,
     /// When set, requests with this key must carry this `x-amz-security-token`.
     pub session_token: Option<Secret>,
@@ -51,7 +52,7 @@ pub struct Credential {
 impl Credential {
     pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
         Credential {
-            access_key: access_key.into(),
+            access_key: std::sync::Arc::from(access_key.into()),
             secret_key: Secret::new(secret_key),
             session_token: None,
         }
@@ -170,7 +171,9 @@ impl Config {
     }
 
     pub fn credential(&self, access_key: &str) -> Option<&Credential> {
-        self.credentials.iter().find(|c| c.access_key == access_key)
+        self.credentials
+            .iter()
+            .find(|c| &*c.access_key == access_key)
     }
 }
 

@@ -263,7 +263,7 @@ fn banner(config: &Config, endpoint: &str, sources: &SecretSources) -> String {
         config.buckets.join(", ")
     };
     // Only the documentation's example pair is printed: anything else may be a real key.
-    let example = cred.access_key == DEFAULT_ACCESS_KEY
+    let example = &*cred.access_key == DEFAULT_ACCESS_KEY
         && cred.secret_key.expose() == DEFAULT_SECRET_KEY
         && cred.session_token.is_none();
     let (secret_line, export_secret) = if example {

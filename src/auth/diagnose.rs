@@ -201,7 +201,7 @@ fn other_secret(a: &Mismatch<'_>, config: &Config) -> Option<String> {
     for other in config
         .credentials
         .iter()
-        .filter(|k| k.access_key != a.scope.access_key)
+        .filter(|k| &*k.access_key != a.scope.access_key)
     {
         let key = derive_signing_key(
             other.secret_key.expose(),

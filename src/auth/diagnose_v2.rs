@@ -104,7 +104,7 @@ pub fn diagnose(a: &AttemptV2<'_>) -> Option<String> {
         .config
         .credentials
         .iter()
-        .filter(|k| k.access_key != a.access_key)
+        .filter(|k| &*k.access_key != a.access_key)
     {
         let expected = sign_v2(other.secret_key.expose(), sts);
         if a.provided.matches(&expected) {

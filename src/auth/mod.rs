@@ -101,9 +101,28 @@ impl std::fmt::Debug for StreamingSpec {
 pub struct Attempt {
     pub kind: AuthKind,
     /// The access key named by the credential, once it has been parsed.
-    pub access_key: Option<String>,
+    pub access_key: Option<Arc<str>>,
     /// A presigned URL's validity window, once its date and expiry have been parsed.
     pub window: Option<Window>,
+}
+
+/// What a verifier has read so far, borrowed from the request. It becomes the owned
+/// [`Attempt`] once the verdict is known: on success the access key is the credential's
+/// own (shared, not copied), so a valid request costs no allocation for its record.
+#[derive(Default)]
+pub(crate) struct Claim<'a> {
+    pub access_key: Option<&'a str>,
+    pub window: Option<Window>,
+}
+
+impl Claim<'_> {
+    pub(crate) fn record(self, attempt: &mut Attempt, result: &Result<Authenticated, AuthError>) {
+        attempt.window = self.window;
+        attempt.access_key = match result {
+            Ok(ok) => ok.access_key.clone(),
+            Err(_) => self.access_key.map(Arc::from),
+        };
+    }
 }
 
 /// When a presigned URL is valid: from its signing time until it expires.
@@ -118,7 +137,8 @@ pub struct Window {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub kind: AuthKind,
-    pub access_key: Option<String>,
+    /// The credential's access key (shared with the configuration: no copy per request).
+    pub access_key: Option<Arc<str>>,
     pub payload: PayloadCheck,
 }
 
@@ -205,13 +225,16 @@ impl Authenticator {
             return Err(AuthError::Sigv2Refused);
         }
         let auth = authorization.as_deref().unwrap_or_default();
-        match kind {
-            AuthKind::V2Header => self.verify_v2_header(req, addr, auth, attempt),
-            AuthKind::V4Header => self.verify_v4_header(req, auth, attempt),
-            AuthKind::V4Query => self.verify_v4_query(req, attempt),
-            AuthKind::V2Query => self.verify_v2_query(req, addr, attempt),
+        let mut claim = Claim::default();
+        let result = match kind {
+            AuthKind::V2Header => self.verify_v2_header(req, addr, auth, &mut claim),
+            AuthKind::V4Header => self.verify_v4_header(req, auth, &mut claim),
+            AuthKind::V4Query => self.verify_v4_query(req, &mut claim),
+            AuthKind::V2Query => self.verify_v2_query(req, addr, &mut claim),
             _ => Ok(Authenticated::anonymous()),
-        }
+        };
+        claim.record(attempt, &result);
+        result
     }
 }
 

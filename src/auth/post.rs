@@ -19,7 +19,7 @@ use super::signing::Signature;
 use super::sigv2::sign_policy_v2;
 use super::sigv4::{self, StringToSign};
 use super::verify::check_scope;
-use super::{Attempt, AuthKind, Authenticated, Authenticator, PayloadCheck};
+use super::{Attempt, AuthKind, Authenticated, Authenticator, Claim, PayloadCheck};
 use crate::error::{S3Error, S3ErrorCode};
 
 /// The text fields of a POST form, in order, up to the `file` field.
@@ -262,11 +262,13 @@ impl PostPolicy {
         now: OffsetDateTime,
     ) -> Result<Option<(u64, u64)>, S3Error> {
         if now >= self.expiration {
-            return Err(denied("Policy expired.").reason(format!(
-                "the policy's expiration {} is before the server time {}",
-                crate::dates::iso(self.expiration),
-                crate::dates::iso(now)
-            )));
+            return Err(denied("Policy expired.")
+                .reason(format!(
+                    "the policy's expiration {} is before the server time {}",
+                    crate::dates::iso(self.expiration),
+                    crate::dates::iso(now)
+                ))
+                .at(crate::error::Check::Time));
         }
         // `$bucket` is the URL's bucket and `$key` the key with `${filename}` expanded;
         // any other field is the form's, and a condition on a field the form does not
@@ -338,17 +340,34 @@ impl Authenticator {
         form: &PostForm,
         attempt: &mut Attempt,
     ) -> Result<Authenticated, AuthError> {
+        attempt.kind = if form.get("x-amz-algorithm").is_some() {
+            AuthKind::V4Post
+        } else if form.get("awsaccesskeyid").is_some() {
+            AuthKind::V2Post
+        } else {
+            AuthKind::Anonymous
+        };
+        let mut claim = Claim::default();
+        let result = self.verify_form(form, &mut claim);
+        claim.record(attempt, &result);
+        result
+    }
+
+    fn verify_form<'a>(
+        &self,
+        form: &'a PostForm,
+        claim: &mut Claim<'a>,
+    ) -> Result<Authenticated, AuthError> {
         let field = |name: &'static str| form.get(name).ok_or(AuthError::PostMissingField { name });
-        let authenticated = |kind, access_key: &str| Authenticated {
+        let authenticated = |kind, access_key: &std::sync::Arc<str>| Authenticated {
             kind,
-            access_key: Some(access_key.to_string()),
+            access_key: Some(access_key.clone()),
             payload: PayloadCheck::None,
         };
         if let Some(algorithm) = form.get("x-amz-algorithm") {
-            attempt.kind = AuthKind::V4Post;
-            attempt.access_key = form
+            claim.access_key = form
                 .get("x-amz-credential")
-                .map(|c| c.split('/').next().unwrap_or("").to_string());
+                .map(|c| c.split('/').next().unwrap_or(""));
             if algorithm != ALGORITHM_V4 {
                 return Err(AuthError::PostAlgorithm {
                     got: algorithm.to_string(),
@@ -382,8 +401,7 @@ impl Authenticator {
             return Ok(authenticated(AuthKind::V4Post, &cred.access_key));
         }
         if let Some(access_key) = form.get("awsaccesskeyid") {
-            attempt.kind = AuthKind::V2Post;
-            attempt.access_key = Some(access_key.to_string());
+            claim.access_key = Some(access_key);
             let provided = field("signature")?;
             let policy = field("policy")?;
             if self.config.reject_sigv2 {

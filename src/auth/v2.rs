@@ -11,18 +11,18 @@ use super::error::{AuthError, MismatchV2};
 use super::signing::Signature;
 use super::sigv2::{StringToSignV2, bucket_slash_twin, sign_v2};
 use super::verify::check_token;
-use super::{Attempt, AuthKind, Authenticated, Authenticator, PayloadCheck, Window};
+use super::{AuthKind, Authenticated, Authenticator, Claim, PayloadCheck, Window};
 use crate::addressing::Address;
 use crate::request::S3Request;
 
 impl Authenticator {
     /// `Authorization: AWS AKID:base64signature`.
-    pub(super) fn verify_v2_header(
+    pub(super) fn verify_v2_header<'a>(
         &self,
-        req: &S3Request,
+        req: &'a S3Request,
         addr: &Address,
-        auth: &str,
-        attempt: &mut Attempt,
+        auth: &'a str,
+        claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
         let rest = &auth[4..];
         if rest.starts_with(' ') {
@@ -36,7 +36,7 @@ impl Authenticator {
             .ok_or_else(|| AuthError::V2HeaderMalformed {
                 header: auth.to_string(),
             })?;
-        attempt.access_key = Some(access_key.to_string());
+        claim.access_key = Some(access_key);
         let (raw_date, date) = v2_request_date(req)?;
         let cred = self.credential(access_key)?;
         self.check_skew(&raw_date, date)?;
@@ -56,13 +56,13 @@ impl Authenticator {
     }
 
     /// `?AWSAccessKeyId=…&Expires=<epoch seconds>&Signature=…`.
-    pub(super) fn verify_v2_query(
+    pub(super) fn verify_v2_query<'a>(
         &self,
-        req: &S3Request,
+        req: &'a S3Request,
         addr: &Address,
-        attempt: &mut Attempt,
+        claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
-        attempt.access_key = req.query_param("AWSAccessKeyId").map(str::to_string);
+        claim.access_key = req.query_param("AWSAccessKeyId");
         let (Some(access_key), Some(expires), Some(provided)) = (
             req.query_param("AWSAccessKeyId"),
             req.query_param("Expires"),
@@ -80,7 +80,7 @@ impl Authenticator {
         let now = self.clock.now();
         // SigV2 URLs carry no signing time: the window shown starts an hour before expiry
         // (the SDKs' default lifetime), or now if that is later.
-        attempt.window = Some(Window {
+        claim.window = Some(Window {
             signed_at: expires_at.saturating_sub(time::Duration::hours(1)).min(now),
             expires_at,
         });
@@ -151,7 +151,7 @@ impl Authenticator {
             })
         });
         Err(AuthError::SignatureMismatchV2(Box::new(MismatchV2 {
-            access_key: cred.access_key.clone(),
+            access_key: cred.access_key.to_string(),
             provided: provided.to_string(),
             string_to_sign: sts.to_string(),
             string_to_sign_bytes: sts.to_bytes(),

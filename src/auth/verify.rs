@@ -15,7 +15,7 @@ use super::params::{
 };
 use super::signing::Signature;
 use super::sigv4::{self, CanonicalRequest, StringToSign};
-use super::{Attempt, AuthKind, Authenticated, Authenticator, PayloadCheck, StreamingSpec, Window};
+use super::{AuthKind, Authenticated, Authenticator, Claim, PayloadCheck, StreamingSpec, Window};
 use crate::checksum::ChecksumAlgorithm;
 use crate::config::{Credential, MAX_EXPIRES_SECS};
 use crate::request::S3Request;
@@ -25,14 +25,14 @@ const UNSIGNED_ALLOWED: &[&str] = &["x-amz-content-sha256"];
 
 impl Authenticator {
     /// `Authorization: AWS4-HMAC-SHA256 …`.
-    pub(super) fn verify_v4_header(
+    pub(super) fn verify_v4_header<'a>(
         &self,
-        req: &S3Request,
-        auth: &str,
-        attempt: &mut Attempt,
+        req: &'a S3Request,
+        auth: &'a str,
+        claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
         let header = V4Header::parse(auth)?;
-        attempt.access_key = Some(header.credential.access_key.to_string());
+        claim.access_key = Some(header.credential.access_key);
         let (date_text, date) = request_date(req)?;
         // RequestTimeTooSkewed echoes the header as sent (`Date` keeps its HTTP form).
         let sent_date = req
@@ -96,15 +96,13 @@ impl Authenticator {
     }
 
     /// `?X-Amz-Algorithm=AWS4-HMAC-SHA256&…&X-Amz-Signature=…` (a presigned URL).
-    pub(super) fn verify_v4_query(
+    pub(super) fn verify_v4_query<'a>(
         &self,
-        req: &S3Request,
-        attempt: &mut Attempt,
+        req: &'a S3Request,
+        claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
         let q = V4Query::parse(&req.query)?;
-        if let Some(key) = q.credential.split('/').next() {
-            attempt.access_key = Some(key.to_string());
-        }
+        claim.access_key = q.credential.split('/').next();
         if q.algorithm != ALGORITHM_V4 {
             return Err(AuthError::BadAlgorithm {
                 got: q.algorithm.to_string(),
@@ -114,7 +112,7 @@ impl Authenticator {
         let amz = AmzDate::parse(q.date).ok_or_else(|| AuthError::BadQueryDate {
             got: q.date.to_string(),
         })?;
-        attempt.window = Some(Window {
+        claim.window = Some(Window {
             signed_at: amz.time,
             expires_at: amz.time.saturating_add(Duration::seconds(expires as i64)),
         });

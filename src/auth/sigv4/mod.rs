@@ -57,8 +57,11 @@ pub fn sign(signing_key: &[u8; 32], sts: &StringToSign<'_>) -> Signature {
     Signature::from(hmac_sha256_display(signing_key, sts))
 }
 
-fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8; 32]) -> fmt::Result {
+    for &b in bytes {
+        write!(f, "{b:02x}")?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for StringToSign<'_> {
