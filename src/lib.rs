@@ -66,6 +66,7 @@ pub mod form;
 pub mod fuzzing;
 pub mod inspector;
 pub mod ops;
+pub mod policy;
 pub mod request;
 pub mod respond;
 pub mod server;

@@ -1,0 +1,427 @@
+//! IAM policy documents, parsed and checked once (when configured), evaluated per
+//! request against a typed [`Context`].
+//!
+//! Evaluation as IAM documents it ("Policy evaluation logic"): an applicable `Deny`
+//! statement wins; otherwise an applicable `Allow` allows; otherwise the request is
+//! implicitly denied. A statement applies when its `Action` (or `NotAction`) and
+//! `Resource` (or `NotResource`) match and every condition holds.
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
+
+pub mod condition;
+mod wildcard;
+
+use serde_json::Value;
+
+pub use condition::Context;
+use condition::Condition;
+
+/// Allow or Deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// A list of patterns, or (`NotAction`, `NotResource`) everything but them.
+#[derive(Debug, Clone)]
+struct Patterns {
+    negated: bool,
+    patterns: Vec<String>,
+}
+
+/// One statement of a policy.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sid: Option<String>,
+    /// Its position in the policy (from 1), for explanations when it has no Sid.
+    pub position: usize,
+    pub effect: Effect,
+    actions: Patterns,
+    resources: Patterns,
+    conditions: Vec<Condition>,
+}
+
+impl Statement {
+    /// How an explanation names the statement: its Sid, else its position.
+    pub fn label(&self) -> String {
+        match &self.sid {
+            Some(sid) => format!("statement {sid:?}"),
+            None => format!("statement {}", self.position),
+        }
+    }
+}
+
+/// A parsed, checked policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub statements: Vec<Statement>,
+    /// `2012-10-17`: policy variables (`${aws:username}`) are substituted. Under the
+    /// older `2008-10-17` they are literal text.
+    variables: bool,
+}
+
+/// Why a policy document was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError(pub String);
+
+impl PolicyError {
+    pub fn syntax(message: impl Into<String>) -> Self {
+        PolicyError(message.into())
+    }
+
+    fn unknown_operator(op: &str) -> Self {
+        PolicyError(format!("Invalid Condition type : {op}"))
+    }
+}
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What evaluating a policy concluded.
+#[derive(Debug, Clone, Copy)]
+pub enum Verdict<'p> {
+    Deny(&'p Statement),
+    Allow(&'p Statement),
+    /// No statement applies (see [`Miss`] for the closest one).
+    NotApplicable,
+}
+
+/// What a request asks, for evaluation.
+pub struct Request<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub context: &'a Context,
+}
+
+/// Why no Allow applied: the closest statement and the condition it failed.
+#[derive(Debug, Clone)]
+pub struct Miss {
+    pub statement: String,
+    pub why: String,
+}
+
+impl Policy {
+    /// An identity policy (an IAM user's): no `Principal`, and every statement names its
+    /// actions and resources.
+    pub fn parse_identity(text: &str) -> Result<Policy, PolicyError> {
+        let doc: Value = serde_json::from_str(text)
+            .map_err(|e| PolicyError(format!("the policy is not valid JSON: {e}")))?;
+        let Value::Object(doc) = &doc else {
+            return Err(PolicyError::syntax("the policy must be a JSON object"));
+        };
+        let variables = match doc.get("Version").and_then(Value::as_str) {
+            Some("2012-10-17") => true,
+            Some("2008-10-17") => false,
+            None => false,
+            Some(v) => {
+                return Err(PolicyError(format!(
+                    "The policy Version {v:?} is not valid: use \"2012-10-17\""
+                )));
+            }
+        };
+        for key in doc.keys() {
+            if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
+                return Err(PolicyError(format!("Unknown field {key}")));
+            }
+        }
+        let statements = match doc.get("Statement") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(one @ Value::Object(_)) => vec![one],
+            Some(_) => return Err(PolicyError::syntax("Statement must be an object or a list")),
+            None => return Err(PolicyError::syntax("Missing required field Statement")),
+        };
+        let statements = statements
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| parse_statement(s, i + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Policy {
+            statements,
+            variables,
+        })
+    }
+
+    /// Evaluates the policy; on no Allow, also says which statement came closest.
+    pub fn evaluate(&self, req: &Request<'_>) -> (Verdict<'_>, Option<Miss>) {
+        let mut allow = None;
+        let mut miss = None;
+        for s in &self.statements {
+            if !self.matches_target(s, req) {
+                continue;
+            }
+            match s.conditions.iter().try_for_each(|c| c.check(req.context)) {
+                Ok(()) if s.effect == Effect::Deny => return (Verdict::Deny(s), None),
+                Ok(()) => allow = allow.or(Some(s)),
+                Err(why) if s.effect == Effect::Allow && miss.is_none() => {
+                    miss = Some(Miss {
+                        statement: s.label(),
+                        why,
+                    });
+                }
+                Err(_) => {}
+            }
+        }
+        match allow {
+            Some(s) => (Verdict::Allow(s), None),
+            None => (Verdict::NotApplicable, miss),
+        }
+    }
+
+    fn matches_target(&self, s: &Statement, req: &Request<'_>) -> bool {
+        let action = s
+            .actions
+            .patterns
+            .iter()
+            .any(|p| wildcard::matches(p, req.action, true));
+        let resource = s.resources.patterns.iter().any(|p| {
+            let p = if self.variables {
+                match substitute(p, req.context) {
+                    Some(p) => p,
+                    // A variable the request has no value for matches nothing.
+                    None => return false,
+                }
+            } else {
+                p.clone()
+            };
+            wildcard::matches(&p, req.resource, false)
+        });
+        action != s.actions.negated && resource != s.resources.negated
+    }
+}
+
+fn parse_statement(v: &Value, position: usize) -> Result<Statement, PolicyError> {
+    let Value::Object(s) = v else {
+        return Err(PolicyError::syntax("each Statement must be an object"));
+    };
+    for key in s.keys() {
+        match key.as_str() {
+            "Sid" | "Effect" | "Action" | "NotAction" | "Resource" | "NotResource"
+            | "Condition" => {}
+            "Principal" | "NotPrincipal" => {
+                return Err(PolicyError::syntax(
+                    "Policy document should not specify a principal.",
+                ));
+            }
+            other => return Err(PolicyError(format!("Unknown field {other}"))),
+        }
+    }
+    let effect = match s.get("Effect").and_then(Value::as_str) {
+        Some("Allow") => Effect::Allow,
+        Some("Deny") => Effect::Deny,
+        Some(other) => return Err(PolicyError(format!("Invalid effect: {other}"))),
+        None => return Err(PolicyError::syntax("Missing required field Effect")),
+    };
+    let actions = patterns(s, "Action", "NotAction")?;
+    for a in &actions.patterns {
+        if a != "*" && !a.to_ascii_lowercase().starts_with("s3:") {
+            return Err(PolicyError(format!(
+                "Policy has an action strict-s3 cannot grant: {a:?} (only s3:* actions apply to S3)"
+            )));
+        }
+    }
+    let resources = patterns(s, "Resource", "NotResource")?;
+    for r in &resources.patterns {
+        if r != "*" && !r.starts_with("arn:aws:s3:::") {
+            return Err(PolicyError(format!(
+                "Policy has invalid resource: {r:?} (S3 resources are arn:aws:s3:::bucket or arn:aws:s3:::bucket/key)"
+            )));
+        }
+    }
+    let conditions = match s.get("Condition") {
+        Some(block) => condition::parse_block(block)?,
+        None => Vec::new(),
+    };
+    Ok(Statement {
+        sid: s.get("Sid").and_then(Value::as_str).map(str::to_string),
+        position,
+        effect,
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+/// `Action` or `NotAction` (exactly one), a string or a list of strings.
+fn patterns(
+    s: &serde_json::Map<String, Value>,
+    name: &str,
+    not_name: &str,
+) -> Result<Patterns, PolicyError> {
+    let (negated, value) = match (s.get(name), s.get(not_name)) {
+        (Some(v), None) => (false, v),
+        (None, Some(v)) => (true, v),
+        (Some(_), Some(_)) => {
+            return Err(PolicyError(format!(
+                "a statement may have {name} or {not_name}, not both"
+            )));
+        }
+        (None, None) => {
+            return Err(PolicyError(format!(
+                "Missing required field {name} (or {not_name})"
+            )));
+        }
+    };
+    let list = match value {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| PolicyError(format!("{name} must be a string or a list of strings")))?,
+        _ => return Err(PolicyError(format!("{name} must be a string or a list of strings"))),
+    };
+    if list.is_empty() {
+        return Err(PolicyError(format!("{name} must not be empty")));
+    }
+    Ok(Patterns {
+        negated,
+        patterns: list,
+    })
+}
+
+/// Replaces policy variables (`${aws:username}`; `${*}`, `${?}` and `${$}` for the
+/// literal characters) with the request's values. `None` when a variable has no value.
+pub fn substitute(text: &str, ctx: &Context) -> Option<String> {
+    if !text.contains("${") {
+        return Some(text.to_string());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}')?;
+        let name = &after[..end];
+        match name {
+            "*" | "?" | "$" => out.push_str(name),
+            key => out.push_str(ctx.value(key)?),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TUTORIAL: &str = r#"{
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "UploadsOnly",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": "arn:aws:s3:::uploads/*"
+        }, {
+            "Effect": "Deny",
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::uploads/secret/*"
+        }, {
+            "Sid": "OwnPrefix",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "arn:aws:s3:::uploads",
+            "Condition": {"StringLike": {"s3:prefix": "home/${aws:username}/*"}}
+        }]
+    }"#;
+
+    fn eval<'p>(p: &'p Policy, action: &str, resource: &str, ctx: &Context) -> Verdict<'p> {
+        p.evaluate(&Request {
+            action,
+            resource,
+            context: ctx,
+        })
+        .0
+    }
+
+    #[test]
+    fn deny_wins_allow_allows_nothing_else() {
+        let p = Policy::parse_identity(TUTORIAL).unwrap();
+        let ctx = Context::default();
+        assert!(matches!(
+            eval(&p, "s3:GetObject", "arn:aws:s3:::uploads/a.png", &ctx),
+            Verdict::Allow(s) if s.sid.as_deref() == Some("UploadsOnly")
+        ));
+        assert!(matches!(
+            eval(&p, "s3:getobject", "arn:aws:s3:::uploads/a.png", &ctx),
+            Verdict::Allow(_)
+        ));
+        assert!(matches!(
+            eval(&p, "s3:GetObject", "arn:aws:s3:::uploads/secret/k", &ctx),
+            Verdict::Deny(s) if s.position == 2
+        ));
+        assert!(matches!(
+            eval(&p, "s3:DeleteObject", "arn:aws:s3:::uploads/a.png", &ctx),
+            Verdict::NotApplicable
+        ));
+        assert!(matches!(
+            eval(&p, "s3:GetObject", "arn:aws:s3:::other/a.png", &ctx),
+            Verdict::NotApplicable
+        ));
+    }
+
+    #[test]
+    fn variables_and_failed_conditions_are_explained() {
+        let p = Policy::parse_identity(TUTORIAL).unwrap();
+        let mut ctx = Context::default();
+        ctx.set("aws:username", "alice");
+        ctx.set("s3:prefix", "home/alice/docs");
+        assert!(matches!(
+            eval(&p, "s3:ListBucket", "arn:aws:s3:::uploads", &ctx),
+            Verdict::Allow(_)
+        ));
+        ctx.set("s3:prefix", "home/bob/");
+        let (verdict, miss) = p.evaluate(&Request {
+            action: "s3:ListBucket",
+            resource: "arn:aws:s3:::uploads",
+            context: &ctx,
+        });
+        assert!(matches!(verdict, Verdict::NotApplicable));
+        let miss = miss.unwrap();
+        assert_eq!(miss.statement, "statement \"OwnPrefix\"");
+        assert!(miss.why.contains("home/alice/*"), "{}", miss.why);
+        assert_eq!(
+            substitute("a/${*}/${aws:username}", &ctx).as_deref(),
+            Some("a/*/alice")
+        );
+        assert_eq!(substitute("${aws:userid}", &ctx), None);
+    }
+
+    #[test]
+    fn not_action_and_not_resource() {
+        let p = Policy::parse_identity(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"s3:Delete*","NotResource":"arn:aws:s3:::logs/*"}}"#,
+        )
+        .unwrap();
+        let ctx = Context::default();
+        assert!(matches!(eval(&p, "s3:GetObject", "arn:aws:s3:::b/k", &ctx), Verdict::Allow(_)));
+        assert!(matches!(eval(&p, "s3:DeleteObject", "arn:aws:s3:::b/k", &ctx), Verdict::NotApplicable));
+        assert!(matches!(eval(&p, "s3:GetObject", "arn:aws:s3:::logs/k", &ctx), Verdict::NotApplicable));
+    }
+
+    #[test]
+    fn malformed_policies_are_refused_with_reasons() {
+        let cases = [
+            ("[]", "JSON object"),
+            ("{", "not valid JSON"),
+            (r#"{"Version":"2012-10-17"}"#, "Missing required field Statement"),
+            (r#"{"Version":"2011-01-01","Statement":[]}"#, "Version"),
+            (r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#, "Missing required field Effect"),
+            (r#"{"Statement":{"Effect":"Maybe","Action":"s3:*","Resource":"*"}}"#, "Invalid effect"),
+            (r#"{"Statement":{"Effect":"Allow","Resource":"*"}}"#, "Missing required field Action"),
+            (r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#, "Missing required field Resource"),
+            (r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}}"#, "invalid resource"),
+            (r#"{"Statement":{"Effect":"Allow","Action":"ec2:*","Resource":"*"}}"#, "action"),
+            (r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#, "principal"),
+            (r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bogus":{"a":"b"}}}}"#, "Invalid Condition type"),
+        ];
+        for (text, words) in cases {
+            let err = Policy::parse_identity(text).unwrap_err();
+            assert!(err.0.contains(words), "{text}: {err}");
+        }
+    }
+}
