@@ -8,6 +8,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::identity::{Account, Identity};
+
 /// The AWS documentation's example access key.
 pub const DEFAULT_ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 /// The AWS documentation's example secret key (not a real credential).
@@ -40,21 +42,42 @@ impl fmt::Debug for Secret {
 }
 
 /// An access key the server accepts.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Credential {
     /// Shared: every request authenticated with it names it, without a copy.
     pub access_key: std::sync::Arc<str>,
     pub secret_key: Secret,
     /// When set, requests with this key must carry this `x-amz-security-token`.
     pub session_token: Option<Secret>,
+    /// Whose key it is (shared with every request it authenticates).
+    pub identity: std::sync::Arc<Identity>,
 }
 
 impl Credential {
+    /// A key of the default account's root user, who may do everything.
     pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
         Credential {
             access_key: std::sync::Arc::from(access_key.into()),
             secret_key: Secret::new(secret_key),
             session_token: None,
+            identity: std::sync::Arc::new(Identity::Root(Account::default_account())),
+        }
+    }
+
+    /// A key of an IAM user of the default account, limited to `policy` (none: nothing).
+    pub fn user(
+        name: impl Into<String>,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+        policy: Option<crate::policy::Policy>,
+    ) -> Self {
+        Credential {
+            identity: std::sync::Arc::new(Identity::User {
+                account: Account::default_account(),
+                name: name.into(),
+                policy: policy.map(std::sync::Arc::new),
+            }),
+            ..Credential::new(access_key, secret_key)
         }
     }
 }

@@ -126,12 +126,14 @@ pub enum Check {
     SecurityToken,
     SignedHeaders,
     Signature,
+    /// Whether the caller may perform the operation (`crate::access`).
+    Access,
     /// The body against what the signature promised (hash, chunk signatures, trailer).
     Payload,
 }
 
 impl Check {
-    pub const ALL: [Check; 8] = [
+    pub const ALL: [Check; 9] = [
         Check::Parameters,
         Check::CredentialScope,
         Check::AccessKey,
@@ -139,6 +141,7 @@ impl Check {
         Check::SecurityToken,
         Check::SignedHeaders,
         Check::Signature,
+        Check::Access,
         Check::Payload,
     ];
 
@@ -151,6 +154,7 @@ impl Check {
             Check::SecurityToken => "security token",
             Check::SignedHeaders => "signed headers",
             Check::Signature => "signature",
+            Check::Access => "access",
             Check::Payload => "payload",
         }
     }

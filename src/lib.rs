@@ -49,6 +49,7 @@
 //! - [`error`]: the S3 error table; [`respond`]: its single serializer; [`xml`]: XML in and out.
 //! - [`config`], [`clock`], [`server`], [`service`]: running it.
 
+pub mod access;
 pub mod addressing;
 pub mod auth;
 pub mod body;
@@ -64,6 +65,7 @@ pub mod escape;
 pub mod form;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod identity;
 pub mod inspector;
 pub mod ops;
 pub mod policy;

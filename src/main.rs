@@ -47,6 +47,17 @@ struct Cli {
     #[arg(long, global = true)]
     session_token: Option<String>,
 
+    /// An IAM user of the default account (repeatable): its access key and secret, and
+    /// the JSON file of its identity policy. Requests it signs (presigned URLs and POST
+    /// forms included) may do only what the policy allows; without a policy, nothing.
+    /// The --access-key credential is the account's root user, who may do everything.
+    #[arg(
+        long = "user",
+        value_name = "NAME:ACCESS_KEY:SECRET[:POLICY_FILE]",
+        global = true
+    )]
+    users: Vec<String>,
+
     /// Create this bucket at start if missing (repeatable). [env: S3_BUCKET]
     #[arg(long = "bucket", value_name = "NAME")]
     buckets: Vec<String>,
@@ -206,7 +217,9 @@ impl Cli {
                 .region
                 .or_else(|| env(&["S3_REGION", "AWS_REGION"]))
                 .unwrap_or_else(|| DEFAULT_REGION.to_string()),
-            credentials: vec![credential],
+            credentials: std::iter::once(Ok(credential))
+                .chain(self.users.iter().map(|u| parse_user(u)))
+                .collect::<Result<Vec<_>, String>>()?,
             domains: self.domains,
             storage: if self.in_memory {
                 StorageConfig::Memory
@@ -296,6 +309,35 @@ fn banner(config: &Config, endpoint: &str, sources: &SecretSources) -> String {
         region = config.region,
         ak = cred.access_key,
     )
+}
+
+/// `NAME:ACCESS_KEY:SECRET[:POLICY_FILE]`: an IAM user whose policy is read and checked
+/// now, so a mistake in it stops the server at start rather than deny requests later.
+fn parse_user(spec: &str) -> Result<Credential, String> {
+    let mut parts = spec.splitn(4, ':');
+    let (Some(name), Some(access_key), Some(secret)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(format!(
+            "--user {spec:?}: write it as NAME:ACCESS_KEY:SECRET or NAME:ACCESS_KEY:SECRET:POLICY_FILE"
+        ));
+    };
+    if name.is_empty() || access_key.is_empty() || secret.is_empty() {
+        return Err(format!(
+            "--user {spec:?}: the name, access key and secret must not be empty"
+        ));
+    }
+    let policy = match parts.next() {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--user {name}: cannot read the policy file {path}: {e}"))?;
+            Some(
+                strict_s3::policy::Policy::parse_identity(&text)
+                    .map_err(|e| format!("--user {name}: the policy in {path} is refused: {e}"))?,
+            )
+        }
+    };
+    Ok(Credential::user(name, access_key, secret, policy))
 }
 
 #[tokio::main]

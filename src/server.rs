@@ -246,9 +246,9 @@ async fn serve(
             accepted = listener.accept() => accepted,
         };
         let stream = match accepted {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 backoff.succeeded();
-                stream
+                (stream, peer)
             }
             Err(e) => {
                 let (pause, report) = backoff.failed(&e, std::time::Instant::now());
@@ -269,9 +269,11 @@ async fn serve(
             r = connections.admit() => r,
         };
         // Small responses leave in one segment without waiting for delayed ACKs.
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         tokio::spawn(serve_connection(
             stream,
+            peer,
             registered,
             state.clone(),
             builder.clone(),
@@ -300,6 +302,7 @@ fn max_connections(config: &Config) -> usize {
 /// make room near the cap (both of the last close it once its response is out).
 async fn serve_connection(
     stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
     registered: crate::connections::Registered,
     state: Arc<AppState>,
     builder: Arc<http1::Builder>,
@@ -308,8 +311,10 @@ async fn serve_connection(
 ) {
     let inflight = registered.inflight.clone();
     let tracked = inflight.clone();
-    let service = service_fn(move |req| {
+    let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         tracked.begin();
+        // The client's address, for aws:SourceIp.
+        req.extensions_mut().insert(peer);
         let (state, tracked) = (state.clone(), tracked.clone());
         async move {
             let resp = handle(state, req).await?;

@@ -17,6 +17,7 @@ use std::time::Instant;
 use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 
+use crate::access::{self, Access};
 use crate::addressing::{self, Address};
 use crate::auth::{self, Attempt, AuthKind, Authenticated, Authenticator};
 use crate::body::{self, ResponseBody};
@@ -152,6 +153,7 @@ pub async fn handle(
     let request_id = state.request_id();
     let (parts, incoming) = req.into_parts();
     let sent = Sent::of(&parts);
+    let peer = parts.extensions.get::<std::net::SocketAddr>().copied();
     if state.admin_routes && sent.path.starts_with(inspector::PREFIX) {
         let host = parts.headers.get(http::header::HOST).map(|h| h.as_bytes());
         return Ok(inspector_route(&state, &sent.method, &sent.path, host));
@@ -161,7 +163,7 @@ pub async fn handle(
         state.config.limits.body_idle_timeout,
     ));
     let mut trace = Trace::default();
-    let result = run(&state, parts, slot.stream(), &request_id, &mut trace).await;
+    let result = run(&state, parts, slot.stream(), &request_id, peer, &mut trace).await;
     let (mut resp, failure) = match result {
         Ok(resp) => (resp, None),
         Err(err) => {
@@ -346,6 +348,7 @@ async fn run(
     parts: http::request::Parts,
     incoming: body::ByteStream,
     request_id: &str,
+    peer: Option<std::net::SocketAddr>,
     trace: &mut Trace,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let req = S3Request::new(
@@ -376,19 +379,43 @@ async fn run(
     trace.op = op.as_ref().ok().map(Op::name);
     let (authenticated, input) = authenticate(state, &req, &addr, &op, incoming, trace).await?;
     trace.authenticated = true;
-    authorize(state, &addr, op.as_ref().ok(), &authenticated).await?;
+    let access = Access::new(&authenticated, &req, state.clock.now(), peer);
+    authorize(
+        state,
+        &req,
+        &addr,
+        op.as_ref().ok(),
+        &authenticated,
+        &access,
+    )
+    .await?;
     let op = op?;
     let ctx = Ctx {
         req: &req,
         addr: &addr,
         auth: &authenticated,
+        access: &access,
         storage: &*state.storage,
         config: &state.config,
         clock: &*state.clock,
         completions: &state.completions,
         xml_slots: &state.xml_slots,
     };
-    ops::dispatch(&ctx, op, input).await
+    let result = ops::dispatch(&ctx, op, input).await;
+    // GET or HEAD of a missing key is 404 only for a caller that may list the bucket;
+    // anyone else gets 403, so keys cannot be probed (the GetObject and HeadObject
+    // "Permissions" sections; docs/permissions-evidence.md §5).
+    if let (Err(e), Op::Object { bucket, .. }) = (&result, op)
+        && e.code == S3ErrorCode::NoSuchKey
+        && op.reads_object()
+        && authenticated.kind != AuthKind::Anonymous
+        && let Err(denied) = access.check("s3:ListBucket", &access::bucket_arn(bucket))
+    {
+        return Err(denied.reason(format!(
+            "the key does not exist, and without s3:ListBucket on {bucket} S3 answers 403 rather than say so"
+        )));
+    }
+    result
 }
 
 /// The authentication stage: the request's own signature (header or query), then for a
@@ -456,11 +483,18 @@ fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
 /// before "not implemented".
 async fn authorize(
     state: &AppState,
+    req: &S3Request,
     addr: &Address,
     op: Option<&Op<'_>>,
     who: &Authenticated,
+    access: &Access,
 ) -> Result<(), S3Error> {
     if who.kind != AuthKind::Anonymous {
+        // A routing error (an unknown sub-resource) has no action to check: it is
+        // answered as such after this stage.
+        for (action, resource) in op.map(|op| access::required(op, req)).unwrap_or_default() {
+            access.check(action, &resource)?;
+        }
         return Ok(());
     }
     if let Some(bucket) = addr.bucket() {

@@ -139,6 +139,10 @@ pub struct Authenticated {
     pub kind: AuthKind,
     /// The credential's access key (shared with the configuration: no copy per request).
     pub access_key: Option<Arc<str>>,
+    /// Whose key it is; `None` for an anonymous request.
+    pub identity: Option<Arc<crate::identity::Identity>>,
+    /// When the request was signed (SigV4: its `X-Amz-Date`), for `s3:signatureAge`.
+    pub signed_at: Option<time::OffsetDateTime>,
     pub payload: PayloadCheck,
 }
 
@@ -165,6 +169,8 @@ impl Authenticated {
         Authenticated {
             kind: AuthKind::Anonymous,
             access_key: None,
+            identity: None,
+            signed_at: None,
             payload: PayloadCheck::None,
         }
     }

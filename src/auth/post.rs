@@ -359,9 +359,11 @@ impl Authenticator {
         claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
         let field = |name: &'static str| form.get(name).ok_or(AuthError::PostMissingField { name });
-        let authenticated = |kind, access_key: &std::sync::Arc<str>| Authenticated {
+        let authenticated = |kind, cred: &crate::config::Credential, signed_at| Authenticated {
             kind,
-            access_key: Some(access_key.clone()),
+            access_key: Some(cred.access_key.clone()),
+            identity: Some(cred.identity.clone()),
+            signed_at,
             payload: PayloadCheck::None,
         };
         if let Some(algorithm) = form.get("x-amz-algorithm") {
@@ -398,7 +400,7 @@ impl Authenticator {
             if !Signature::from_hex(provided).is_some_and(|p| p.matches(&expected)) {
                 return Err(post_mismatch(scope.access_key, policy, provided));
             }
-            return Ok(authenticated(AuthKind::V4Post, &cred.access_key));
+            return Ok(authenticated(AuthKind::V4Post, cred, Some(amz.time)));
         }
         if let Some(access_key) = form.get("awsaccesskeyid") {
             claim.access_key = Some(access_key);
@@ -413,7 +415,7 @@ impl Authenticator {
             if !ok {
                 return Err(post_mismatch(access_key, policy, provided));
             }
-            return Ok(authenticated(AuthKind::V2Post, &cred.access_key));
+            return Ok(authenticated(AuthKind::V2Post, cred, None));
         }
         if form.get("policy").is_some() || form.get("x-amz-signature").is_some() {
             return Err(AuthError::PostMissingField {

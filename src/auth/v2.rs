@@ -51,6 +51,8 @@ impl Authenticator {
         Ok(Authenticated {
             kind: AuthKind::V2Header,
             access_key: Some(cred.access_key.clone()),
+            identity: Some(cred.identity.clone()),
+            signed_at: None,
             payload: PayloadCheck::None,
         })
     }
@@ -97,6 +99,8 @@ impl Authenticator {
         Ok(Authenticated {
             kind: AuthKind::V2Query,
             access_key: Some(cred.access_key.clone()),
+            identity: Some(cred.identity.clone()),
+            signed_at: None,
             payload: PayloadCheck::None,
         })
     }

@@ -91,6 +91,8 @@ impl Authenticator {
         Ok(Authenticated {
             kind: AuthKind::V4Header,
             access_key: Some(cred.access_key.clone()),
+            identity: Some(cred.identity.clone()),
+            signed_at: Some(date),
             payload,
         })
     }
@@ -143,6 +145,8 @@ impl Authenticator {
         Ok(Authenticated {
             kind: AuthKind::V4Query,
             access_key: Some(cred.access_key.clone()),
+            identity: Some(cred.identity.clone()),
+            signed_at: Some(amz.time),
             payload,
         })
     }

@@ -33,7 +33,15 @@ pub async fn delete_objects(
                 "The specified version does not exist.",
             )),
             _ => match check_key(key, ctx.config.limits.max_key_bytes) {
-                Ok(()) => ctx.storage.delete_object(bucket, key).await,
+                // Each key needs s3:DeleteObject; a denied one is its own AccessDenied
+                // entry with AWS's plain message (andrewrk/node-s3-client#235).
+                Ok(()) => match ctx
+                    .access
+                    .check("s3:DeleteObject", &crate::access::object_arn(bucket, key))
+                {
+                    Ok(()) => ctx.storage.delete_object(bucket, key).await,
+                    Err(_) => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+                },
                 Err(e) => Err(e),
             },
         };

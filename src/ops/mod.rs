@@ -37,6 +37,9 @@ pub struct Ctx<'a> {
     pub addr: &'a Address,
     /// Who sent it, and what its body must still satisfy.
     pub auth: &'a Authenticated,
+    /// What the caller may do, for the checks an operation makes itself (DeleteObjects
+    /// per key, a POST form's key).
+    pub access: &'a crate::access::Access,
     pub storage: &'a dyn Storage,
     pub config: &'a Config,
     pub clock: &'a dyn Clock,

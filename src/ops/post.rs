@@ -28,6 +28,9 @@ pub async fn post_object(
     let policy = PostPolicy::parse(form.get("policy").unwrap_or_default())?;
     let key = form.key()?;
     crate::addressing::check_key(&key, ctx.config.limits.max_key_bytes)?;
+    // The signer's permission, now that the form's key is known.
+    ctx.access
+        .check("s3:PutObject", &crate::access::object_arn(bucket, &key))?;
     let range = policy.check(form, bucket, &key, ctx.clock.now())?;
     let attrs = attrs_from_form(form, ctx.config.limits.max_user_metadata_bytes)?;
     let (form, file) = upload.into_parts(range);

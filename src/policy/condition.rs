@@ -183,7 +183,11 @@ impl Condition {
                 Err(format!(
                     "{} is {}, and the condition Null {:?} wants it {}",
                     self.key,
-                    if present.is_some() { "present" } else { "absent" },
+                    if present.is_some() {
+                        "present"
+                    } else {
+                        "absent"
+                    },
                     self.values.join(","),
                     if want_absent { "absent" } else { "present" }
                 ))
@@ -333,16 +337,25 @@ mod tests {
         assert!(c.check(&ctx(&[("s3:prefix", &["docs/"])])).is_ok());
         let why = c.check(&ctx(&[("s3:prefix", &["tmp/"])])).unwrap_err();
         assert!(why.contains("s3:prefix is \"tmp/\""), "{why}");
-        assert!(c.check(&ctx(&[])).is_err(), "absent key fails a positive operator");
+        assert!(
+            c.check(&ctx(&[])).is_err(),
+            "absent key fails a positive operator"
+        );
         let not = one(json!({"StringNotEquals": {"s3:prefix": ["home/", "docs/"]}}));
         assert!(not.check(&ctx(&[("s3:prefix", &["tmp/"])])).is_ok());
         assert!(not.check(&ctx(&[("s3:prefix", &["home/"])])).is_err());
-        assert!(not.check(&ctx(&[])).is_ok(), "absent key satisfies a negated one");
+        assert!(
+            not.check(&ctx(&[])).is_ok(),
+            "absent key satisfies a negated one"
+        );
         let if_exists = one(json!({"StringEqualsIfExists": {"s3:prefix": "home/"}}));
         assert!(if_exists.check(&ctx(&[])).is_ok());
         assert!(if_exists.check(&ctx(&[("s3:prefix", &["x"])])).is_err());
         let like = one(json!({"StringLike": {"aws:Referer": "https://*.example.com/*"}}));
-        assert!(like.check(&ctx(&[("aws:referer", &["https://www.example.com/a"])])).is_ok());
+        assert!(
+            like.check(&ctx(&[("aws:referer", &["https://www.example.com/a"])]))
+                .is_ok()
+        );
         let ic = one(json!({"StringEqualsIgnoreCase": {"s3:x-amz-acl": "PRIVATE"}}));
         assert!(ic.check(&ctx(&[("s3:x-amz-acl", &["private"])])).is_ok());
     }
@@ -351,42 +364,92 @@ mod tests {
     fn numbers_dates_bools_ips_and_null() {
         let age = one(json!({"NumericLessThan": {"s3:signatureAge": "600000"}}));
         assert!(age.check(&ctx(&[("s3:signatureAge", &["599999"])])).is_ok());
-        let why = age.check(&ctx(&[("s3:signatureAge", &["700000"])])).unwrap_err();
-        assert!(why.contains("700000") && why.contains("NumericLessThan"), "{why}");
+        let why = age
+            .check(&ctx(&[("s3:signatureAge", &["700000"])]))
+            .unwrap_err();
+        assert!(
+            why.contains("700000") && why.contains("NumericLessThan"),
+            "{why}"
+        );
         let le = one(json!({"NumericLessThanEquals": {"s3:max-keys": 10}}));
         assert!(le.check(&ctx(&[("s3:max-keys", &["10"])])).is_ok());
         assert!(le.check(&ctx(&[("s3:max-keys", &["11"])])).is_err());
         let date = one(json!({"DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}));
-        assert!(date.check(&ctx(&[("aws:CurrentTime", &["2025-12-31T23:59:59Z"])])).is_ok());
-        assert!(date.check(&ctx(&[("aws:CurrentTime", &["2026-01-01T00:00:00Z"])])).is_err());
+        assert!(
+            date.check(&ctx(&[("aws:CurrentTime", &["2025-12-31T23:59:59Z"])]))
+                .is_ok()
+        );
+        assert!(
+            date.check(&ctx(&[("aws:CurrentTime", &["2026-01-01T00:00:00Z"])]))
+                .is_err()
+        );
         let epoch = one(json!({"DateGreaterThan": {"aws:EpochTime": "1700000000"}}));
-        assert!(epoch.check(&ctx(&[("aws:EpochTime", &["1700000001"])])).is_ok());
+        assert!(
+            epoch
+                .check(&ctx(&[("aws:EpochTime", &["1700000001"])]))
+                .is_ok()
+        );
         let tls = one(json!({"Bool": {"aws:SecureTransport": "false"}}));
-        assert!(tls.check(&ctx(&[("aws:SecureTransport", &["false"])])).is_ok());
-        assert!(tls.check(&ctx(&[("aws:SecureTransport", &["true"])])).is_err());
+        assert!(
+            tls.check(&ctx(&[("aws:SecureTransport", &["false"])]))
+                .is_ok()
+        );
+        assert!(
+            tls.check(&ctx(&[("aws:SecureTransport", &["true"])]))
+                .is_err()
+        );
         let ip = one(json!({"IpAddress": {"aws:SourceIp": ["127.0.0.0/8", "::1/128"]}}));
         assert!(ip.check(&ctx(&[("aws:SourceIp", &["127.0.0.1"])])).is_ok());
         assert!(ip.check(&ctx(&[("aws:SourceIp", &["::1"])])).is_ok());
         assert!(ip.check(&ctx(&[("aws:SourceIp", &["10.0.0.1"])])).is_err());
         let not_ip = one(json!({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}));
-        assert!(not_ip.check(&ctx(&[("aws:SourceIp", &["127.0.0.1"])])).is_ok());
+        assert!(
+            not_ip
+                .check(&ctx(&[("aws:SourceIp", &["127.0.0.1"])]))
+                .is_ok()
+        );
         let null = one(json!({"Null": {"s3:x-amz-acl": "true"}}));
         assert!(null.check(&ctx(&[])).is_ok());
         assert!(null.check(&ctx(&[("s3:x-amz-acl", &["private"])])).is_err());
         let arn = one(json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/ci-*"}}));
-        assert!(arn.check(&ctx(&[("aws:PrincipalArn", &["arn:aws:iam::123456789012:user/ci-1"])])).is_ok());
+        assert!(
+            arn.check(&ctx(&[(
+                "aws:PrincipalArn",
+                &["arn:aws:iam::123456789012:user/ci-1"]
+            )]))
+            .is_ok()
+        );
     }
 
     #[test]
     fn qualifiers_over_multivalued_keys() {
         let any = one(json!({"ForAnyValue:StringEquals": {"s3:RequestObjectTagKeys": ["a", "b"]}}));
-        assert!(any.check(&ctx(&[("s3:RequestObjectTagKeys", &["x", "b"])])).is_ok());
-        assert!(any.check(&ctx(&[("s3:RequestObjectTagKeys", &["x"])])).is_err());
-        assert!(any.check(&ctx(&[])).is_err(), "ForAnyValue fails on an absent key");
-        let all = one(json!({"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["a", "b"]}}));
-        assert!(all.check(&ctx(&[("s3:RequestObjectTagKeys", &["a", "b"])])).is_ok());
-        assert!(all.check(&ctx(&[("s3:RequestObjectTagKeys", &["a", "c"])])).is_err());
-        assert!(all.check(&ctx(&[])).is_ok(), "ForAllValues holds on an absent key");
+        assert!(
+            any.check(&ctx(&[("s3:RequestObjectTagKeys", &["x", "b"])]))
+                .is_ok()
+        );
+        assert!(
+            any.check(&ctx(&[("s3:RequestObjectTagKeys", &["x"])]))
+                .is_err()
+        );
+        assert!(
+            any.check(&ctx(&[])).is_err(),
+            "ForAnyValue fails on an absent key"
+        );
+        let all =
+            one(json!({"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["a", "b"]}}));
+        assert!(
+            all.check(&ctx(&[("s3:RequestObjectTagKeys", &["a", "b"])]))
+                .is_ok()
+        );
+        assert!(
+            all.check(&ctx(&[("s3:RequestObjectTagKeys", &["a", "c"])]))
+                .is_err()
+        );
+        assert!(
+            all.check(&ctx(&[])).is_ok(),
+            "ForAllValues holds on an absent key"
+        );
     }
 
     #[test]

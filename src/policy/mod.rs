@@ -12,8 +12,8 @@ mod wildcard;
 
 use serde_json::Value;
 
-pub use condition::Context;
 use condition::Condition;
+pub use condition::Context;
 
 /// Allow or Deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,7 +271,11 @@ fn patterns(
             .map(|i| i.as_str().map(str::to_string))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| PolicyError(format!("{name} must be a string or a list of strings")))?,
-        _ => return Err(PolicyError(format!("{name} must be a string or a list of strings"))),
+        _ => {
+            return Err(PolicyError(format!(
+                "{name} must be a string or a list of strings"
+            )));
+        }
     };
     if list.is_empty() {
         return Err(PolicyError(format!("{name} must not be empty")));
@@ -398,9 +402,18 @@ mod tests {
         )
         .unwrap();
         let ctx = Context::default();
-        assert!(matches!(eval(&p, "s3:GetObject", "arn:aws:s3:::b/k", &ctx), Verdict::Allow(_)));
-        assert!(matches!(eval(&p, "s3:DeleteObject", "arn:aws:s3:::b/k", &ctx), Verdict::NotApplicable));
-        assert!(matches!(eval(&p, "s3:GetObject", "arn:aws:s3:::logs/k", &ctx), Verdict::NotApplicable));
+        assert!(matches!(
+            eval(&p, "s3:GetObject", "arn:aws:s3:::b/k", &ctx),
+            Verdict::Allow(_)
+        ));
+        assert!(matches!(
+            eval(&p, "s3:DeleteObject", "arn:aws:s3:::b/k", &ctx),
+            Verdict::NotApplicable
+        ));
+        assert!(matches!(
+            eval(&p, "s3:GetObject", "arn:aws:s3:::logs/k", &ctx),
+            Verdict::NotApplicable
+        ));
     }
 
     #[test]
@@ -408,16 +421,43 @@ mod tests {
         let cases = [
             ("[]", "JSON object"),
             ("{", "not valid JSON"),
-            (r#"{"Version":"2012-10-17"}"#, "Missing required field Statement"),
+            (
+                r#"{"Version":"2012-10-17"}"#,
+                "Missing required field Statement",
+            ),
             (r#"{"Version":"2011-01-01","Statement":[]}"#, "Version"),
-            (r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#, "Missing required field Effect"),
-            (r#"{"Statement":{"Effect":"Maybe","Action":"s3:*","Resource":"*"}}"#, "Invalid effect"),
-            (r#"{"Statement":{"Effect":"Allow","Resource":"*"}}"#, "Missing required field Action"),
-            (r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#, "Missing required field Resource"),
-            (r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}}"#, "invalid resource"),
-            (r#"{"Statement":{"Effect":"Allow","Action":"ec2:*","Resource":"*"}}"#, "action"),
-            (r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#, "principal"),
-            (r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bogus":{"a":"b"}}}}"#, "Invalid Condition type"),
+            (
+                r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#,
+                "Missing required field Effect",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Maybe","Action":"s3:*","Resource":"*"}}"#,
+                "Invalid effect",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Resource":"*"}}"#,
+                "Missing required field Action",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#,
+                "Missing required field Resource",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}}"#,
+                "invalid resource",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":"ec2:*","Resource":"*"}}"#,
+                "action",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#,
+                "principal",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bogus":{"a":"b"}}}}"#,
+                "Invalid Condition type",
+            ),
         ];
         for (text, words) in cases {
             let err = Policy::parse_identity(text).unwrap_err();

@@ -1,0 +1,285 @@
+//! Permissions: a presigned URL, a header-signed request and a DeleteObjects key are only
+//! as powerful as the signer's identity policy. The root user of the account may do
+//! everything; an IAM user what its policy allows; a user without a policy nothing.
+//! Every refusal is S3's 403 AccessDenied with AWS's same-account wording.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use strict_s3::config::{Config, Credential};
+use strict_s3::policy::Policy;
+
+const UPLOADER: (&str, &str) = ("AKIAUPLOADER00000000", "uploader-secret");
+const NOBODY: (&str, &str) = ("AKIANOBODY0000000000", "nobody-secret");
+const READER: (&str, &str) = ("AKIAREADER0000000000", "reader-secret");
+
+/// The tutorial user: GetObject and PutObject on one bucket, nothing else.
+const TUTORIAL: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [{"Sid": "UploadsOnly", "Effect": "Allow",
+                 "Action": ["s3:GetObject", "s3:PutObject"],
+                 "Resource": "arn:aws:s3:::bkt/*"}]
+}"#;
+
+/// Reads and lists `bkt`, but not with a presigned URL signed more than 10 minutes ago
+/// (AWS's own example of s3:signatureAge).
+const READER_POLICY: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+     "Resource": ["arn:aws:s3:::bkt", "arn:aws:s3:::bkt/*"]},
+    {"Sid": "DenyOldPresigned", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+     "Condition": {"NumericGreaterThan": {"s3:signatureAge": "600000"}}}
+  ]
+}"#;
+
+async fn server() -> TestServer {
+    let user = |name, (ak, sk): (&str, &str), policy: Option<&str>| {
+        Credential::user(
+            name,
+            ak,
+            sk,
+            policy.map(|p| Policy::parse_identity(p).unwrap()),
+        )
+    };
+    let config = Config {
+        buckets: vec!["bkt".into(), "bkt2".into()],
+        credentials: vec![
+            Credential::new(AK, SK),
+            user("uploader", UPLOADER, Some(TUTORIAL)),
+            user("nobody", NOBODY, None),
+            user("reader", READER, Some(READER_POLICY)),
+        ],
+        ..Config::in_memory()
+    };
+    TestServer::start(config, t0()).await
+}
+
+fn signed(s: &TestServer, method: &str, target: &str, (ak, sk): (&str, &str)) -> Raw {
+    Raw::new(method, target).sign_with(
+        &s.host,
+        ak,
+        sk,
+        REGION,
+        "s3",
+        s.clock_now(),
+        PayloadMode::Body,
+    )
+}
+
+fn presigned(s: &TestServer, method: &str, target: &str, (ak, sk): (&str, &str)) -> Raw {
+    Raw::new(method, target).presign_with(
+        &s.host,
+        ak,
+        sk,
+        REGION,
+        s.clock_now(),
+        Duration::from_secs(3600),
+    )
+}
+
+fn denied_message(user: &str, action: &str, resource: &str) -> String {
+    format!(
+        "User: arn:aws:iam::123456789012:user/{user} is not authorized to perform: {action} on resource: \"{resource}\" because no identity-based policy allows the {action} action"
+    )
+}
+
+#[tokio::test]
+async fn a_presigned_url_is_only_as_powerful_as_its_signer() {
+    let s = server().await;
+    let put = Raw::new("PUT", "/bkt/k.txt").body(b"hello").sign_with(
+        &s.host,
+        UPLOADER.0,
+        UPLOADER.1,
+        REGION,
+        "s3",
+        s.clock_now(),
+        PayloadMode::Body,
+    );
+    assert_eq!(s.send(&put).await.status, 200, "PutObject is allowed");
+    let get = s.send(&presigned(&s, "GET", "/bkt/k.txt", UPLOADER)).await;
+    assert_eq!((get.status, get.body.as_slice()), (200, &b"hello"[..]));
+
+    // Twins: the same URL for DELETE, and GET on another bucket, are refused.
+    let msg = denied_message("uploader", "s3:DeleteObject", "arn:aws:s3:::bkt/k.txt");
+    let resp = s
+        .send(&presigned(&s, "DELETE", "/bkt/k.txt", UPLOADER))
+        .await;
+    resp.assert_error(403, "AccessDenied", Some(&msg));
+    let reason = resp.header("x-strict-s3-reason").unwrap();
+    assert!(
+        reason.contains("no statement of its identity policy allows"),
+        "{reason}"
+    );
+    s.put("/bkt2/k.txt", b"other").await;
+    let msg = denied_message("uploader", "s3:GetObject", "arn:aws:s3:::bkt2/k.txt");
+    s.send(&presigned(&s, "GET", "/bkt2/k.txt", UPLOADER))
+        .await
+        .assert_error(403, "AccessDenied", Some(&msg));
+    let msg = denied_message("uploader", "s3:ListBucket", "arn:aws:s3:::bkt");
+    s.send(&signed(&s, "GET", "/bkt?list-type=2", UPLOADER))
+        .await
+        .assert_error(403, "AccessDenied", Some(&msg));
+    // The object is still there: the refused DELETE did nothing.
+    assert_eq!(
+        s.send(&signed(&s, "GET", "/bkt/k.txt", AKSK)).await.status,
+        200
+    );
+
+    // The root user may do everything.
+    assert_eq!(
+        s.send(&signed(&s, "DELETE", "/bkt/k.txt", AKSK))
+            .await
+            .status,
+        204
+    );
+}
+
+#[tokio::test]
+async fn a_missing_key_is_404_only_for_a_caller_who_may_list() {
+    let s = server().await;
+    // Without s3:ListBucket: 403, so keys cannot be probed.
+    let resp = s
+        .send(&presigned(&s, "GET", "/bkt/missing", UPLOADER))
+        .await;
+    resp.assert_error(
+        403,
+        "AccessDenied",
+        Some(&denied_message(
+            "uploader",
+            "s3:ListBucket",
+            "arn:aws:s3:::bkt",
+        )),
+    );
+    assert!(
+        resp.header("x-strict-s3-reason")
+            .unwrap()
+            .contains("the key does not exist")
+    );
+    let head = s.send(&signed(&s, "HEAD", "/bkt/missing", UPLOADER)).await;
+    assert_eq!(head.status, 403);
+    // With it (and for the root user): 404 NoSuchKey.
+    s.send(&signed(&s, "GET", "/bkt/missing", READER))
+        .await
+        .assert_error(404, "NoSuchKey", None);
+    s.send(&signed(&s, "GET", "/bkt/missing", AKSK))
+        .await
+        .assert_error(404, "NoSuchKey", None);
+}
+
+#[tokio::test]
+async fn a_user_without_a_policy_may_do_nothing() {
+    let s = server().await;
+    s.put("/bkt/k", b"x").await;
+    for (method, target, action, resource) in [
+        ("GET", "/bkt/k", "s3:GetObject", "arn:aws:s3:::bkt/k"),
+        ("PUT", "/bkt/new", "s3:PutObject", "arn:aws:s3:::bkt/new"),
+        ("GET", "/", "s3:ListAllMyBuckets", "*"),
+        (
+            "PUT",
+            "/newbucket",
+            "s3:CreateBucket",
+            "arn:aws:s3:::newbucket",
+        ),
+    ] {
+        let resp = s.send(&signed(&s, method, target, NOBODY)).await;
+        resp.assert_error(
+            403,
+            "AccessDenied",
+            Some(&denied_message("nobody", action, resource)),
+        );
+        assert!(
+            resp.header("x-strict-s3-reason")
+                .unwrap()
+                .contains("has no identity policy")
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_explicit_deny_with_a_condition_wins() {
+    let s = server().await;
+    s.put("/bkt/k", b"x").await;
+    let url = presigned(&s, "GET", "/bkt/k", READER);
+    assert_eq!(s.send(&url).await.status, 200, "signed just now");
+    s.clock.advance(Duration::from_secs(11 * 60));
+    let resp = s.send(&url).await;
+    resp.assert_error(
+        403,
+        "AccessDenied",
+        Some("User: arn:aws:iam::123456789012:user/reader is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::bkt/k\" with an explicit deny in an identity-based policy"),
+    );
+    let reason = resp.header("x-strict-s3-reason").unwrap();
+    assert!(
+        reason.contains("statement \"DenyOldPresigned\""),
+        "{reason}"
+    );
+    // Twin: a header-signed request has no s3:signatureAge, so the Deny does not apply.
+    assert_eq!(
+        s.send(&signed(&s, "GET", "/bkt/k", READER)).await.status,
+        200
+    );
+    let r = inspector_latest(&s).await;
+    assert_eq!(r["verdict"], "accepted");
+    s.send(&url).await;
+    let r = inspector_latest(&s).await;
+    let access = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "access")
+        .unwrap();
+    assert_eq!(access["state"], "failed", "{r}");
+}
+
+#[tokio::test]
+async fn delete_objects_checks_each_key() {
+    let s = server().await;
+    s.put("/bkt/a", b"x").await;
+    let doc = b"<Delete><Object><Key>a</Key></Object></Delete>";
+    let md5 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(md5_digest(doc))
+    };
+    let req = Raw::new("POST", "/bkt?delete")
+        .header("content-md5", &md5)
+        .body(doc)
+        .sign_with(
+            &s.host,
+            UPLOADER.0,
+            UPLOADER.1,
+            REGION,
+            "s3",
+            s.clock_now(),
+            PayloadMode::Body,
+        );
+    let resp = s.send(&req).await;
+    assert_eq!(resp.status, 200, "{}", resp.body_text());
+    let text = resp.body_text();
+    assert!(
+        text.contains(
+            "<Error><Key>a</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        s.send(&signed(&s, "GET", "/bkt/a", AKSK)).await.status,
+        200,
+        "not deleted"
+    );
+}
+
+async fn inspector_latest(s: &TestServer) -> serde_json::Value {
+    let resp = s.send(&Raw::new("GET", "/_strict/requests")).await;
+    let records: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    records[0].clone()
+}
+
+const AKSK: (&str, &str) = (AK, SK);
+
+fn md5_digest(data: &[u8]) -> [u8; 16] {
+    use md5::Digest;
+    md5::Md5::digest(data).into()
+}
