@@ -10,6 +10,8 @@
 //! - `header_get_valid`: the same for an `Authorization`-header request.
 //! - `header_get_wrong_signature`: a mismatch, including building the S3 error with its
 //!   evidence (string to sign, canonical request, their hex bytes).
+//! - `authorize_user_10_statements`: the authorization stage for that presigned GET signed
+//!   by an IAM user whose policy has 10 statements (condition keys built, each evaluated).
 //! - `derive_signing_key`: the four HMACs the cache saves on every request.
 //! - `verified_body_sha256_1mib`: a 1 MiB body in 64 KiB chunks through
 //!   `auth::verified_body` with `PayloadCheck::Sha256` (throughput).
@@ -138,6 +140,59 @@ fn bench_authenticate(c: &mut Criterion) {
     });
 }
 
+/// The authorization stage for a presigned GET by an IAM user whose identity policy has 10
+/// statements (9 that do not apply, on other buckets, then the Allow), including building
+/// the request's condition keys.
+fn bench_authorize(c: &mut Criterion) {
+    use strict_s3::access::{Access, required};
+    use strict_s3::auth::Authenticated;
+    use strict_s3::config::Credential;
+    use strict_s3::policy::Policy;
+    let mut statements: Vec<String> = (0..9)
+        .map(|i| {
+            format!(
+                r#"{{"Sid":"Other{i}","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::other-{i}/*","Condition":{{"StringLike":{{"aws:UserAgent":"app/*"}}}}}}"#
+            )
+        })
+        .collect();
+    statements.push(
+        r#"{"Sid":"Reads","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::examplebucket/*"}"#
+            .to_string(),
+    );
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    );
+    let cred = Credential::user(
+        "reader",
+        "AKIAREADER",
+        "secret",
+        Some(Policy::parse_identity(&policy).unwrap()),
+    );
+    let (_, config) = authenticator();
+    let req = presigned_get();
+    let addr = address(&req, &config);
+    let op = strict_s3::ops::route(&req, &addr).unwrap();
+    let who = Authenticated {
+        kind: AuthKind::V4Query,
+        access_key: Some(cred.access_key.clone()),
+        identity: Some(cred.identity.clone()),
+        signed_at: Some(datetime!(2013-05-24 00:00:00 UTC)),
+        payload: PayloadCheck::None,
+    };
+    let now = datetime!(2013-05-24 00:05:00 UTC);
+    let allowed = |req: &S3Request| {
+        let access = Access::new(&who, req, now, None);
+        required(&op, req)
+            .iter()
+            .all(|(action, resource)| access.check(action, resource).is_ok())
+    };
+    assert!(allowed(&req), "the 10th statement allows the GET");
+    c.bench_function("authorize_user_10_statements", |b| {
+        b.iter(|| allowed(black_box(&req)))
+    });
+}
+
 fn bench_derive(c: &mut Criterion) {
     c.bench_function("derive_signing_key", |b| {
         b.iter(|| {
@@ -196,6 +251,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_authenticate, bench_derive, bench_body
+    targets = bench_authenticate, bench_authorize, bench_derive, bench_body
 }
 criterion_main!(benches);

@@ -211,7 +211,7 @@ impl Condition {
         let values: Vec<String> = self
             .values
             .iter()
-            .map(|v| substitute(v, ctx).unwrap_or_else(|| v.clone()))
+            .map(|v| substitute(v, ctx).map_or_else(|| v.clone(), |s| s.into_owned()))
             .collect();
         // One request value against the policy's values: positive operators need one
         // match, negated ones need none.

@@ -55,6 +55,9 @@ impl Statement {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub statements: Vec<Statement>,
+    /// The condition keys its conditions and variables read (lower case): a request's
+    /// context is built with these only.
+    pub keys: Vec<String>,
     /// `2012-10-17`: policy variables (`${aws:username}`) are substituted. Under the
     /// older `2008-10-17` they are literal text.
     variables: bool,
@@ -138,8 +141,23 @@ impl Policy {
             .enumerate()
             .map(|(i, s)| parse_statement(s, i + 1))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut keys: Vec<String> = Vec::new();
+        for s in &statements {
+            let texts = s.resources.patterns.iter().map(String::as_str);
+            let cond_values = s
+                .conditions
+                .iter()
+                .flat_map(|c| c.values.iter().map(String::as_str));
+            for text in texts.chain(cond_values) {
+                keys.extend(variables_in(text).map(str::to_ascii_lowercase));
+            }
+            keys.extend(s.conditions.iter().map(|c| c.key.to_ascii_lowercase()));
+        }
+        keys.sort();
+        keys.dedup();
         Ok(Policy {
             statements,
+            keys,
             variables,
         })
     }
@@ -184,7 +202,7 @@ impl Policy {
                     None => return false,
                 }
             } else {
-                p.clone()
+                std::borrow::Cow::Borrowed(p.as_str())
             };
             wildcard::matches(&p, req.resource, false)
         });
@@ -286,11 +304,19 @@ fn patterns(
     })
 }
 
+/// The variable names in a text (`${aws:username}` → `aws:username`).
+fn variables_in(text: &str) -> impl Iterator<Item = &str> {
+    text.split("${")
+        .skip(1)
+        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+        .filter(|name| !matches!(*name, "*" | "?" | "$"))
+}
+
 /// Replaces policy variables (`${aws:username}`; `${*}`, `${?}` and `${$}` for the
 /// literal characters) with the request's values. `None` when a variable has no value.
-pub fn substitute(text: &str, ctx: &Context) -> Option<String> {
+pub fn substitute<'t>(text: &'t str, ctx: &Context) -> Option<std::borrow::Cow<'t, str>> {
     if !text.contains("${") {
-        return Some(text.to_string());
+        return Some(std::borrow::Cow::Borrowed(text));
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -306,7 +332,7 @@ pub fn substitute(text: &str, ctx: &Context) -> Option<String> {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Some(out)
+    Some(std::borrow::Cow::Owned(out))
 }
 
 #[cfg(test)]
@@ -393,6 +419,7 @@ mod tests {
             Some("a/*/alice")
         );
         assert_eq!(substitute("${aws:userid}", &ctx), None);
+        assert_eq!(p.keys, vec!["aws:username", "s3:prefix"]);
     }
 
     #[test]

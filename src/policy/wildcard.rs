@@ -5,6 +5,17 @@
 /// Whether `text` matches `pattern`. Iterative with one backtrack point, so a hostile
 /// pattern of many `*` costs O(len(pattern) × len(text)) at worst, never exponential.
 pub fn matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        // The common case (actions, ARNs of ASCII keys): bytes, no allocation.
+        let eq = |a: u8, b: u8| {
+            if ignore_case {
+                a.eq_ignore_ascii_case(&b)
+            } else {
+                a == b
+            }
+        };
+        return match_with(pattern.as_bytes(), text.as_bytes(), b'*', b'?', eq);
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let eq = |a: char, b: char| {
@@ -14,13 +25,24 @@ pub fn matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
             a == b
         }
     };
+    match_with(&p, &t, '*', '?', eq)
+}
+
+/// The matcher over characters (`char`, or bytes when both sides are ASCII).
+fn match_with<C: Copy + PartialEq>(
+    p: &[C],
+    t: &[C],
+    any: C,
+    one: C,
+    eq: impl Fn(C, C) -> bool,
+) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], t[ti]))) {
+        if pi < p.len() && (p[pi] == one || (p[pi] != any && eq(p[pi], t[ti]))) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == any {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -31,7 +53,7 @@ pub fn matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == any)
 }
 
 #[cfg(test)]
@@ -52,6 +74,13 @@ mod tests {
         assert!(matches("*a*b*c*", "xxaxxbxxcxx", false));
         assert!(!matches("*a*b*c*", "xxaxxcxxbxx", false));
         assert!(matches("user/${x}", "user/${x}", false));
+        // `?` is one character, also outside ASCII.
+        assert!(matches(
+            "arn:aws:s3:::b/caf?",
+            "arn:aws:s3:::b/caf\u{e9}",
+            false
+        ));
+        assert!(matches("s3:GETOBJECT", "s3:GetObject", true));
         // Many stars against a long text stay fast (no exponential backtracking).
         let long = "a".repeat(10_000);
         assert!(!matches(&format!("{}b", "*a".repeat(50)), &long, false));
