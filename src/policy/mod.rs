@@ -110,19 +110,28 @@ impl Policy {
     /// An identity policy (an IAM user's): no `Principal`, and every statement names its
     /// actions and resources.
     pub fn parse_identity(text: &str) -> Result<Policy, PolicyError> {
+        // S3's MalformedPolicy messages where captures exist (docs/permissions-evidence.md §6).
+        if !text.trim_start().starts_with('{') {
+            return Err(PolicyError::syntax(
+                "Policies must be valid JSON and the first byte must be '{'",
+            ));
+        }
         let doc: Value = serde_json::from_str(text)
-            .map_err(|e| PolicyError(format!("the policy is not valid JSON: {e}")))?;
+            .map_err(|e| PolicyError(format!("This policy contains invalid Json ({e})")))?;
         let Value::Object(doc) = &doc else {
-            return Err(PolicyError::syntax("the policy must be a JSON object"));
+            return Err(PolicyError::syntax(
+                "Policies must be valid JSON and the first byte must be '{'",
+            ));
         };
-        let variables = match doc.get("Version").and_then(Value::as_str) {
-            Some("2012-10-17") => true,
-            Some("2008-10-17") => false,
+        let variables = match doc.get("Version") {
+            Some(v) if v == "2012-10-17" => true,
+            // 2008-10-17 is also the default when Version is left out.
+            Some(v) if v == "2008-10-17" => false,
             None => false,
-            Some(v) => {
-                return Err(PolicyError(format!(
-                    "The policy Version {v:?} is not valid: use \"2012-10-17\""
-                )));
+            Some(_) => {
+                return Err(PolicyError::syntax(
+                    "The policy must contain a valid version string",
+                ));
             }
         };
         for key in doc.keys() {
@@ -131,6 +140,11 @@ impl Policy {
             }
         }
         let statements = match doc.get("Statement") {
+            Some(Value::Array(items)) if items.is_empty() => {
+                return Err(PolicyError::syntax(
+                    "Could not parse the policy: Statement is empty!",
+                ));
+            }
             Some(Value::Array(items)) => items.iter().collect(),
             Some(one @ Value::Object(_)) => vec![one],
             Some(_) => return Err(PolicyError::syntax("Statement must be an object or a list")),
@@ -446,13 +460,21 @@ mod tests {
     #[test]
     fn malformed_policies_are_refused_with_reasons() {
         let cases = [
-            ("[]", "JSON object"),
-            ("{", "not valid JSON"),
+            ("[]", "the first byte must be '{'"),
+            ("{", "This policy contains invalid Json"),
             (
                 r#"{"Version":"2012-10-17"}"#,
                 "Missing required field Statement",
             ),
-            (r#"{"Version":"2011-01-01","Statement":[]}"#, "Version"),
+            (
+                r#"{"Version":"2012-10-17","Statement":[]}"#,
+                "Statement is empty!",
+            ),
+            (
+                r#"{"Version":"2011-01-01","Statement":{}}"#,
+                "valid version string",
+            ),
+            (r#"{"Version":"","Statement":{}}"#, "valid version string"),
             (
                 r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#,
                 "Missing required field Effect",

@@ -46,7 +46,8 @@ import {
 const TEST_TIMEOUT = 60_000;
 const OFFSET_S = 7200;
 
-/** The steps of the inspector's checklist, in the server's order (src/inspector.rs STEPS). */
+/** The steps of the inspector's checklist, in the server's order (error::Check::ALL, then the
+ * operation): the authentication checks, the access decision, the payload. */
 const STEPS = [
   "parameters",
   "credential scope",
@@ -55,6 +56,7 @@ const STEPS = [
   "security token",
   "signed headers",
   "signature",
+  "access",
   "payload",
   "operation",
 ];
