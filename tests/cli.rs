@@ -668,3 +668,46 @@ fn the_banner_prints_no_real_secret() {
         "{banner}"
     );
 }
+
+/// `explain` evaluates the signer's permissions too (`--user`, as the server takes it):
+/// a URL the user may use is valid, one it may not is the server's 403 with the access
+/// check named.
+#[test]
+fn explain_evaluates_the_signers_policy() {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let (ak, sk) = ("AKIAEXPLAINUSER00000", "explain-user-secret");
+    let dir = std::env::temp_dir().join(format!("strict-s3-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version":"2012-10-17","Statement":{"Sid":"ReadOnly","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"}}"#,
+    )
+    .unwrap();
+    let user = format!("reader:{ak}:{sk}:{}", policy.display());
+    let expires = now().unix_timestamp() + 600;
+    let sign = |method: &str| {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(sk.as_bytes()).unwrap();
+        mac.update(format!("{method}\n\n\n{expires}\n/bkt/k.txt").as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let sig = percent_encoding::utf8_percent_encode(&sig, percent_encoding::NON_ALPHANUMERIC);
+        format!(
+            "http://127.0.0.1:9000/bkt/k.txt?AWSAccessKeyId={ak}&Expires={expires}&Signature={sig}"
+        )
+    };
+    let (code, report) = explain(&sign("GET"), &["--user", &user]);
+    assert_eq!(code, 0, "{report}");
+    let (code, report) = explain(&sign("DELETE"), &["--method", "DELETE", "--user", &user]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["error"]["code"], "AccessDenied");
+    assert_eq!(report["error"]["status"], 403);
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "User: arn:aws:iam::123456789012:user/reader is not authorized to perform: s3:DeleteObject on resource: \"arn:aws:s3:::bkt/k.txt\" because no identity-based policy allows the s3:DeleteObject action"
+        )
+    );
+    assert_eq!(report["failed_check"], "access");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -218,7 +218,10 @@ pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
         Ok(p) if p.kind == AuthKind::Anonymous => Err(crate::auth::error::anonymous().reason(
             "the request carries no signature: strict-s3 answers anonymous requests only for POST forms and objects stored with a public-read ACL",
         )),
-        Ok(p) => Ok(p.kind),
+        // Signed: the caller's permissions decide, as in the server's access stage.
+        Ok(p) => authorize(&req, &addr, &p, now).map(|()| p.kind).inspect_err(|e| {
+            report.failed_check = e.check;
+        }),
         Err(err) => {
             report.failed_check = Some(err.check());
             // A mismatch carries the server's own canonical request and string to sign.
@@ -233,6 +236,25 @@ pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
         report.auth = kind.as_str();
     }
     Ok(report)
+}
+
+/// The access check the server makes for an authenticated request: the routed
+/// operation's actions against the signer's identity policy (`--user`). A request that
+/// routes nowhere (an unknown sub-resource) has no action to check here.
+fn authorize(
+    req: &S3Request,
+    addr: &addressing::Address,
+    who: &crate::auth::Authenticated,
+    now: OffsetDateTime,
+) -> Result<(), S3Error> {
+    let Ok(op) = crate::ops::route(req, addr) else {
+        return Ok(());
+    };
+    let access = crate::access::Access::new(who, req, now, None);
+    for (action, resource) in crate::access::required(&op, req) {
+        access.check(action, &resource)?;
+    }
+    Ok(())
 }
 
 /// Reads the SigV4 parts of a presigned URL or an `Authorization` header, with the same
