@@ -11,7 +11,8 @@
 //! - `header_get_wrong_signature`: a mismatch, including building the S3 error with its
 //!   evidence (string to sign, canonical request, their hex bytes).
 //! - `authorize_user_10_statements`: the authorization stage for that presigned GET signed
-//!   by an IAM user whose policy has 10 statements (condition keys built, each evaluated).
+//!   by an IAM user whose policy has 10 statements, on a bucket whose policy has 10 more
+//!   (condition keys built, each statement evaluated).
 //! - `derive_signing_key`: the four HMACs the cache saves on every request.
 //! - `verified_body_sha256_1mib`: a 1 MiB body in 64 KiB chunks through
 //!   `auth::verified_body` with `PayloadCheck::Sha256` (throughput).
@@ -141,8 +142,8 @@ fn bench_authenticate(c: &mut Criterion) {
 }
 
 /// The authorization stage for a presigned GET by an IAM user whose identity policy has 10
-/// statements (9 that do not apply, on other buckets, then the Allow), including building
-/// the request's condition keys.
+/// statements (9 that do not apply, on other buckets, then the Allow), on a bucket whose
+/// policy has 10 more, including building the request's condition keys.
 fn bench_authorize(c: &mut Criterion) {
     use strict_s3::access::{Access, required};
     use strict_s3::auth::Authenticated;
@@ -163,6 +164,25 @@ fn bench_authorize(c: &mut Criterion) {
         r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
         statements.join(",")
     );
+    // The bucket's own policy: 10 statements about other prefixes and networks.
+    let bucket_statements: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                r#"{{"Sid":"Team{i}","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::123456789012:root"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::examplebucket/team-{i}/*","Condition":{{"IpAddress":{{"aws:SourceIp":"10.{i}.0.0/16"}}}}}}"#
+            )
+        })
+        .collect();
+    let bucket_policy = std::sync::Arc::new(
+        Policy::parse_bucket(
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+                bucket_statements.join(",")
+            ),
+            "examplebucket",
+            &|_| true,
+        )
+        .unwrap(),
+    );
     let cred = Credential::user(
         "reader",
         "AKIAREADER",
@@ -182,7 +202,8 @@ fn bench_authorize(c: &mut Criterion) {
     };
     let now = datetime!(2013-05-24 00:05:00 UTC);
     let allowed = |req: &S3Request| {
-        let access = Access::new(&who, req, now, None);
+        let policies = vec![("examplebucket".to_string(), bucket_policy.clone())];
+        let access = Access::new(&who, req, now, None, policies);
         required(&op, req)
             .iter()
             .all(|(action, resource)| access.check(action, resource).is_ok())

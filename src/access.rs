@@ -8,8 +8,9 @@
 //! buckets may do everything; an IAM user may do what its identity policy allows, and a
 //! user without one nothing. An explicit Deny wins over any Allow.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 
@@ -17,15 +18,104 @@ use crate::auth::{AuthKind, Authenticated};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::identity::Identity;
 use crate::ops::{BucketOp, ObjectOp, Op};
-use crate::policy::{Context, Request, Verdict};
+use crate::policy::{Caller, Context, Policy, Request, Verdict};
 use crate::request::S3Request;
+use crate::storage::Storage;
 
-/// The caller and the request's condition keys, decided once per request.
+/// The caller, the bucket policies that apply and the request's condition keys,
+/// decided once per request.
 pub struct Access {
     identity: Option<Arc<Identity>>,
-    /// Built only when a policy will read it (an IAM user's request): the root user's
-    /// requests, the common case, cost no allocation here.
+    /// The policies of the buckets the request touches (only those that have one).
+    bucket_policies: Vec<(String, Arc<Policy>)>,
+    /// Built only when a policy will read it (an IAM user's request, or a bucket with a
+    /// policy): the root user's requests to buckets without one cost nothing here.
     context: Option<Context>,
+}
+
+/// The name of a bucket policy in the store's bucket documents.
+pub const POLICY_DOCUMENT: &str = "policy";
+
+/// Parsed bucket policies, loaded from the store on first use and replaced when one is
+/// set or deleted, so no request parses a policy (or reads one from disk) again.
+#[derive(Default)]
+pub struct BucketPolicies {
+    map: RwLock<HashMap<String, Option<Arc<Policy>>>>,
+}
+
+impl BucketPolicies {
+    /// The bucket's policy. A bucket that does not exist has none (and nothing is
+    /// remembered for it); a store that cannot read the policy fails the request rather
+    /// than let it through unchecked.
+    pub async fn get(
+        &self,
+        storage: &dyn Storage,
+        bucket: &str,
+    ) -> Result<Option<Arc<Policy>>, S3Error> {
+        if let Some(p) = self
+            .map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(bucket)
+        {
+            return Ok(p.clone());
+        }
+        let doc = match storage.bucket_document(bucket, POLICY_DOCUMENT).await {
+            Ok(doc) => doc,
+            Err(e) if e.code == S3ErrorCode::NoSuchBucket => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        // Checked when it was set; principals are not re-resolved against this run's
+        // users (AWS keeps a policy whose principal has since been deleted).
+        let parsed = match doc {
+            None => None,
+            Some(d) => {
+                let text = String::from_utf8_lossy(&d);
+                let policy = Policy::parse_bucket(&text, bucket, &|_| true).map_err(|e| {
+                    S3Error::internal(format!("the stored policy of {bucket} is unreadable: {e}"))
+                })?;
+                Some(Arc::new(policy))
+            }
+        };
+        self.set(bucket, parsed.clone());
+        Ok(parsed)
+    }
+
+    pub fn set(&self, bucket: &str, policy: Option<Arc<Policy>>) {
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(bucket.to_string(), policy);
+    }
+
+    /// Forgets a bucket (created or deleted): its policy is read again on next use.
+    pub fn forget(&self, bucket: &str) {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(bucket);
+    }
+}
+
+/// Whether `arn` (an IAM principal) or a canonical id names an identity this server
+/// knows: the default account's root, or one of its configured users.
+pub fn known_principal(config: &crate::config::Config, name: &str) -> bool {
+    config.credentials.iter().any(|c| {
+        let id = &c.identity;
+        name == id.arn()
+            || name == format!("arn:aws:iam::{}:root", id.account().id)
+            || name == id.account().canonical_id
+    })
+}
+
+/// What one evaluation decided.
+enum Decision {
+    Allowed,
+    Denied(S3Error),
+    ExplicitlyDenied(S3Error),
+}
+
+/// The bucket an S3 ARN names.
+pub fn bucket_of_arn(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:aws:s3:::")?.split('/').next()
 }
 
 /// `arn:aws:s3:::bucket`.
@@ -62,6 +152,10 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
                 BucketOp::PostObject => return Vec::new(),
                 BucketOp::PutBucketCors | BucketOp::DeleteBucketCors => "s3:PutBucketCORS",
                 BucketOp::GetBucketCors => "s3:GetBucketCORS",
+                BucketOp::PutBucketPolicy => "s3:PutBucketPolicy",
+                BucketOp::GetBucketPolicy => "s3:GetBucketPolicy",
+                BucketOp::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
+                BucketOp::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
             };
             vec![(action, bucket_arn(bucket))]
         }
@@ -112,88 +206,190 @@ fn copy_source(req: &S3Request) -> Option<(String, String)> {
 }
 
 impl Access {
-    /// The caller's identity and the request's condition keys.
+    /// The caller's identity, the policies of the buckets the request touches and the
+    /// request's condition keys.
     pub fn new(
         who: &Authenticated,
         req: &S3Request,
         now: OffsetDateTime,
         peer: Option<SocketAddr>,
+        bucket_policies: Vec<(String, Arc<Policy>)>,
     ) -> Access {
-        let context = match who.identity.as_deref() {
-            Some(Identity::User { policy, .. }) => {
-                let keys = policy.as_ref().map_or(&[][..], |p| p.keys.as_slice());
-                Some(context(who, req, now, peer, keys))
-            }
+        let user_policy = match who.identity.as_deref() {
+            Some(Identity::User { policy, .. }) => Some(policy.as_deref()),
             _ => None,
         };
+        let context = (user_policy.is_some() || !bucket_policies.is_empty()).then(|| {
+            let mut keys: Vec<String> = user_policy
+                .flatten()
+                .map(|p| p.keys.clone())
+                .unwrap_or_default();
+            for (_, p) in &bucket_policies {
+                keys.extend(p.keys.iter().cloned());
+            }
+            context(who, req, now, peer, &keys)
+        });
         Access {
             identity: who.identity.clone(),
+            bucket_policies,
             context,
         }
     }
 
-    /// Whether every action is allowed without evaluation (the account's root user).
+    /// Whether every action is allowed without evaluation: the account's root user, on
+    /// buckets without a policy.
     pub fn unrestricted(&self) -> bool {
         matches!(self.identity.as_deref(), Some(Identity::Root(_)))
+            && self.bucket_policies.is_empty()
     }
 
     /// `Ok` when the caller may perform `action` on `resource`; otherwise AWS's 403,
     /// with the statement that denied it or the fact that none allowed it.
     pub fn check(&self, action: &str, resource: &str) -> Result<(), S3Error> {
-        let Some(identity) = &self.identity else {
-            return Err(crate::auth::error::anonymous());
-        };
-        let (Identity::User { policy, .. }, Some(context)) = (&**identity, &self.context) else {
-            return Ok(());
-        };
+        match self.decide(action, resource) {
+            Decision::Allowed => Ok(()),
+            Decision::Denied(e) | Decision::ExplicitlyDenied(e) => Err(e),
+        }
+    }
+
+    pub fn allows(&self, action: &str, resource: &str) -> bool {
+        matches!(self.decide(action, resource), Decision::Allowed)
+    }
+
+    /// Whether a statement explicitly denies it (an anonymous read of a public object is
+    /// still refused then).
+    pub fn explicitly_denied(&self, action: &str, resource: &str) -> Option<S3Error> {
+        match self.decide(action, resource) {
+            Decision::ExplicitlyDenied(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// IAM's evaluation for one account: an explicit Deny in the identity policy or the
+    /// bucket policy wins; then the root user may do anything; then an Allow from either
+    /// allows; else implicit deny.
+    fn decide(&self, action: &str, resource: &str) -> Decision {
+        let empty = Context::default();
+        let context = self.context.as_ref().unwrap_or(&empty);
         let request = Request {
             action,
             resource,
             context,
         };
-        let arn = identity.arn();
-        let (verdict, miss) = match policy {
-            Some(p) => p.evaluate(&request),
+        let identity = self.identity.as_deref();
+        let arn = identity.map(Identity::arn);
+        let (user_verdict, user_miss) = match identity {
+            Some(Identity::User {
+                policy: Some(p), ..
+            }) => p.evaluate(&request),
+            _ => (Verdict::NotApplicable, None),
+        };
+        let bucket_policy = self.policy_of(resource);
+        let root_arn = identity.map(|i| format!("arn:aws:iam::{}:root", i.account().id));
+        let caller = Caller {
+            arn: arn.as_deref(),
+            account_root: root_arn.as_deref(),
+            canonical_id: identity.map(|i| i.account().canonical_id.as_str()),
+            is_root: matches!(identity, Some(Identity::Root(_))),
+        };
+        let (bucket_verdict, _) = match bucket_policy {
+            Some(p) => p.evaluate_for(&request, Some(&caller)),
             None => (Verdict::NotApplicable, None),
         };
-        let (because, reason) = match verdict {
-            Verdict::Allow(_) => return Ok(()),
-            Verdict::Deny(s) => (
-                "with an explicit deny in an identity-based policy".to_string(),
+        let who = arn.as_deref().unwrap_or("an anonymous caller");
+        if let Verdict::Deny(s) = user_verdict {
+            return Decision::ExplicitlyDenied(denied(
+                identity,
+                action,
+                resource,
+                "with an explicit deny in an identity-based policy",
                 format!(
-                    "{arn} may not perform {action} on {resource}: {} of its identity policy denies it",
+                    "{who} may not perform {action} on {resource}: {} of its identity policy denies it",
                     s.label()
                 ),
+            ));
+        }
+        // The bucket owner's root user may always manage the bucket policy, whatever it
+        // says (GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy).
+        let policy_action = matches!(
+            action.to_ascii_lowercase().as_str(),
+            "s3:getbucketpolicy" | "s3:putbucketpolicy" | "s3:deletebucketpolicy"
+        );
+        if let Verdict::Deny(s) = bucket_verdict
+            && !(caller.is_root && policy_action)
+        {
+            return Decision::ExplicitlyDenied(denied(
+                identity,
+                action,
+                resource,
+                "with an explicit deny in a resource-based policy",
+                format!(
+                    "{who} may not perform {action} on {resource}: {} of the bucket policy denies it",
+                    s.label()
+                ),
+            ));
+        }
+        if caller.is_root
+            || matches!(user_verdict, Verdict::Allow(_))
+            || matches!(bucket_verdict, Verdict::Allow(_))
+        {
+            return Decision::Allowed;
+        }
+        let reason = match (identity, user_miss) {
+            (None, _) => format!(
+                "no statement of the bucket policy allows {action} on {resource} for an anonymous caller, and the resource is not public"
             ),
-            Verdict::NotApplicable => (
-                format!("because no identity-based policy allows the {action} action"),
-                match (policy, miss) {
-                    (None, _) => format!(
-                        "{arn} has no identity policy (--user NAME:KEY:SECRET:POLICY_FILE), and an IAM user without one may do nothing"
-                    ),
-                    (Some(_), Some(miss)) => format!(
-                        "{arn} may not perform {action} on {resource}: the closest allowing statement, {} of its identity policy, does not apply because {}",
-                        miss.statement, miss.why
-                    ),
-                    (Some(_), None) => format!(
-                        "{arn} may not perform {action} on {resource}: no statement of its identity policy allows that action on that resource"
-                    ),
-                },
+            (Some(Identity::User { policy: None, .. }), _) => format!(
+                "{who} has no identity policy (--user NAME:KEY:SECRET:POLICY_FILE), and no bucket policy statement allows it {action} on {resource}"
+            ),
+            (_, Some(miss)) => format!(
+                "{who} may not perform {action} on {resource}: the closest allowing statement, {} of its identity policy, does not apply because {}",
+                miss.statement, miss.why
+            ),
+            _ => format!(
+                "{who} may not perform {action} on {resource}: no statement of its identity policy or of the bucket policy allows that action on that resource"
             ),
         };
-        // AWS's wording for requests within the account (since August 2024; real
-        // bodies in docs/permissions-evidence.md §1.13).
-        Err(S3Error::with_message(
-            S3ErrorCode::AccessDenied,
-            format!("User: {arn} is not authorized to perform: {action} on resource: \"{resource}\" {because}"),
-        )
-        .reason(reason)
-        .at(crate::error::Check::Access))
+        Decision::Denied(denied(
+            identity,
+            action,
+            resource,
+            &format!("because no identity-based policy allows the {action} action"),
+            reason,
+        ))
     }
 
-    pub fn allows(&self, action: &str, resource: &str) -> bool {
-        self.check(action, resource).is_ok()
+    /// The policy of the bucket a resource ARN names, if it has one.
+    fn policy_of(&self, resource: &str) -> Option<&Policy> {
+        let bucket = bucket_of_arn(resource)?;
+        self.bucket_policies
+            .iter()
+            .find(|(b, _)| b == bucket)
+            .map(|(_, p)| &**p)
     }
+}
+
+/// AWS's 403: for a caller in the account, its same-account wording (since August 2024;
+/// real bodies in docs/permissions-evidence.md §1.13); for an anonymous one, the plain
+/// "Access Denied".
+fn denied(
+    identity: Option<&Identity>,
+    action: &str,
+    resource: &str,
+    because: &str,
+    reason: String,
+) -> S3Error {
+    let err = match identity {
+        Some(identity) => S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: \"{resource}\" {because}",
+                identity.arn()
+            ),
+        ),
+        None => S3Error::new(S3ErrorCode::AccessDenied),
+    };
+    err.reason(reason).at(crate::error::Check::Access)
 }
 
 /// The request's condition keys (docs/permissions-evidence.md §4), present only when

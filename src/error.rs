@@ -75,12 +75,14 @@ error_codes! {
     MalformedPOSTRequest => (400, "The body of your POST request is not well-formed multipart/form-data.");
     MaxPostPreDataLengthExceededError => (400, "Your POST request fields preceding the upload file were too large.");
     MalformedTrailerError => (400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
+    MalformedPolicy => (400, "Policies must be valid JSON and the first byte must be '{'");
     MalformedXML => (400, "The XML you provided was not well-formed or did not validate against our published schema");
     MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size");
     MethodNotAllowed => (405, "The specified method is not allowed against this resource.");
     MissingContentLength => (411, "You must provide the Content-Length HTTP header.");
     MissingSecurityHeader => (400, "Your request is missing a required header.");
     NoSuchBucket => (404, "The specified bucket does not exist");
+    NoSuchBucketPolicy => (404, "The bucket policy does not exist");
     NoSuchCORSConfiguration => (404, "The CORS configuration does not exist");
     NoSuchKey => (404, "The specified key does not exist.");
     NoSuchVersion => (404, "The specified version does not exist.");

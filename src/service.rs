@@ -45,6 +45,8 @@ pub struct AppState {
     pub completions: ops::Completions,
     /// Slots for XML request documents being read and parsed (`Limits::max_xml_in_flight`).
     pub xml_slots: tokio::sync::Semaphore,
+    /// Parsed bucket policies.
+    pub policies: access::BucketPolicies,
     /// Whether `/_strict/` is served (loopback listeners, or `--admin`).
     pub admin_routes: bool,
     next_id: AtomicU64,
@@ -63,6 +65,7 @@ impl AppState {
             auth: Authenticator::new(config.clone(), clock.clone()),
             inspector: Inspector::new(config.inspector_capacity),
             completions: Default::default(),
+            policies: Default::default(),
             xml_slots: tokio::sync::Semaphore::new(config.limits.max_xml_in_flight.max(1)),
             admin_routes,
             config,
@@ -379,12 +382,27 @@ async fn run(
     trace.op = op.as_ref().ok().map(Op::name);
     let (authenticated, input) = authenticate(state, &req, &addr, &op, incoming, trace).await?;
     trace.authenticated = true;
-    let access = Access::new(&authenticated, &req, state.clock.now(), peer);
+    // The actions the operation needs, and the policies of the buckets they name.
+    let required = op
+        .as_ref()
+        .map_or_else(|_| Vec::new(), |op| access::required(op, &req));
+    let mut policies = Vec::new();
+    let named = required
+        .iter()
+        .filter_map(|(_, r)| access::bucket_of_arn(r));
+    for bucket in addr.bucket().into_iter().chain(named) {
+        if !policies.iter().any(|(b, _)| b == bucket)
+            && let Some(p) = state.policies.get(&*state.storage, bucket).await?
+        {
+            policies.push((bucket.to_string(), p));
+        }
+    }
+    let access = Access::new(&authenticated, &req, state.clock.now(), peer, policies);
     authorize(
         state,
-        &req,
         &addr,
         op.as_ref().ok(),
+        &required,
         &authenticated,
         &access,
     )
@@ -400,6 +418,7 @@ async fn run(
         clock: &*state.clock,
         completions: &state.completions,
         xml_slots: &state.xml_slots,
+        policies: &state.policies,
     };
     let result = ops::dispatch(&ctx, op, input).await;
     // GET or HEAD of a missing key is 404 only for a caller that may list the bucket;
@@ -474,18 +493,20 @@ fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// The access stage. strict-s3 has one account: every signed request is its owner's.
-/// An anonymous request to a bucket that does not exist gets 404 NoSuchBucket, as on S3
-/// (a real answer in minio#11293); otherwise it may only read objects stored with a
-/// public canned ACL (checked once the object is open). Everything else, a POST form
-/// without a signature and a sub-resource strict-s3 lacks included, is 403 AccessDenied
-/// as S3 answers anonymous requests, never 501: authentication and authorization come
-/// before "not implemented".
+/// The access stage. A signed request needs every action its operation requires
+/// (`access::required`), decided by `Access` from the signer's identity policy and the
+/// bucket policy. An anonymous request to a bucket that does not exist gets 404
+/// NoSuchBucket, as on S3 (a real answer in minio#11293); otherwise it may do what a
+/// bucket policy allows everyone, and read objects stored with a public canned ACL
+/// (checked once the object is open). Everything else, a POST form without a signature
+/// and a sub-resource strict-s3 lacks included, is 403 AccessDenied as S3 answers
+/// anonymous requests, never 501: authentication and authorization come before "not
+/// implemented".
 async fn authorize(
     state: &AppState,
-    req: &S3Request,
     addr: &Address,
     op: Option<&Op<'_>>,
+    required: &[(&'static str, String)],
     who: &Authenticated,
     access: &Access,
 ) -> Result<(), S3Error> {
@@ -495,19 +516,33 @@ async fn authorize(
         }
         // A routing error (an unknown sub-resource) has no action to check: it is
         // answered as such after this stage.
-        for (action, resource) in op.map(|op| access::required(op, req)).unwrap_or_default() {
-            access.check(action, &resource)?;
+        for (action, resource) in required {
+            access.check(action, resource)?;
         }
         return Ok(());
     }
     if let Some(bucket) = addr.bucket() {
         state.storage.bucket(bucket).await?;
     }
-    match op {
-        Some(op) if op.reads_object() => Ok(()),
-        Some(op) if op.is_post_form() => {
-            Err(auth::error::anonymous().reason("the form carries no policy signature"))
-        }
-        _ => Err(auth::error::anonymous()),
+    let Some(op) = op else {
+        return Err(auth::error::anonymous());
+    };
+    if op.is_post_form() {
+        return Err(auth::error::anonymous().reason("the form carries no policy signature"));
     }
+    // A bucket policy may allow everyone ("Principal": "*"), or explicitly deny.
+    if !required.is_empty() && required.iter().all(|(a, r)| access.allows(a, r)) {
+        return Ok(());
+    }
+    if let Some(e) = required
+        .iter()
+        .find_map(|(a, r)| access.explicitly_denied(a, r))
+    {
+        return Err(e);
+    }
+    if op.reads_object() {
+        // The object's own ACL decides, once it is open.
+        return Ok(());
+    }
+    Err(auth::error::anonymous())
 }

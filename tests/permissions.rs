@@ -110,7 +110,7 @@ async fn a_presigned_url_is_only_as_powerful_as_its_signer() {
     resp.assert_error(403, "AccessDenied", Some(&msg));
     let reason = resp.header("x-strict-s3-reason").unwrap();
     assert!(
-        reason.contains("no statement of its identity policy allows"),
+        reason.contains("no statement of its identity policy or of the bucket policy allows"),
         "{reason}"
     );
     s.put("/bkt2/k.txt", b"other").await;
@@ -282,4 +282,211 @@ const AKSK: (&str, &str) = (AK, SK);
 fn md5_digest(data: &[u8]) -> [u8; 16] {
     use md5::Digest;
     md5::Md5::digest(data).into()
+}
+
+fn put_policy(s: &TestServer, bucket: &str, policy: &str, (ak, sk): (&str, &str)) -> Raw {
+    Raw::new("PUT", &format!("/{bucket}?policy"))
+        .body(policy.as_bytes())
+        .sign_with(
+            &s.host,
+            ak,
+            sk,
+            REGION,
+            "s3",
+            s.clock_now(),
+            PayloadMode::Body,
+        )
+}
+
+const PUBLIC_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"}]}"#;
+
+#[tokio::test]
+async fn a_bucket_policy_is_set_read_deleted_and_decides_anonymous_access() {
+    let s = server().await;
+    s.put("/bkt/k", b"private by default").await;
+    let get_policy = || signed(&s, "GET", "/bkt?policy", AKSK);
+    s.send(&get_policy()).await.assert_error(
+        404,
+        "NoSuchBucketPolicy",
+        Some("The bucket policy does not exist"),
+    );
+    s.send(&Raw::new("GET", "/bkt/k")).await.assert_error(
+        403,
+        "AccessDenied",
+        Some("Access Denied"),
+    );
+
+    assert_eq!(
+        s.send(&put_policy(&s, "bkt", PUBLIC_READ, AKSK))
+            .await
+            .status,
+        204
+    );
+    let got = s.send(&get_policy()).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-type"), Some("application/json"));
+    assert_eq!(got.body_text(), PUBLIC_READ, "returned as it was set");
+    let status = s.send(&signed(&s, "GET", "/bkt?policyStatus", AKSK)).await;
+    assert!(
+        status.body_text().contains("<IsPublic>true</IsPublic>"),
+        "{}",
+        status.body_text()
+    );
+
+    // Anonymous: the policy allows GetObject to everyone, and nothing else.
+    let anon = s.send(&Raw::new("GET", "/bkt/k")).await;
+    assert_eq!(
+        (anon.status, anon.body_text().as_str()),
+        (200, "private by default")
+    );
+    s.send(&Raw::new("PUT", "/bkt/other").body(b"x"))
+        .await
+        .assert_error(403, "AccessDenied", Some("Access Denied"));
+    s.send(&Raw::new("GET", "/bkt/missing")).await.assert_error(
+        403,
+        "AccessDenied",
+        Some("Access Denied"),
+    );
+
+    assert_eq!(
+        s.send(&signed(&s, "DELETE", "/bkt?policy", AKSK))
+            .await
+            .status,
+        204
+    );
+    s.send(&Raw::new("GET", "/bkt/k")).await.assert_error(
+        403,
+        "AccessDenied",
+        Some("Access Denied"),
+    );
+    s.send(&signed(&s, "GET", "/bkt?policyStatus", AKSK))
+        .await
+        .assert_error(404, "NoSuchBucketPolicy", None);
+}
+
+#[tokio::test]
+async fn a_bucket_policy_grants_a_user_and_its_deny_binds_the_root_user() {
+    let s = server().await;
+    s.put("/bkt/k", b"x").await;
+    let grant = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/nobody"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"},
+        {"Sid":"KeepEverything","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::bkt/*"}]}"#;
+    assert_eq!(
+        s.send(&put_policy(&s, "bkt", grant, AKSK)).await.status,
+        204
+    );
+    // The user without an identity policy may now read, through the bucket policy only.
+    assert_eq!(
+        s.send(&signed(&s, "GET", "/bkt/k", NOBODY)).await.status,
+        200
+    );
+    s.send(&signed(&s, "PUT", "/bkt/n", NOBODY))
+        .await
+        .assert_error(
+            403,
+            "AccessDenied",
+            Some(&denied_message(
+                "nobody",
+                "s3:PutObject",
+                "arn:aws:s3:::bkt/n",
+            )),
+        );
+    // An explicit Deny binds the root user too, except for managing the policy itself.
+    let resp = s.send(&signed(&s, "DELETE", "/bkt/k", AKSK)).await;
+    resp.assert_error(
+        403,
+        "AccessDenied",
+        Some("User: arn:aws:iam::123456789012:root is not authorized to perform: s3:DeleteObject on resource: \"arn:aws:s3:::bkt/k\" with an explicit deny in a resource-based policy"),
+    );
+    assert!(
+        resp.header("x-strict-s3-reason")
+            .unwrap()
+            .contains("statement \"KeepEverything\" of the bucket policy")
+    );
+    assert_eq!(
+        s.send(&signed(&s, "DELETE", "/bkt?policy", AKSK))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.send(&signed(&s, "DELETE", "/bkt/k", AKSK)).await.status,
+        204
+    );
+    // The tutorial user may not set a bucket policy.
+    s.send(&put_policy(&s, "bkt", PUBLIC_READ, UPLOADER))
+        .await
+        .assert_error(
+            403,
+            "AccessDenied",
+            Some(&denied_message(
+                "uploader",
+                "s3:PutBucketPolicy",
+                "arn:aws:s3:::bkt",
+            )),
+        );
+}
+
+#[tokio::test]
+async fn malformed_bucket_policies_get_s3s_messages() {
+    let s = server().await;
+    let statement = |extra: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject"{extra}}}]}}"#
+        )
+    };
+    let big = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{}","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"}}]}}"#,
+        "x".repeat(21 * 1024)
+    );
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "not json".into(),
+            "Policies must be valid JSON and the first byte must be '{'",
+        ),
+        ("{\"Version\":".into(), "This policy contains invalid Json"),
+        (
+            statement(r#","Principal":"*","Resource":"arn:aws:s3:::bkt2/*""#),
+            "Policy has invalid resource",
+        ),
+        (
+            statement(r#","Principal":"*","Resource":"*""#),
+            "Policy has invalid resource",
+        ),
+        (
+            statement(r#","Resource":"arn:aws:s3:::bkt/*""#),
+            "Missing required field Principal",
+        ),
+        (
+            statement(
+                r#","Principal":{"AWS":"arn:aws:iam::123456789012:user/ghost"},"Resource":"arn:aws:s3:::bkt/*""#,
+            ),
+            "Invalid principal in policy",
+        ),
+        (
+            statement(r#","Principal":{"AWS":"999999999999"},"Resource":"arn:aws:s3:::bkt/*""#),
+            "Invalid principal in policy",
+        ),
+        (big, "Policy exceeds the maximum allowed document size."),
+    ];
+    for (policy, message) in cases {
+        s.send(&put_policy(&s, "bkt", &policy, AKSK))
+            .await
+            .assert_error(400, "MalformedPolicy", Some(message));
+    }
+    // Twin: a valid policy naming the account by id is accepted, and a condition on a
+    // fixed source address makes it not public.
+    let limited = statement(
+        r#","Principal":{"AWS":"123456789012"},"Resource":"arn:aws:s3:::bkt/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+    );
+    assert_eq!(
+        s.send(&put_policy(&s, "bkt", &limited, AKSK)).await.status,
+        204
+    );
+    let status = s.send(&signed(&s, "GET", "/bkt?policyStatus", AKSK)).await;
+    assert!(
+        status.body_text().contains("<IsPublic>false</IsPublic>"),
+        "{}",
+        status.body_text()
+    );
 }

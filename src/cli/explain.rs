@@ -250,7 +250,7 @@ fn authorize(
     let Ok(op) = crate::ops::route(req, addr) else {
         return Ok(());
     };
-    let access = crate::access::Access::new(who, req, now, None);
+    let access = crate::access::Access::new(who, req, now, None, Vec::new());
     for (action, resource) in crate::access::required(&op, req) {
         access.check(action, &resource)?;
     }

@@ -89,7 +89,7 @@ pub async fn create_bucket(
         Some(_) => {}
     }
     match ctx.storage.create_bucket(name, region).await {
-        Ok(_) => {}
+        Ok(_) => ctx.policies.forget(name),
         // "For legacy compatibility, if you re-create an existing bucket that you already
         // own in the North Virginia Region, Amazon S3 returns 200 OK" (API reference,
         // BucketAlreadyOwnedByYou); everywhere else it is a 409.
@@ -105,6 +105,7 @@ pub async fn create_bucket(
 
 pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
     ctx.storage.delete_bucket(bucket).await?;
+    ctx.policies.forget(bucket);
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

@@ -14,6 +14,7 @@ mod list;
 pub(crate) mod multipart;
 pub use completions::Completions;
 pub(crate) mod object;
+mod policy;
 pub mod post;
 mod route;
 pub use route::{BucketOp, ObjectOp, Op, route};
@@ -47,6 +48,8 @@ pub struct Ctx<'a> {
     pub completions: &'a Completions,
     /// Slots for XML request documents being read and parsed (`Limits::max_xml_in_flight`).
     pub xml_slots: &'a tokio::sync::Semaphore,
+    /// Parsed bucket policies (set by PutBucketPolicy, forgotten with their bucket).
+    pub policies: &'a crate::access::BucketPolicies,
 }
 
 /// What the operation reads: the body (already held to the signature's payload promise),
@@ -109,6 +112,10 @@ async fn bucket_op(
         BucketOp::PutBucketCors => cors::put(ctx, bucket, input.body()).await,
         BucketOp::GetBucketCors => cors::get(ctx, bucket).await,
         BucketOp::DeleteBucketCors => cors::delete(ctx, bucket).await,
+        BucketOp::PutBucketPolicy => policy::put(ctx, bucket, input.body()).await,
+        BucketOp::GetBucketPolicy => policy::get(ctx, bucket).await,
+        BucketOp::DeleteBucketPolicy => policy::delete(ctx, bucket).await,
+        BucketOp::GetBucketPolicyStatus => policy::status(ctx, bucket).await,
     }
 }
 

@@ -440,13 +440,26 @@ pub async fn get_object(
     let (bucket, key) = (bucket, key);
     check_overrides(ctx.req)?;
     let anonymous = ctx.auth.kind == crate::auth::AuthKind::Anonymous;
+    // An anonymous reader may read what a bucket policy grants everyone, or an object
+    // stored with a public canned ACL.
+    let granted = |action: &str, arn: String| anonymous && ctx.access.allows(action, &arn);
     let object = match ctx.storage.open_object(bucket, key).await {
-        Ok(o) if anonymous && !super::post::is_public(&o.meta) => {
+        Ok(o)
+            if anonymous
+                && !super::post::is_public(&o.meta)
+                && !granted("s3:GetObject", crate::access::object_arn(bucket, key)) =>
+        {
             return Err(crate::auth::error::anonymous().reason("the object is not public-read"));
         }
         Ok(o) => o,
-        // Without credentials S3 does not say whether a key exists.
-        Err(_) if anonymous => return Err(crate::auth::error::anonymous()),
+        // Without s3:ListBucket S3 does not say whether a key exists.
+        Err(e)
+            if anonymous
+                && !(e.code == S3ErrorCode::NoSuchKey
+                    && granted("s3:ListBucket", crate::access::bucket_arn(bucket))) =>
+        {
+            return Err(crate::auth::error::anonymous());
+        }
         Err(e) if e.code == S3ErrorCode::NoSuchKey => {
             return Err(normalization_hint(ctx, bucket, key, e).await);
         }

@@ -39,6 +39,10 @@ pub enum BucketOp {
     PutBucketCors,
     GetBucketCors,
     DeleteBucketCors,
+    PutBucketPolicy,
+    GetBucketPolicy,
+    DeleteBucketPolicy,
+    GetBucketPolicyStatus,
 }
 
 /// The operations on an object.
@@ -106,6 +110,10 @@ impl BucketOp {
             BucketOp::PutBucketCors => "PutBucketCors",
             BucketOp::GetBucketCors => "GetBucketCors",
             BucketOp::DeleteBucketCors => "DeleteBucketCors",
+            BucketOp::PutBucketPolicy => "PutBucketPolicy",
+            BucketOp::GetBucketPolicy => "GetBucketPolicy",
+            BucketOp::DeleteBucketPolicy => "DeleteBucketPolicy",
+            BucketOp::GetBucketPolicyStatus => "GetBucketPolicyStatus",
         }
     }
 }
@@ -172,6 +180,13 @@ fn bucket_op(req: &S3Request, subs: &[&str]) -> Result<BucketOp, S3Error> {
             Method::DELETE => BucketOp::DeleteBucketCors,
             _ => return Err(method_not_allowed(req, "BUCKET")),
         },
+        ["policy"] => match *m {
+            Method::PUT => BucketOp::PutBucketPolicy,
+            Method::GET => BucketOp::GetBucketPolicy,
+            Method::DELETE => BucketOp::DeleteBucketPolicy,
+            _ => return Err(method_not_allowed(req, "BUCKET")),
+        },
+        ["policyStatus"] if m == Method::GET => BucketOp::GetBucketPolicyStatus,
         subs => return Err(not_implemented_subresource(req, subs)),
     })
 }

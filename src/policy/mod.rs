@@ -29,6 +29,105 @@ struct Patterns {
     patterns: Vec<String>,
 }
 
+/// A statement's `Principal` (or, negated, `NotPrincipal`).
+#[derive(Debug, Clone)]
+struct Principals {
+    negated: bool,
+    /// `"*"` or `{"AWS": "*"}`: everyone, anonymous callers included.
+    everyone: bool,
+    /// IAM ARNs, account roots as `arn:aws:iam::<id>:root`.
+    arns: Vec<String>,
+    canonical: Vec<String>,
+}
+
+/// Who is asking, for a bucket policy's `Principal`.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    /// `None` for an anonymous request.
+    pub arn: Option<&'a str>,
+    pub account_root: Option<&'a str>,
+    pub canonical_id: Option<&'a str>,
+    /// The account's root user: a statement naming the account applies to it directly;
+    /// for the account's IAM users only a Deny does (an Allow must come from their own
+    /// identity policy).
+    pub is_root: bool,
+}
+
+impl Principals {
+    fn names(&self, caller: &Caller<'_>, effect: Effect) -> bool {
+        let hit = self.everyone
+            || caller.arn.is_some_and(|a| self.arns.iter().any(|p| p == a))
+            || caller.account_root.is_some_and(|root| {
+                (caller.is_root || effect == Effect::Deny) && self.arns.iter().any(|p| p == root)
+            })
+            || caller.canonical_id.is_some_and(|id| {
+                (caller.is_root || effect == Effect::Deny) && self.canonical.iter().any(|c| c == id)
+            });
+        hit != self.negated
+    }
+}
+
+/// Parses `Principal` / `NotPrincipal`: `"*"`, `{"AWS": …}` (ARNs, account ids, `"*"`),
+/// `{"CanonicalUser": …}`. An account id is stored as its root ARN, as S3 stores it.
+fn principals(
+    s: &serde_json::Map<String, Value>,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Principals, PolicyError> {
+    let invalid = || PolicyError::syntax("Invalid principal in policy");
+    let (negated, value) = match (s.get("Principal"), s.get("NotPrincipal")) {
+        (Some(v), None) => (false, v),
+        (None, Some(v)) => (true, v),
+        (Some(_), Some(_)) => return Err(invalid()),
+        (None, None) => return Err(PolicyError::syntax("Missing required field Principal")),
+    };
+    let mut out = Principals {
+        negated,
+        everyone: false,
+        arns: Vec::new(),
+        canonical: Vec::new(),
+    };
+    let list = |v: &Value| -> Result<Vec<String>, PolicyError> {
+        match v {
+            Value::String(one) => Ok(vec![one.clone()]),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string).ok_or_else(invalid))
+                .collect(),
+            _ => Err(invalid()),
+        }
+    };
+    match value {
+        Value::String(star) if star == "*" => out.everyone = true,
+        Value::Object(map) if !map.is_empty() => {
+            for (kind, v) in map {
+                for name in list(v)? {
+                    match kind.as_str() {
+                        "AWS" if name == "*" => out.everyone = true,
+                        "AWS" => {
+                            let arn =
+                                if name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit()) {
+                                    format!("arn:aws:iam::{name}:root")
+                                } else {
+                                    name
+                                };
+                            if !known(&arn) {
+                                return Err(invalid());
+                            }
+                            out.arns.push(arn);
+                        }
+                        "CanonicalUser" if known(&name) => out.canonical.push(name),
+                        // A service principal never signs an S3 request here.
+                        "Service" => {}
+                        _ => return Err(invalid()),
+                    }
+                }
+            }
+        }
+        _ => return Err(invalid()),
+    }
+    Ok(out)
+}
+
 /// One statement of a policy.
 #[derive(Debug, Clone)]
 pub struct Statement {
@@ -36,12 +135,43 @@ pub struct Statement {
     /// Its position in the policy (from 1), for explanations when it has no Sid.
     pub position: usize,
     pub effect: Effect,
+    /// Whom a bucket policy's statement is about (`None` in an identity policy).
+    principals: Option<Principals>,
     actions: Patterns,
     resources: Patterns,
     conditions: Vec<Condition>,
 }
 
 impl Statement {
+    /// Whether it allows everyone (`"*"` as the principal) without a condition that
+    /// limits who (the S3 "meaning of public": a fixed source IP, account or ARN makes a
+    /// statement non-public).
+    pub fn is_public(&self) -> bool {
+        const LIMITING: &[&str] = &[
+            "aws:sourceip",
+            "aws:sourcearn",
+            "aws:sourcevpc",
+            "aws:sourcevpce",
+            "aws:sourceaccount",
+            "aws:sourceowner",
+            "aws:principalarn",
+            "aws:principalaccount",
+            "aws:principalorgid",
+            "aws:userid",
+            "s3:dataaccesspointarn",
+            "s3:dataaccesspointaccount",
+        ];
+        self.effect == Effect::Allow
+            && self
+                .principals
+                .as_ref()
+                .is_some_and(|p| p.everyone && !p.negated)
+            && !self
+                .conditions
+                .iter()
+                .any(|c| LIMITING.contains(&c.key.to_ascii_lowercase().as_str()))
+    }
+
     /// How an explanation names the statement: its Sid, else its position.
     pub fn label(&self) -> String {
         match &self.sid {
@@ -110,6 +240,20 @@ impl Policy {
     /// An identity policy (an IAM user's): no `Principal`, and every statement names its
     /// actions and resources.
     pub fn parse_identity(text: &str) -> Result<Policy, PolicyError> {
+        Self::parse(text, &Kind::Identity)
+    }
+
+    /// A bucket policy of `bucket`: every statement names its principals (each one
+    /// `known` to this server), and its resources are the bucket or its objects.
+    pub fn parse_bucket(
+        text: &str,
+        bucket: &str,
+        known: &dyn Fn(&str) -> bool,
+    ) -> Result<Policy, PolicyError> {
+        Self::parse(text, &Kind::Bucket { bucket, known })
+    }
+
+    fn parse(text: &str, kind: &Kind<'_>) -> Result<Policy, PolicyError> {
         // S3's MalformedPolicy messages where captures exist (docs/permissions-evidence.md §6).
         if !text.trim_start().starts_with('{') {
             return Err(PolicyError::syntax(
@@ -153,7 +297,7 @@ impl Policy {
         let statements = statements
             .into_iter()
             .enumerate()
-            .map(|(i, s)| parse_statement(s, i + 1))
+            .map(|(i, s)| parse_statement(s, i + 1, kind))
             .collect::<Result<Vec<_>, _>>()?;
         let mut keys: Vec<String> = Vec::new();
         for s in &statements {
@@ -176,11 +320,31 @@ impl Policy {
         })
     }
 
+    /// Whether any statement makes the policy public (GetBucketPolicyStatus).
+    pub fn is_public(&self) -> bool {
+        self.statements.iter().any(Statement::is_public)
+    }
+
     /// Evaluates the policy; on no Allow, also says which statement came closest.
     pub fn evaluate(&self, req: &Request<'_>) -> (Verdict<'_>, Option<Miss>) {
+        self.evaluate_for(req, None)
+    }
+
+    /// [`Policy::evaluate`] for a bucket policy, whose statements apply to `caller` only
+    /// when their `Principal` names it.
+    pub fn evaluate_for(
+        &self,
+        req: &Request<'_>,
+        caller: Option<&Caller<'_>>,
+    ) -> (Verdict<'_>, Option<Miss>) {
         let mut allow = None;
         let mut miss = None;
         for s in &self.statements {
+            if let (Some(p), Some(caller)) = (&s.principals, caller)
+                && !p.names(caller, s.effect)
+            {
+                continue;
+            }
             if !self.matches_target(s, req) {
                 continue;
             }
@@ -224,7 +388,16 @@ impl Policy {
     }
 }
 
-fn parse_statement(v: &Value, position: usize) -> Result<Statement, PolicyError> {
+/// Which kind of policy is being parsed.
+enum Kind<'a> {
+    Identity,
+    Bucket {
+        bucket: &'a str,
+        known: &'a dyn Fn(&str) -> bool,
+    },
+}
+
+fn parse_statement(v: &Value, position: usize, kind: &Kind<'_>) -> Result<Statement, PolicyError> {
     let Value::Object(s) = v else {
         return Err(PolicyError::syntax("each Statement must be an object"));
     };
@@ -232,14 +405,19 @@ fn parse_statement(v: &Value, position: usize) -> Result<Statement, PolicyError>
         match key.as_str() {
             "Sid" | "Effect" | "Action" | "NotAction" | "Resource" | "NotResource"
             | "Condition" => {}
-            "Principal" | "NotPrincipal" => {
+            "Principal" | "NotPrincipal" if matches!(kind, Kind::Identity) => {
                 return Err(PolicyError::syntax(
                     "Policy document should not specify a principal.",
                 ));
             }
+            "Principal" | "NotPrincipal" => {}
             other => return Err(PolicyError(format!("Unknown field {other}"))),
         }
     }
+    let principals = match kind {
+        Kind::Identity => None,
+        Kind::Bucket { known, .. } => Some(principals(s, *known)?),
+    };
     let effect = match s.get("Effect").and_then(Value::as_str) {
         Some("Allow") => Effect::Allow,
         Some("Deny") => Effect::Deny,
@@ -250,15 +428,29 @@ fn parse_statement(v: &Value, position: usize) -> Result<Statement, PolicyError>
     for a in &actions.patterns {
         if a != "*" && !a.to_ascii_lowercase().starts_with("s3:") {
             return Err(PolicyError(format!(
-                "Policy has an action strict-s3 cannot grant: {a:?} (only s3:* actions apply to S3)"
+                "Policy has invalid action ({a:?}: only s3:* actions apply to S3)"
             )));
         }
     }
     let resources = patterns(s, "Resource", "NotResource")?;
     for r in &resources.patterns {
-        if r != "*" && !r.starts_with("arn:aws:s3:::") {
+        let valid = match kind {
+            Kind::Identity => r == "*" || r.starts_with("arn:aws:s3:::"),
+            // This bucket or its objects only: another bucket, or `*`, is refused
+            // (aws-samples/aws-serverless-appsync-app#4; noobaa#10058).
+            Kind::Bucket { bucket, .. } => r
+                .strip_prefix("arn:aws:s3:::")
+                .and_then(|rest| rest.strip_prefix(*bucket))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
+        };
+        if !valid {
             return Err(PolicyError(format!(
-                "Policy has invalid resource: {r:?} (S3 resources are arn:aws:s3:::bucket or arn:aws:s3:::bucket/key)"
+                "Policy has invalid resource ({r:?}: S3 resources are arn:aws:s3:::bucket or arn:aws:s3:::bucket/key{})",
+                match kind {
+                    Kind::Bucket { bucket, .. } =>
+                        format!(", and a bucket policy names only {bucket} and its objects"),
+                    Kind::Identity => String::new(),
+                }
             )));
         }
     }
@@ -270,6 +462,7 @@ fn parse_statement(v: &Value, position: usize) -> Result<Statement, PolicyError>
         sid: s.get("Sid").and_then(Value::as_str).map(str::to_string),
         position,
         effect,
+        principals,
         actions,
         resources,
         conditions,
