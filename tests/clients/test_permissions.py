@@ -112,3 +112,57 @@ def test_a_bad_policy_file_stops_the_server_at_start(tmp_path):
     )
     assert proc.returncode != 0
     assert "Missing required field Resource" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_bucket_policies_with_boto3_and_the_cli(tutorial, tmp_path):
+    from botocore import UNSIGNED
+    srv, root, user = tutorial
+    root.put_object(Bucket="elsewhere", Key="page.html", Body=b"<p>hi</p>")
+    anon = make_client(srv.endpoint, signature_version=UNSIGNED, access_key=None, secret_key=None)
+    with pytest.raises(Exception) as e:
+        anon.get_object(Bucket="elsewhere", Key="page.html")
+    assert_client_error(e, 403, "AccessDenied", "Access Denied")
+    with pytest.raises(Exception) as e:
+        root.get_bucket_policy(Bucket="elsewhere")
+    assert_client_error(e, 404, "NoSuchBucketPolicy", "The bucket policy does not exist")
+
+    policy = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+                       "Action": "s3:GetObject", "Resource": "arn:aws:s3:::elsewhere/*"}],
+    })
+    root.put_bucket_policy(Bucket="elsewhere", Policy=policy)
+    assert root.get_bucket_policy(Bucket="elsewhere")["Policy"] == policy
+    assert root.get_bucket_policy_status(Bucket="elsewhere")["PolicyStatus"]["IsPublic"] is True
+    assert anon.get_object(Bucket="elsewhere", Key="page.html")["Body"].read() == b"<p>hi</p>"
+    with pytest.raises(Exception) as e:
+        anon.put_object(Bucket="elsewhere", Key="x", Body=b"x")
+    assert_client_error(e, 403, "AccessDenied", "Access Denied")
+    # The tutorial user has no right on this bucket's policy.
+    with pytest.raises(Exception) as e:
+        user.put_bucket_policy(Bucket="elsewhere", Policy=policy)
+    assert_client_error(e, 403, "AccessDenied")
+    with pytest.raises(Exception) as e:
+        root.put_bucket_policy(Bucket="elsewhere", Policy=policy.replace("elsewhere/*", "other/*"))
+    assert_client_error(e, 400, "MalformedPolicy", "Policy has invalid resource")
+
+    root.delete_bucket_policy(Bucket="elsewhere")
+    with pytest.raises(Exception) as e:
+        anon.get_object(Bucket="elsewhere", Key="page.html")
+    assert_client_error(e, 403, "AccessDenied")
+
+    # The AWS CLI's s3api, from a file, as its documentation shows.
+    home = tmp_path / "home"
+    home.mkdir()
+    aws = aws_runner(srv.endpoint, home)
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(policy)
+    aws("s3api", "put-bucket-policy", "--bucket", "elsewhere", "--policy", f"file://{policy_file}")
+    out = aws("s3api", "get-bucket-policy", "--bucket", "elsewhere")
+    assert json.loads(json.loads(out.stdout)["Policy"]) == json.loads(policy)
+    assert requests.get(f"{srv.endpoint}/elsewhere/page.html", timeout=10).status_code == 200
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    out = aws("s3api", "put-bucket-policy", "--bucket", "elsewhere", "--policy", f"file://{bad}", check=False)
+    assert out.returncode != 0
+    assert "MalformedPolicy" in out.stderr, out.stderr
