@@ -386,18 +386,7 @@ async fn run(
     let required = op
         .as_ref()
         .map_or_else(|_| Vec::new(), |op| access::required(op, &req));
-    let mut policies = Vec::new();
-    let named = required
-        .iter()
-        .filter_map(|(_, r)| access::bucket_of_arn(r));
-    for bucket in addr.bucket().into_iter().chain(named) {
-        if !policies.iter().any(|(b, _)| b == bucket)
-            && let Some(p) = state.policies.get(&*state.storage, bucket).await?
-        {
-            policies.push((bucket.to_string(), p));
-        }
-    }
-    let access = Access::new(&authenticated, &req, state.clock.now(), peer, policies);
+    let access = access_for(state, &req, &addr, &required, &authenticated, peer).await?;
     authorize(
         state,
         &addr,
@@ -421,13 +410,47 @@ async fn run(
         policies: &state.policies,
     };
     let result = ops::dispatch(&ctx, op, input).await;
-    // GET or HEAD of a missing key is 404 only for a caller that may list the bucket;
-    // anyone else gets 403, so keys cannot be probed (the GetObject and HeadObject
-    // "Permissions" sections; docs/permissions-evidence.md §5).
+    hide_missing_key(result, op, &authenticated, &access)
+}
+
+/// The caller's `Access`, with the policies of the buckets the request names (the
+/// addressed one, and a copy's source).
+async fn access_for(
+    state: &AppState,
+    req: &S3Request,
+    addr: &Address,
+    required: &[(&'static str, String)],
+    who: &Authenticated,
+    peer: Option<std::net::SocketAddr>,
+) -> Result<Access, S3Error> {
+    let mut policies = Vec::new();
+    let named = required
+        .iter()
+        .filter_map(|(_, r)| access::bucket_of_arn(r));
+    for bucket in addr.bucket().into_iter().chain(named) {
+        if !policies.iter().any(|(b, _)| b == bucket)
+            && let Some(p) = state.policies.get(&*state.storage, bucket).await?
+        {
+            policies.push((bucket.to_string(), p));
+        }
+    }
+    Ok(Access::new(who, req, state.clock.now(), peer, policies))
+}
+
+/// GET or HEAD of a missing key is 404 only for a caller that may list the bucket;
+/// anyone else gets 403, so keys cannot be probed (the GetObject and HeadObject
+/// "Permissions" sections; docs/permissions-evidence.md §5). Anonymous readers are
+/// answered by the operation itself.
+fn hide_missing_key(
+    result: Result<Response<ResponseBody>, S3Error>,
+    op: Op<'_>,
+    who: &Authenticated,
+    access: &Access,
+) -> Result<Response<ResponseBody>, S3Error> {
     if let (Err(e), Op::Object { bucket, .. }) = (&result, op)
         && e.code == S3ErrorCode::NoSuchKey
         && op.reads_object()
-        && authenticated.kind != AuthKind::Anonymous
+        && who.kind != AuthKind::Anonymous
         && let Err(denied) = access.check("s3:ListBucket", &access::bucket_arn(bucket))
     {
         return Err(denied.reason(format!(

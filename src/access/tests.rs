@@ -1,0 +1,203 @@
+use super::*;
+use crate::auth::PayloadCheck;
+use crate::config::Credential;
+use time::macros::datetime;
+
+const KEYS: &[&str] = &[
+    "aws:CurrentTime",
+    "aws:EpochTime",
+    "aws:SecureTransport",
+    "aws:SourceIp",
+    "aws:UserAgent",
+    "aws:Referer",
+    "aws:username",
+    "aws:userid",
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "s3:prefix",
+    "s3:delimiter",
+    "s3:max-keys",
+    "s3:x-amz-acl",
+    "s3:x-amz-content-sha256",
+    "s3:authType",
+    "s3:signatureversion",
+    "s3:signatureAge",
+    "s3:x-amz-copy-source",
+    "s3:x-amz-metadata-directive",
+];
+
+fn request(query: &str, headers: &[(&'static str, &'static str)]) -> S3Request {
+    let mut map = http::HeaderMap::new();
+    for (k, v) in headers {
+        map.insert(*k, http::HeaderValue::from_static(v));
+    }
+    S3Request::new(http::Method::GET, "/bkt", Some(query), map, "r".into()).unwrap()
+}
+
+#[test]
+fn condition_keys_as_aws_sets_them() {
+    let cred = Credential::user("alice", "AKIAALICE", "s", None);
+    let signed_at = datetime!(2026-01-15 12:00:00 UTC);
+    let who = |kind| Authenticated {
+        kind,
+        access_key: Some(cred.access_key.clone()),
+        identity: Some(cred.identity.clone()),
+        signed_at: Some(signed_at),
+        payload: PayloadCheck::None,
+    };
+    let req = request(
+        "prefix=home/&delimiter=/",
+        &[
+            ("user-agent", "app/1.0"),
+            ("referer", "https://example.com/"),
+            ("x-amz-acl", "private"),
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+            ("x-amz-copy-source", "src/k"),
+            ("x-amz-metadata-directive", "REPLACE"),
+        ],
+    );
+    let keys: Vec<String> = KEYS.iter().map(|k| k.to_ascii_lowercase()).collect();
+    let now = signed_at + time::Duration::seconds(700);
+    let peer = Some("127.0.0.1:5000".parse().unwrap());
+    let c = context(&who(AuthKind::V4Query), &req, now, peer, &keys);
+    let v = |k| c.value(k).map(str::to_string);
+    assert_eq!(
+        v("aws:CurrentTime").as_deref(),
+        Some("2026-01-15T12:11:40Z")
+    );
+    assert_eq!(v("aws:EpochTime"), Some(now.unix_timestamp().to_string()));
+    assert_eq!(v("aws:SecureTransport").as_deref(), Some("false"));
+    assert_eq!(v("aws:SourceIp").as_deref(), Some("127.0.0.1"));
+    assert_eq!(v("aws:UserAgent").as_deref(), Some("app/1.0"));
+    assert_eq!(v("aws:Referer").as_deref(), Some("https://example.com/"));
+    assert_eq!(v("aws:username").as_deref(), Some("alice"));
+    assert!(v("aws:userid").unwrap().starts_with("AIDA"));
+    assert_eq!(
+        v("aws:PrincipalArn").as_deref(),
+        Some("arn:aws:iam::123456789012:user/alice")
+    );
+    assert_eq!(v("aws:PrincipalAccount").as_deref(), Some("123456789012"));
+    assert_eq!(v("s3:prefix").as_deref(), Some("home/"));
+    assert_eq!(v("s3:delimiter").as_deref(), Some("/"));
+    assert_eq!(v("s3:max-keys").as_deref(), Some("1000"));
+    assert_eq!(v("s3:x-amz-acl").as_deref(), Some("private"));
+    assert_eq!(v("s3:authType").as_deref(), Some("REST-QUERY-STRING"));
+    assert_eq!(
+        v("s3:signatureversion").as_deref(),
+        Some("AWS4-HMAC-SHA256")
+    );
+    assert_eq!(v("s3:signatureAge").as_deref(), Some("700000"));
+    assert_eq!(v("s3:x-amz-copy-source").as_deref(), Some("src/k"));
+    assert_eq!(v("s3:x-amz-metadata-directive").as_deref(), Some("REPLACE"));
+    // Presigned: no s3:x-amz-content-sha256. Header-signed: it, and no signature age.
+    assert_eq!(v("s3:x-amz-content-sha256"), None);
+    let c = context(&who(AuthKind::V4Header), &req, now, peer, &keys);
+    assert_eq!(c.value("s3:x-amz-content-sha256"), Some("UNSIGNED-PAYLOAD"));
+    assert_eq!(c.value("s3:authType"), Some("REST-HEADER"));
+    assert_eq!(c.value("s3:signatureAge"), None);
+    let c = context(&who(AuthKind::V2Query), &req, now, peer, &keys);
+    assert_eq!(c.value("s3:signatureversion"), Some("AWS"));
+    assert_eq!(c.value("s3:signatureAge"), Some("0"));
+    // Only the keys a policy reads are computed.
+    let c = context(
+        &who(AuthKind::V4Query),
+        &req,
+        now,
+        peer,
+        &["s3:prefix".into()],
+    );
+    assert_eq!(c.value("s3:prefix"), Some("home/"));
+    assert_eq!(c.value("aws:UserAgent"), None);
+    // Absent from the request, absent from the context.
+    let bare = request("", &[]);
+    let c = context(&who(AuthKind::V4Query), &bare, now, None, &keys);
+    for k in ["s3:prefix", "aws:Referer", "s3:x-amz-acl", "aws:SourceIp"] {
+        assert_eq!(c.value(k), None, "{k}");
+    }
+}
+
+#[test]
+fn the_action_table() {
+    let req = request(
+        "",
+        &[
+            ("x-amz-copy-source", "/src/a%20b?versionId=1"),
+            ("x-amz-acl", "private"),
+        ],
+    );
+    let op = Op::Object {
+        bucket: "dst",
+        key: "k",
+        op: ObjectOp::CopyObject,
+    };
+    assert_eq!(
+        required(&op, &req),
+        vec![
+            ("s3:GetObject", "arn:aws:s3:::src/a b".to_string()),
+            ("s3:PutObject", "arn:aws:s3:::dst/k".to_string()),
+            ("s3:PutObjectAcl", "arn:aws:s3:::dst/k".to_string()),
+        ]
+    );
+    let plain = request("", &[]);
+    for (op, action, resource) in [
+        (Op::ListBuckets, "s3:ListAllMyBuckets", "*"),
+        (
+            Op::Bucket("b", BucketOp::HeadBucket),
+            "s3:ListBucket",
+            "arn:aws:s3:::b",
+        ),
+        (
+            Op::Bucket("b", BucketOp::DeleteBucketCors),
+            "s3:PutBucketCORS",
+            "arn:aws:s3:::b",
+        ),
+        (
+            Op::Bucket("b", BucketOp::ListMultipartUploads),
+            "s3:ListBucketMultipartUploads",
+            "arn:aws:s3:::b",
+        ),
+        (
+            Op::Object {
+                bucket: "b",
+                key: "k",
+                op: ObjectOp::HeadObject,
+            },
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+        ),
+        (
+            Op::Object {
+                bucket: "b",
+                key: "k",
+                op: ObjectOp::UploadPart,
+            },
+            "s3:PutObject",
+            "arn:aws:s3:::b/k",
+        ),
+        (
+            Op::Object {
+                bucket: "b",
+                key: "k",
+                op: ObjectOp::ListParts,
+            },
+            "s3:ListMultipartUploadParts",
+            "arn:aws:s3:::b/k",
+        ),
+        (
+            Op::Object {
+                bucket: "b",
+                key: "k",
+                op: ObjectOp::AbortMultipartUpload,
+            },
+            "s3:AbortMultipartUpload",
+            "arn:aws:s3:::b/k",
+        ),
+    ] {
+        assert_eq!(
+            required(&op, &plain),
+            vec![(action, resource.to_string())],
+            "{op:?}"
+        );
+    }
+    assert!(required(&Op::Bucket("b", BucketOp::DeleteObjects), &plain).is_empty());
+}
