@@ -197,7 +197,7 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
 
 /// `x-amz-copy-source` as (bucket, key): `bucket/key` or `/bucket/key`, URL-encoded,
 /// `?versionId=` ignored.
-fn copy_source(req: &S3Request) -> Option<(String, String)> {
+pub fn copy_source(req: &S3Request) -> Option<(String, String)> {
     let raw = req.header("x-amz-copy-source")?;
     let raw = raw.split_once('?').map_or(raw, |(p, _)| p);
     let decoded = crate::request::decode_component(raw.trim_start_matches('/')).ok()?;

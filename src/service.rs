@@ -383,15 +383,12 @@ async fn run(
     let (authenticated, input) = authenticate(state, &req, &addr, &op, incoming, trace).await?;
     trace.authenticated = true;
     // The actions the operation needs, and the policies of the buckets they name.
-    let required = op
-        .as_ref()
-        .map_or_else(|_| Vec::new(), |op| access::required(op, &req));
-    let access = access_for(state, &req, &addr, &required, &authenticated, peer).await?;
+    let access = access_for(state, &req, &addr, &authenticated, peer).await?;
     authorize(
         state,
+        &req,
         &addr,
         op.as_ref().ok(),
-        &required,
         &authenticated,
         &access,
     )
@@ -414,20 +411,17 @@ async fn run(
 }
 
 /// The caller's `Access`, with the policies of the buckets the request names (the
-/// addressed one, and a copy's source).
+/// addressed one, and a copy's source): one cached lookup each.
 async fn access_for(
     state: &AppState,
     req: &S3Request,
     addr: &Address,
-    required: &[(&'static str, String)],
     who: &Authenticated,
     peer: Option<std::net::SocketAddr>,
 ) -> Result<Access, S3Error> {
+    let source = access::copy_source(req).map(|(bucket, _)| bucket);
     let mut policies = Vec::new();
-    let named = required
-        .iter()
-        .filter_map(|(_, r)| access::bucket_of_arn(r));
-    for bucket in addr.bucket().into_iter().chain(named) {
+    for bucket in addr.bucket().into_iter().chain(source.as_deref()) {
         if !policies.iter().any(|(b, _)| b == bucket)
             && let Some(p) = state.policies.get(&*state.storage, bucket).await?
         {
@@ -527,19 +521,20 @@ fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
 /// implemented".
 async fn authorize(
     state: &AppState,
+    req: &S3Request,
     addr: &Address,
     op: Option<&Op<'_>>,
-    required: &[(&'static str, String)],
     who: &Authenticated,
     access: &Access,
 ) -> Result<(), S3Error> {
+    if who.kind != AuthKind::Anonymous && access.unrestricted() {
+        return Ok(());
+    }
+    let required = op.map(|op| access::required(op, req)).unwrap_or_default();
     if who.kind != AuthKind::Anonymous {
-        if access.unrestricted() {
-            return Ok(());
-        }
         // A routing error (an unknown sub-resource) has no action to check: it is
         // answered as such after this stage.
-        for (action, resource) in required {
+        for (action, resource) in &required {
             access.check(action, resource)?;
         }
         return Ok(());
