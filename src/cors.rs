@@ -240,6 +240,17 @@ fn parse_rule(el: &crate::xml::Element) -> Result<CorsRule, S3Error> {
             )));
         }
     }
+    // An ExposeHeader is sent back as a header name list: one that is not an HTTP token
+    // could never be sent. No S3 answer is recorded for it; it is refused like the other
+    // invalid rule values rather than stored and silently dropped from responses.
+    let is_token = |h: &str| {
+        !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    if let Some(h) = rule.expose_headers.iter().find(|h| !is_token(h)) {
+        return Err(invalid(format!("ExposeHeader {h:?} is not a header name.")));
+    }
     for h in &rule.allowed_headers {
         if h.matches('*').count() > 1 {
             return Err(invalid(format!(
@@ -414,6 +425,26 @@ mod tests {
             c.preflight_rule("http://anything.test", "DELETE", &[])
                 .is_none()
         );
+    }
+
+    #[test]
+    fn expose_headers_must_be_header_names() {
+        let doc = |h: &str| {
+            format!(
+                "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>{h}</ExposeHeader></CORSRule></CORSConfiguration>"
+            )
+        };
+        for bad in ["E T", "caf\u{e9}", "a\u{7f}", "x:y"] {
+            let err = CorsConfiguration::parse(doc(bad).as_bytes()).unwrap_err();
+            assert_eq!(err.code, S3ErrorCode::InvalidRequest, "{bad:?}");
+        }
+        // Twin: names S3 users expose are accepted.
+        for good in ["ETag", "x-amz-version-id", "x-amz-meta-*"] {
+            assert!(
+                CorsConfiguration::parse(doc(good).as_bytes()).is_ok(),
+                "{good}"
+            );
+        }
     }
 
     #[test]

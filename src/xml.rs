@@ -239,6 +239,17 @@ impl TreeBuilder {
     /// Text (a resolved reference, CDATA) joined verbatim to the open element's text;
     /// outside every element it is refused with `outside`.
     fn append(&mut self, s: &str, outside: &'static str) -> Result<(), S3Error> {
+        // XML 1.0's Char production: no control characters but tab, newline and carriage
+        // return, no U+FFFE or U+FFFF (literal or as a character reference). S3's parser
+        // refuses them; accepting one would store a value no response header can carry.
+        if let Some(c) = s.chars().find(|&c| {
+            (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+        }) {
+            return Err(malformed(format!(
+                "the document contains the character U+{:04X}, which XML 1.0 does not allow",
+                u32::from(c)
+            )));
+        }
         match self.stack.last_mut() {
             Some(top) => {
                 top.text.push_str(s);
@@ -318,6 +329,21 @@ mod tests {
             .map(|o| o.one("Key").unwrap().unwrap().text.clone())
             .collect();
         assert_eq!(keys, ["a&b", "c"]);
+    }
+
+    #[test]
+    fn characters_xml_does_not_allow_are_refused() {
+        for doc in [
+            &b"<Delete><Object><Key>a\x0bb</Key></Object></Delete>"[..],
+            b"<Delete><Object><Key>a&#11;b</Key></Object></Delete>",
+            b"<Delete><Object><Key>a&#xFFFF;</Key></Object></Delete>",
+        ] {
+            let err = parse_tree(doc).unwrap_err();
+            assert_eq!(err.code, S3ErrorCode::MalformedXML, "{doc:?}");
+            assert!(err.reason.unwrap().contains("XML 1.0 does not allow"));
+        }
+        // Twin: tab, newline and carriage return are characters XML allows.
+        assert!(parse_tree(b"<Delete><Object><Key>a\tb\r\nc</Key></Object></Delete>").is_ok());
     }
 
     #[test]
