@@ -145,9 +145,10 @@ fn bench_authenticate(c: &mut Criterion) {
 /// statements (9 that do not apply, on other buckets, then the Allow), on a bucket whose
 /// policy has 10 more, including building the request's condition keys.
 fn bench_authorize(c: &mut Criterion) {
-    use strict_s3::access::{Access, required};
+    use strict_s3::access::Access;
     use strict_s3::auth::Authenticated;
     use strict_s3::config::Credential;
+    use strict_s3::ops::required;
     use strict_s3::policy::Policy;
     let mut statements: Vec<String> = (0..9)
         .map(|i| {

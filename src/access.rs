@@ -1,7 +1,7 @@
 //! The authorization stage: may this caller perform this operation on this resource?
 //!
 //! A presigned URL or a POST form is only as powerful as its signer: the request's
-//! action(s) and resource(s) ([`required`], the table of "Actions, resources, and
+//! action(s) and resource(s) (`ops::required`, the table of "Actions, resources, and
 //! condition keys for Amazon S3"; evidence in `docs/permissions-evidence.md` §5) are
 //! evaluated at request time against the signer's identity, so taking a permission away
 //! stops URLs already handed out, as on AWS. The root user of the account that owns the
@@ -17,7 +17,6 @@ use time::OffsetDateTime;
 use crate::auth::{AuthKind, Authenticated};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::identity::Identity;
-use crate::ops::{BucketOp, ObjectOp, Op};
 use crate::policy::{Caller, Context, Policy, Request, Verdict};
 use crate::request::S3Request;
 use crate::storage::Storage;
@@ -126,83 +125,6 @@ pub fn bucket_arn(bucket: &str) -> String {
 /// `arn:aws:s3:::bucket/key`.
 pub fn object_arn(bucket: &str, key: &str) -> String {
     format!("arn:aws:s3:::{bucket}/{key}")
-}
-
-/// The S3 actions an operation needs, each on its resource. DeleteObjects needs
-/// `s3:DeleteObject` per key, checked by the operation as it reads the keys.
-pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
-    let acl = req.headers.contains_key("x-amz-acl")
-        || req
-            .headers
-            .keys()
-            .any(|k| k.as_str().starts_with("x-amz-grant-"));
-    match *op {
-        Op::ListBuckets => vec![("s3:ListAllMyBuckets", "*".to_string())],
-        Op::Bucket(bucket, op) => {
-            let action = match op {
-                BucketOp::CreateBucket => "s3:CreateBucket",
-                BucketOp::DeleteBucket => "s3:DeleteBucket",
-                BucketOp::HeadBucket | BucketOp::ListObjects | BucketOp::ListObjectsV2 => {
-                    "s3:ListBucket"
-                }
-                BucketOp::GetBucketLocation => "s3:GetBucketLocation",
-                BucketOp::DeleteObjects => return Vec::new(),
-                BucketOp::ListMultipartUploads => "s3:ListBucketMultipartUploads",
-                // The form's key is checked by the operation, once it is known.
-                BucketOp::PostObject => return Vec::new(),
-                BucketOp::PutBucketCors | BucketOp::DeleteBucketCors => "s3:PutBucketCORS",
-                BucketOp::GetBucketCors => "s3:GetBucketCORS",
-                BucketOp::PutBucketPolicy => "s3:PutBucketPolicy",
-                BucketOp::GetBucketPolicy => "s3:GetBucketPolicy",
-                BucketOp::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
-                BucketOp::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
-            };
-            vec![(action, bucket_arn(bucket))]
-        }
-        Op::Object { bucket, key, op } => {
-            let target = object_arn(bucket, key);
-            let source = || copy_source(req).map(|(b, k)| object_arn(&b, &k));
-            let mut out = match op {
-                ObjectOp::PutObject
-                | ObjectOp::CreateMultipartUpload
-                | ObjectOp::UploadPart
-                | ObjectOp::CompleteMultipartUpload => vec![("s3:PutObject", target.clone())],
-                ObjectOp::CopyObject | ObjectOp::UploadPartCopy => {
-                    let mut v = Vec::new();
-                    if let Some(src) = source() {
-                        v.push(("s3:GetObject", src));
-                    }
-                    v.push(("s3:PutObject", target.clone()));
-                    v
-                }
-                ObjectOp::GetObject | ObjectOp::HeadObject => {
-                    vec![("s3:GetObject", target.clone())]
-                }
-                ObjectOp::DeleteObject => vec![("s3:DeleteObject", target.clone())],
-                ObjectOp::AbortMultipartUpload => vec![("s3:AbortMultipartUpload", target.clone())],
-                ObjectOp::ListParts => vec![("s3:ListMultipartUploadParts", target.clone())],
-            };
-            if acl
-                && matches!(
-                    op,
-                    ObjectOp::PutObject | ObjectOp::CopyObject | ObjectOp::CreateMultipartUpload
-                )
-            {
-                out.push(("s3:PutObjectAcl", target));
-            }
-            out
-        }
-    }
-}
-
-/// `x-amz-copy-source` as (bucket, key): `bucket/key` or `/bucket/key`, URL-encoded,
-/// `?versionId=` ignored.
-pub fn copy_source(req: &S3Request) -> Option<(String, String)> {
-    let raw = req.header("x-amz-copy-source")?;
-    let raw = raw.split_once('?').map_or(raw, |(p, _)| p);
-    let decoded = crate::request::decode_component(raw.trim_start_matches('/')).ok()?;
-    let (b, k) = decoded.split_once('/')?;
-    Some((b.to_string(), k.to_string()))
 }
 
 impl Access {

@@ -419,7 +419,7 @@ async fn access_for(
     who: &Authenticated,
     peer: Option<std::net::SocketAddr>,
 ) -> Result<Access, S3Error> {
-    let source = access::copy_source(req).map(|(bucket, _)| bucket);
+    let source = ops::copy_source(req).map(|(bucket, _)| bucket);
     let mut policies = Vec::new();
     for bucket in addr.bucket().into_iter().chain(source.as_deref()) {
         if !policies.iter().any(|(b, _)| b == bucket)
@@ -511,7 +511,7 @@ fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
 }
 
 /// The access stage. A signed request needs every action its operation requires
-/// (`access::required`), decided by `Access` from the signer's identity policy and the
+/// (`ops::required`), decided by `Access` from the signer's identity policy and the
 /// bucket policy. An anonymous request to a bucket that does not exist gets 404
 /// NoSuchBucket, as on S3 (a real answer in minio#11293); otherwise it may do what a
 /// bucket policy allows everyone, and read objects stored with a public canned ACL
@@ -530,7 +530,7 @@ async fn authorize(
     if who.kind != AuthKind::Anonymous && access.unrestricted() {
         return Ok(());
     }
-    let required = op.map(|op| access::required(op, req)).unwrap_or_default();
+    let required = op.map(|op| ops::required(op, req)).unwrap_or_default();
     if who.kind != AuthKind::Anonymous {
         // A routing error (an unknown sub-resource) has no action to check: it is
         // answered as such after this stage.

@@ -142,13 +142,6 @@ async fn the_inspector_answers_only_its_own_hosts() {
     }
 }
 
-/// The inspector's record of the latest request (the inspector's own are not recorded).
-async fn latest(s: &TestServer) -> serde_json::Value {
-    let resp = s.send(&Raw::new("GET", "/_strict/requests")).await;
-    let records: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
-    records[0].clone()
-}
-
 fn state_of<'a>(record: &'a serde_json::Value, check: &str) -> &'a str {
     record["checks"]
         .as_array()
@@ -171,7 +164,7 @@ async fn each_refusal_names_its_check() {
     s.send(&Raw::new("GET", "/bkt/obj").sign(&s.host, SK, "eu-west-2", s.clock_now()))
         .await
         .assert_error(400, "AuthorizationHeaderMalformed", None);
-    let r = latest(&s).await;
+    let r = s.latest_record().await;
     assert_eq!(r["access_key"], AK);
     assert_eq!(r["operation"], "GetObject");
     assert_eq!(state_of(&r, "parameters"), "passed");
@@ -190,7 +183,7 @@ async fn each_refusal_names_its_check() {
     ))
     .await
     .assert_error(403, "InvalidAccessKeyId", None);
-    let r = latest(&s).await;
+    let r = s.latest_record().await;
     assert_eq!(r["access_key"], unknown);
     assert_eq!(state_of(&r, "credential scope"), "passed");
     assert_eq!(state_of(&r, "access key"), "failed");
@@ -204,7 +197,7 @@ async fn each_refusal_names_its_check() {
     s.send(&put)
         .await
         .assert_error(400, "XAmzContentSHA256Mismatch", None);
-    let r = latest(&s).await;
+    let r = s.latest_record().await;
     assert_eq!(state_of(&r, "signature"), "passed");
     assert_eq!(state_of(&r, "payload"), "failed");
     assert_eq!(state_of(&r, "operation"), "not reached");
@@ -213,7 +206,7 @@ async fn each_refusal_names_its_check() {
     s.send(&Raw::new("GET", "/bkt/missing").sign(&s.host, SK, REGION, s.clock_now()))
         .await
         .assert_error(404, "NoSuchKey", None);
-    let r = latest(&s).await;
+    let r = s.latest_record().await;
     assert_eq!(state_of(&r, "payload"), "passed");
     assert_eq!(state_of(&r, "operation"), "failed");
 
@@ -248,7 +241,7 @@ async fn each_refusal_names_its_check() {
     s.send(&post)
         .await
         .assert_error(403, "InvalidAccessKeyId", None);
-    let r = latest(&s).await;
+    let r = s.latest_record().await;
     assert_eq!(r["auth"], "sigv4-post-policy");
     assert_eq!(r["access_key"], "AKIAFORMKEY000000000");
     assert_eq!(r["operation"], "PostObject");

@@ -221,10 +221,10 @@ async fn an_explicit_deny_with_a_condition_wins() {
         s.send(&signed(&s, "GET", "/bkt/k", READER)).await.status,
         200
     );
-    let r = inspector_latest(&s).await;
+    let r = s.latest_record().await;
     assert_eq!(r["verdict"], "accepted");
     s.send(&url).await;
-    let r = inspector_latest(&s).await;
+    let r = s.latest_record().await;
     let access = r["checks"]
         .as_array()
         .unwrap()
@@ -269,12 +269,6 @@ async fn delete_objects_checks_each_key() {
         200,
         "not deleted"
     );
-}
-
-async fn inspector_latest(s: &TestServer) -> serde_json::Value {
-    let resp = s.send(&Raw::new("GET", "/_strict/requests")).await;
-    let records: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
-    records[0].clone()
 }
 
 const AKSK: (&str, &str) = (AK, SK);

@@ -251,7 +251,7 @@ fn authorize(
         return Ok(());
     };
     let access = crate::access::Access::new(who, req, now, None, Vec::new());
-    for (action, resource) in crate::access::required(&op, req) {
+    for (action, resource) in crate::ops::required(&op, req) {
         access.check(action, &resource)?;
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! parts it may use) and the bucket and key its [`Op`] carries; it never sees the
 //! service, so operations cannot reach back into the stages before them.
 
+mod actions;
 pub(crate) mod attrs;
 pub(crate) mod bucket;
 mod completions;
@@ -17,6 +18,7 @@ pub(crate) mod object;
 mod policy;
 pub mod post;
 mod route;
+pub use actions::{copy_source, required};
 pub use route::{BucketOp, ObjectOp, Op, route};
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};

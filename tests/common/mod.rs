@@ -88,6 +88,13 @@ impl TestServer {
     }
 
     /// Stores an object with a valid header-signed PUT (at the clock's current time).
+    /// The inspector's record of the latest request (its own are not recorded).
+    pub async fn latest_record(&self) -> serde_json::Value {
+        let resp = self.send(&Raw::new("GET", "/_strict/requests")).await;
+        let records: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+        records[0].clone()
+    }
+
     pub async fn put(&self, path: &str, body: &[u8]) -> Resp {
         let now = self.clock_now();
         let req = Raw::new("PUT", path)

@@ -1,0 +1,184 @@
+//! The action table: the S3 action(s) each operation needs, each on its resource ARN,
+//! after "Actions, resources, and condition keys for Amazon S3" (evidence in
+//! `docs/permissions-evidence.md` §5). It sits beside the route table so an operation
+//! and its permission are added together; `crate::access` evaluates them.
+
+use super::{BucketOp, ObjectOp, Op};
+use crate::access::{bucket_arn, object_arn};
+use crate::request::S3Request;
+
+/// The S3 actions an operation needs, each on its resource. DeleteObjects needs
+/// `s3:DeleteObject` per key, checked by the operation as it reads the keys.
+pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
+    let acl = req.headers.contains_key("x-amz-acl")
+        || req
+            .headers
+            .keys()
+            .any(|k| k.as_str().starts_with("x-amz-grant-"));
+    match *op {
+        Op::ListBuckets => vec![("s3:ListAllMyBuckets", "*".to_string())],
+        Op::Bucket(bucket, op) => {
+            let action = match op {
+                BucketOp::CreateBucket => "s3:CreateBucket",
+                BucketOp::DeleteBucket => "s3:DeleteBucket",
+                BucketOp::HeadBucket | BucketOp::ListObjects | BucketOp::ListObjectsV2 => {
+                    "s3:ListBucket"
+                }
+                BucketOp::GetBucketLocation => "s3:GetBucketLocation",
+                BucketOp::DeleteObjects => return Vec::new(),
+                BucketOp::ListMultipartUploads => "s3:ListBucketMultipartUploads",
+                // The form's key is checked by the operation, once it is known.
+                BucketOp::PostObject => return Vec::new(),
+                BucketOp::PutBucketCors | BucketOp::DeleteBucketCors => "s3:PutBucketCORS",
+                BucketOp::GetBucketCors => "s3:GetBucketCORS",
+                BucketOp::PutBucketPolicy => "s3:PutBucketPolicy",
+                BucketOp::GetBucketPolicy => "s3:GetBucketPolicy",
+                BucketOp::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
+                BucketOp::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
+            };
+            vec![(action, bucket_arn(bucket))]
+        }
+        Op::Object { bucket, key, op } => {
+            let target = object_arn(bucket, key);
+            let source = || copy_source(req).map(|(b, k)| object_arn(&b, &k));
+            let mut out = match op {
+                ObjectOp::PutObject
+                | ObjectOp::CreateMultipartUpload
+                | ObjectOp::UploadPart
+                | ObjectOp::CompleteMultipartUpload => vec![("s3:PutObject", target.clone())],
+                ObjectOp::CopyObject | ObjectOp::UploadPartCopy => {
+                    let mut v = Vec::new();
+                    if let Some(src) = source() {
+                        v.push(("s3:GetObject", src));
+                    }
+                    v.push(("s3:PutObject", target.clone()));
+                    v
+                }
+                ObjectOp::GetObject | ObjectOp::HeadObject => {
+                    vec![("s3:GetObject", target.clone())]
+                }
+                ObjectOp::DeleteObject => vec![("s3:DeleteObject", target.clone())],
+                ObjectOp::AbortMultipartUpload => vec![("s3:AbortMultipartUpload", target.clone())],
+                ObjectOp::ListParts => vec![("s3:ListMultipartUploadParts", target.clone())],
+            };
+            if acl
+                && matches!(
+                    op,
+                    ObjectOp::PutObject | ObjectOp::CopyObject | ObjectOp::CreateMultipartUpload
+                )
+            {
+                out.push(("s3:PutObjectAcl", target));
+            }
+            out
+        }
+    }
+}
+
+/// `x-amz-copy-source` as (bucket, key), read by the parser the copy itself uses, so the
+/// source that is authorized is the source that is read. One it cannot parse names no
+/// source here; the operation refuses it.
+pub fn copy_source(req: &S3Request) -> Option<(String, String)> {
+    let raw = req.header("x-amz-copy-source")?;
+    // The version does not change the object's ARN (strict-s3 has no versions yet).
+    let path = raw.split_once('?').map_or(raw, |(p, _)| p);
+    super::copy::copy_source(path, usize::MAX).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: &str, headers: &[(&'static str, &'static str)]) -> S3Request {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, http::HeaderValue::from_static(v));
+        }
+        S3Request::new(http::Method::GET, "/bkt", Some(query), map, "r".into()).unwrap()
+    }
+
+    #[test]
+    fn the_action_table() {
+        let req = request(
+            "",
+            &[
+                ("x-amz-copy-source", "/src/a%20b?versionId=1"),
+                ("x-amz-acl", "private"),
+            ],
+        );
+        let op = Op::Object {
+            bucket: "dst",
+            key: "k",
+            op: ObjectOp::CopyObject,
+        };
+        assert_eq!(
+            required(&op, &req),
+            vec![
+                ("s3:GetObject", "arn:aws:s3:::src/a b".to_string()),
+                ("s3:PutObject", "arn:aws:s3:::dst/k".to_string()),
+                ("s3:PutObjectAcl", "arn:aws:s3:::dst/k".to_string()),
+            ]
+        );
+        let plain = request("", &[]);
+        for (op, action, resource) in [
+            (Op::ListBuckets, "s3:ListAllMyBuckets", "*"),
+            (
+                Op::Bucket("b", BucketOp::HeadBucket),
+                "s3:ListBucket",
+                "arn:aws:s3:::b",
+            ),
+            (
+                Op::Bucket("b", BucketOp::DeleteBucketCors),
+                "s3:PutBucketCORS",
+                "arn:aws:s3:::b",
+            ),
+            (
+                Op::Bucket("b", BucketOp::ListMultipartUploads),
+                "s3:ListBucketMultipartUploads",
+                "arn:aws:s3:::b",
+            ),
+            (
+                Op::Object {
+                    bucket: "b",
+                    key: "k",
+                    op: ObjectOp::HeadObject,
+                },
+                "s3:GetObject",
+                "arn:aws:s3:::b/k",
+            ),
+            (
+                Op::Object {
+                    bucket: "b",
+                    key: "k",
+                    op: ObjectOp::UploadPart,
+                },
+                "s3:PutObject",
+                "arn:aws:s3:::b/k",
+            ),
+            (
+                Op::Object {
+                    bucket: "b",
+                    key: "k",
+                    op: ObjectOp::ListParts,
+                },
+                "s3:ListMultipartUploadParts",
+                "arn:aws:s3:::b/k",
+            ),
+            (
+                Op::Object {
+                    bucket: "b",
+                    key: "k",
+                    op: ObjectOp::AbortMultipartUpload,
+                },
+                "s3:AbortMultipartUpload",
+                "arn:aws:s3:::b/k",
+            ),
+        ] {
+            assert_eq!(
+                required(&op, &plain),
+                vec![(action, resource.to_string())],
+                "{op:?}"
+            );
+        }
+        assert!(required(&Op::Bucket("b", BucketOp::DeleteObjects), &plain).is_empty());
+    }
+}
