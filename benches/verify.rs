@@ -202,9 +202,15 @@ fn bench_authorize(c: &mut Criterion) {
         payload: PayloadCheck::None,
     };
     let now = datetime!(2013-05-24 00:05:00 UTC);
+    let rules = Arc::new(strict_s3::access::BucketRules {
+        acl: strict_s3::acl::Acl::private(strict_s3::identity::DEFAULT_CANONICAL_ID),
+        policy: Some(bucket_policy.clone()),
+        ownership: Some(strict_s3::controls::ObjectOwnership::BucketOwnerEnforced),
+        public_access: Some(strict_s3::controls::PublicAccessBlock::ALL),
+    });
     let allowed = |req: &S3Request| {
-        let policies = vec![("examplebucket".to_string(), bucket_policy.clone())];
-        let access = Access::new(&who, req, now, None, policies);
+        let buckets = vec![("examplebucket".to_string(), rules.clone())];
+        let access = Access::new(&who, req, now, None, buckets, Vec::new());
         required(&op, req)
             .iter()
             .all(|(action, resource)| access.check(action, resource).is_ok())

@@ -64,6 +64,18 @@ impl Credential {
         }
     }
 
+    /// A key of the root user of `account` (another account, from `--account`).
+    pub fn root_of(
+        account: std::sync::Arc<Account>,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        Credential {
+            identity: std::sync::Arc::new(Identity::Root(account)),
+            ..Credential::new(access_key, secret_key)
+        }
+    }
+
     /// A key of an IAM user of the default account, limited to `policy` (none: nothing).
     pub fn user(
         name: impl Into<String>,
@@ -161,6 +173,10 @@ pub struct Config {
     pub admin: bool,
     /// Host names the inspector answers for besides loopback names and `domains`.
     pub admin_hosts: Vec<String>,
+    /// Create buckets as S3 did before April 2023: `ObjectWriter` ownership (ACLs
+    /// evaluated) and no Block Public Access. Off: `BucketOwnerEnforced` and all four
+    /// Block Public Access settings on, as S3 creates buckets now.
+    pub legacy_bucket_defaults: bool,
 }
 
 impl Default for Config {
@@ -180,6 +196,7 @@ impl Default for Config {
             inspector_capacity: 200,
             admin: false,
             admin_hosts: Vec::new(),
+            legacy_bucket_defaults: false,
         }
     }
 }
@@ -191,6 +208,20 @@ impl Config {
             storage: StorageConfig::Memory,
             ..Config::default()
         }
+    }
+
+    /// The account the default credential belongs to, which owns the buckets created
+    /// at start and those of a store made before strict-s3 had accounts.
+    pub fn default_account(&self) -> std::sync::Arc<Account> {
+        Account::default_account()
+    }
+
+    /// The account whose canonical id is `id`, among the credentials' accounts.
+    pub fn account_by_canonical(&self, id: &str) -> Option<&Account> {
+        self.credentials
+            .iter()
+            .map(|c| c.identity.account())
+            .find(|a| a.canonical_id == id)
     }
 
     pub fn credential(&self, access_key: &str) -> Option<&Credential> {

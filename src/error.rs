@@ -42,6 +42,7 @@ macro_rules! error_codes {
 }
 
 error_codes! {
+    AccessControlListNotSupported => (400, "The bucket does not allow ACLs");
     AccessDenied => (403, "Access Denied");
     AccessForbidden => (403, "Access Forbidden");
     AuthorizationHeaderMalformed => (400, "The authorization header that you provided is not valid.");
@@ -51,6 +52,7 @@ error_codes! {
     BucketAlreadyExists => (409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.");
     BucketAlreadyOwnedByYou => (409, "Your previous request to create the named bucket succeeded and you already own it.");
     BucketNotEmpty => (409, "The bucket you tried to delete is not empty");
+    ConditionalRequestConflict => (409, "The conditional request cannot succeed due to a conflicting operation against this resource.");
     EntityTooLarge => (400, "Your proposed upload exceeds the maximum allowed size");
     EntityTooSmall => (400, "Your proposed upload is smaller than the minimum allowed object size.");
     IllegalLocationConstraintException => (400, "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.");
@@ -58,25 +60,28 @@ error_codes! {
     InternalError => (500, "We encountered an internal error. Please try again.");
     InvalidAccessKeyId => (403, "The AWS Access Key Id you provided does not exist in our records.");
     InvalidArgument => (400, "Invalid Argument");
+    InvalidBucketAclWithBlockPublicAccessError => (400, "Bucket cannot have public ACLs set with BlockPublicAccess enabled");
+    InvalidBucketAclWithObjectOwnership => (400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
     InvalidBucketName => (400, "The specified bucket is not valid.");
     InvalidChunkSizeError => (403, "Only the last chunk is allowed to have a size less than 8192 bytes");
     InvalidDigest => (400, "The Content-MD5 you specified is not valid.");
     InvalidLocationConstraint => (400, "The specified location-constraint is not valid");
     InvalidPart => (400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.");
-    InvalidPartOrder => (400, "The list of parts was not in ascending order. Parts must be ordered by part number.");
     InvalidPartNumber => (416, "The requested partnumber is not satisfiable");
+    InvalidPartOrder => (400, "The list of parts was not in ascending order. Parts must be ordered by part number.");
     InvalidPolicyDocument => (400, "The content of the form does not meet the conditions specified in the policy document.");
     InvalidRange => (416, "The requested range is not satisfiable");
     InvalidRequest => (400, "Invalid Request");
-    InvalidURI => (400, "Couldn't parse the specified URI.");
     InvalidStorageClass => (400, "The storage class you specified is not valid");
     InvalidToken => (400, "The provided token is malformed or otherwise invalid.");
+    InvalidURI => (400, "Couldn't parse the specified URI.");
     KeyTooLongError => (400, "Your key is too long");
-    MalformedPOSTRequest => (400, "The body of your POST request is not well-formed multipart/form-data.");
-    MaxPostPreDataLengthExceededError => (400, "Your POST request fields preceding the upload file were too large.");
-    MalformedTrailerError => (400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
+    MalformedACLError => (400, "The XML you provided was not well-formed or did not validate against our published schema");
     MalformedPolicy => (400, "Policies must be valid JSON and the first byte must be '{'");
+    MalformedPOSTRequest => (400, "The body of your POST request is not well-formed multipart/form-data.");
+    MalformedTrailerError => (400, "The request contained trailing data that was not well-formed or did not conform to our published schema.");
     MalformedXML => (400, "The XML you provided was not well-formed or did not validate against our published schema");
+    MaxPostPreDataLengthExceededError => (400, "Your POST request fields preceding the upload file were too large.");
     MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size");
     MethodNotAllowed => (405, "The specified method is not allowed against this resource.");
     MissingContentLength => (411, "You must provide the Content-Length HTTP header.");
@@ -85,15 +90,19 @@ error_codes! {
     NoSuchBucketPolicy => (404, "The bucket policy does not exist");
     NoSuchCORSConfiguration => (404, "The CORS configuration does not exist");
     NoSuchKey => (404, "The specified key does not exist.");
-    NoSuchVersion => (404, "The specified version does not exist.");
+    NoSuchPublicAccessBlockConfiguration => (404, "The public access block configuration was not found");
     NoSuchUpload => (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
+    NoSuchVersion => (404, "The specified version does not exist.");
     NotImplemented => (501, "A header you provided implies functionality that is not implemented");
     NotModified => (304, "Not Modified");
+    OwnershipControlsNotFoundError => (404, "The bucket ownership controls were not found");
     PreconditionFailed => (412, "At least one of the pre-conditions you specified did not hold");
     RequestHeaderSectionTooLarge => (400, "Your request header section exceeds the maximum allowed size.");
-    RequestTimeTooSkewed => (403, "The difference between the request time and the current time is too large.");
     RequestTimeout => (400, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.");
+    RequestTimeTooSkewed => (403, "The difference between the request time and the current time is too large.");
     SignatureDoesNotMatch => (403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
+    UnexpectedContent => (400, "This request does not support content");
+    UnresolvableGrantByEmailAddress => (400, "The e-mail address you provided does not match any account on record.");
     XAmzContentSHA256Mismatch => (400, "The provided 'x-amz-content-sha256' header does not match what was computed.");
 }
 

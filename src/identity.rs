@@ -31,6 +31,33 @@ impl Account {
             display_name: DEFAULT_DISPLAY_NAME.to_string(),
         })
     }
+
+    /// Another account, its ids derived from its root's access key so they are the same
+    /// on every run: a 12-digit id and a 64-hex-digit canonical id, as AWS's look.
+    pub fn derived(access_key: &str) -> Arc<Account> {
+        let digest = Sha256::digest(format!("strict-s3 account {access_key}"));
+        let mut id: String = digest
+            .iter()
+            .take(12)
+            .map(|b| char::from(b'0' + b % 10))
+            .collect();
+        if id.starts_with('0') {
+            id.replace_range(0..1, "1");
+        }
+        Self::with_id(&id)
+    }
+
+    /// An account with this 12-digit id; its canonical id is derived from it.
+    pub fn with_id(id: &str) -> Arc<Account> {
+        if id == DEFAULT_ACCOUNT_ID {
+            return Self::default_account();
+        }
+        Arc::new(Account {
+            id: id.to_string(),
+            canonical_id: hex::encode(Sha256::digest(format!("strict-s3 canonical {id}"))),
+            display_name: format!("account-{id}"),
+        })
+    }
 }
 
 /// The identity behind an access key.

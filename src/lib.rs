@@ -13,7 +13,7 @@
 //!                         ├─ cors         OPTIONS preflight answered here, before auth
 //!                         ├─ route        → Op carrying its bucket and key (errors held until after auth)
 //!                         ├─ auth         header | presigned | SigV2 | POST form → Authenticated, or a typed AuthError
-//!                         ├─ access       one account: signed requests only; anonymous → public objects
+//!                         ├─ access       identity policy, bucket policy, ACLs, ownership, Block Public Access
 //!                         ├─ ops          one handler per S3 operation
 //!                         └─ storage      trait Storage: Disk | Memory
 //!      ← respond::to_response: the ONLY place an error becomes S3 XML  ← cors headers on success and error alike
@@ -50,6 +50,7 @@
 //! - [`config`], [`clock`], [`server`], [`service`]: running it.
 
 pub mod access;
+pub mod acl;
 pub mod addressing;
 pub mod auth;
 pub mod body;
@@ -58,6 +59,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod controls;
 pub mod cors;
 pub mod dates;
 pub mod error;

@@ -58,6 +58,21 @@ struct Cli {
     )]
     users: Vec<String>,
 
+    /// The root user of another account (repeatable). Its account id and canonical id
+    /// are derived from the access key (the same on every run, printed at start); it
+    /// owns the buckets it creates, and reaches other accounts' buckets only where their
+    /// bucket policy or ACL grants it.
+    #[arg(long = "account", value_name = "ACCESS_KEY:SECRET", global = true)]
+    accounts: Vec<String>,
+
+    /// Create buckets as S3 did before April 2023: ACLs enabled (Object Ownership
+    /// ObjectWriter, no ownership controls set) and no Block Public Access. Without it,
+    /// buckets are created as S3 creates them now: BucketOwnerEnforced (x-amz-acl other
+    /// than bucket-owner-full-control is AccessControlListNotSupported) and all four
+    /// Block Public Access settings on.
+    #[arg(long, global = true)]
+    legacy_bucket_defaults: bool,
+
     /// Create this bucket at start if missing (repeatable). [env: S3_BUCKET]
     #[arg(long = "bucket", value_name = "NAME")]
     buckets: Vec<String>,
@@ -219,6 +234,7 @@ impl Cli {
                 .unwrap_or_else(|| DEFAULT_REGION.to_string()),
             credentials: std::iter::once(Ok(credential))
                 .chain(self.users.iter().map(|u| parse_user(u)))
+                .chain(self.accounts.iter().map(|a| parse_account(a)))
                 .collect::<Result<Vec<_>, String>>()?,
             domains: self.domains,
             storage: if self.in_memory {
@@ -231,6 +247,7 @@ impl Cli {
             reject_sigv2: self.reject_sigv2,
             cors_allow_origins: self.cors_allow_origins,
             aws_exact_errors: self.aws_exact_errors,
+            legacy_bucket_defaults: self.legacy_bucket_defaults,
             inspector_capacity: self.inspect_buffer,
             admin: self.admin,
             admin_hosts: self.admin_hosts,
@@ -288,6 +305,20 @@ fn banner(config: &Config, endpoint: &str, sources: &SecretSources) -> String {
             "AWS_SECRET_ACCESS_KEY='<the secret you configured>'".to_string(),
         )
     };
+    let defaults = if config.legacy_bucket_defaults {
+        "buckets are created with ACLs enabled and no Block Public Access (--legacy-bucket-defaults)"
+    } else {
+        "buckets are created as S3 makes them: ACLs disabled, Block Public Access on"
+    };
+    let mut others = String::new();
+    for c in config.credentials.iter().skip(1) {
+        if let strict_s3::identity::Identity::Root(a) = &*c.identity {
+            others.push_str(&format!(
+                "\n\x20 account     {} is account {} (canonical id {})",
+                c.access_key, a.id, a.canonical_id
+            ));
+        }
+    }
     let token_line = match (&cred.session_token, sources.token) {
         (Some(_), Some(from)) => format!("\n\x20 session     (token from {from}; not shown)"),
         _ => String::new(),
@@ -298,7 +329,7 @@ fn banner(config: &Config, endpoint: &str, sources: &SecretSources) -> String {
          \x20 access key  {ak}\n\
          \x20 secret key  {secret_line}{token_line}\n\
          \x20 storage     {storage}\n\
-         \x20 buckets     {buckets}\n\
+         \x20 buckets     {buckets}; {defaults}{others}\n\
          \x20 inspector   {endpoint}/_strict/   (why each request was accepted or refused)\n\
          \n\
          Try it with the AWS CLI:\n\
@@ -309,6 +340,18 @@ fn banner(config: &Config, endpoint: &str, sources: &SecretSources) -> String {
         region = config.region,
         ak = cred.access_key,
     )
+}
+
+/// `ACCESS_KEY:SECRET`: the root user of another account, its ids derived from the key.
+fn parse_account(spec: &str) -> Result<Credential, String> {
+    match spec.split_once(':') {
+        Some((ak, sk)) if !ak.is_empty() && !sk.is_empty() => Ok(Credential::root_of(
+            strict_s3::identity::Account::derived(ak),
+            ak,
+            sk,
+        )),
+        _ => Err(format!("--account {spec:?}: write it as ACCESS_KEY:SECRET")),
+    }
 }
 
 /// `NAME:ACCESS_KEY:SECRET[:POLICY_FILE]`: an IAM user whose policy is read and checked

@@ -113,7 +113,12 @@ impl ServerBuilder {
         };
         for b in &self.config.buckets {
             check_bucket_name(b).map_err(|e| StartError::Bucket(b.clone(), e))?;
-            match storage.create_bucket(b, &self.config.region).await {
+            let docs = crate::ops::bucket::startup_documents(&self.config)
+                .map_err(|e| StartError::Bucket(b.clone(), e))?;
+            match storage
+                .create_bucket_with(b, &self.config.region, docs)
+                .await
+            {
                 Ok(_) => {}
                 Err(e) if e.code == S3ErrorCode::BucketAlreadyOwnedByYou => {}
                 Err(e) => return Err(StartError::Bucket(b.clone(), e)),

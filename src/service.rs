@@ -45,8 +45,9 @@ pub struct AppState {
     pub completions: ops::Completions,
     /// Slots for XML request documents being read and parsed (`Limits::max_xml_in_flight`).
     pub xml_slots: tokio::sync::Semaphore,
-    /// Parsed bucket policies.
-    pub policies: access::BucketPolicies,
+    /// Each bucket's access rules (owner and ACL, policy, ownership, Block Public
+    /// Access), parsed once.
+    pub rules: access::RulesCache,
     /// Whether `/_strict/` is served (loopback listeners, or `--admin`).
     pub admin_routes: bool,
     next_id: AtomicU64,
@@ -65,7 +66,7 @@ impl AppState {
             auth: Authenticator::new(config.clone(), clock.clone()),
             inspector: Inspector::new(config.inspector_capacity),
             completions: Default::default(),
-            policies: Default::default(),
+            rules: access::RulesCache::new(&config.default_account().canonical_id),
             xml_slots: tokio::sync::Semaphore::new(config.limits.max_xml_in_flight.max(1)),
             admin_routes,
             config,
@@ -383,16 +384,8 @@ async fn run(
     let (authenticated, input) = authenticate(state, &req, &addr, &op, incoming, trace).await?;
     trace.authenticated = true;
     // The actions the operation needs, and the policies of the buckets they name.
-    let access = access_for(state, &req, &addr, &authenticated, peer).await?;
-    authorize(
-        state,
-        &req,
-        &addr,
-        op.as_ref().ok(),
-        &authenticated,
-        &access,
-    )
-    .await?;
+    let access = access_for(state, &req, &addr, op.as_ref().ok(), &authenticated, peer).await?;
+    authorize(&req, &addr, op.as_ref().ok(), &authenticated, &access).await?;
     let op = op?;
     let ctx = Ctx {
         req: &req,
@@ -404,47 +397,77 @@ async fn run(
         clock: &*state.clock,
         completions: &state.completions,
         xml_slots: &state.xml_slots,
-        policies: &state.policies,
+        rules: &state.rules,
     };
     let result = ops::dispatch(&ctx, op, input).await;
-    hide_missing_key(result, op, &authenticated, &access)
+    hide_missing_key(result, op, &access)
 }
 
-/// The caller's `Access`, with the policies of the buckets the request names (the
-/// addressed one, and a copy's source): one cached lookup each.
+/// The caller's `Access`: the rules of the buckets the request names (the addressed
+/// one, and a copy's source), one cached lookup each, and the ACLs of the objects it
+/// reads where ACLs count (from the store's index).
 async fn access_for(
     state: &AppState,
     req: &S3Request,
     addr: &Address,
+    op: Option<&Op<'_>>,
     who: &Authenticated,
     peer: Option<std::net::SocketAddr>,
 ) -> Result<Access, S3Error> {
-    let source = ops::copy_source(req).map(|(bucket, _)| bucket);
-    let mut policies = Vec::new();
-    for bucket in addr.bucket().into_iter().chain(source.as_deref()) {
-        if !policies.iter().any(|(b, _)| b == bucket)
-            && let Some(p) = state.policies.get(&*state.storage, bucket).await?
+    let source = ops::copy_source(req);
+    let mut buckets = Vec::new();
+    let source_bucket = source.as_ref().map(|(b, _)| b.as_str());
+    for bucket in addr.bucket().into_iter().chain(source_bucket) {
+        if !buckets.iter().any(|(b, _)| b == bucket)
+            && let Some(r) = state.rules.get(&*state.storage, bucket).await?
         {
-            policies.push((bucket.to_string(), p));
+            buckets.push((bucket.to_string(), r));
         }
     }
-    Ok(Access::new(who, req, state.clock.now(), peer, policies))
+    let mut objects = Vec::new();
+    let read = op.and_then(Op::object_read);
+    let copied = source.as_ref().filter(|_| op.is_some_and(Op::copies));
+    for (bucket, key) in read
+        .into_iter()
+        .chain(copied.map(|(b, k)| (b.as_str(), k.as_str())))
+    {
+        let Some((_, rules)) = buckets.iter().find(|(b, _)| b == bucket) else {
+            continue;
+        };
+        if !rules.acls_enabled() {
+            continue;
+        }
+        match state.storage.head_object(bucket, key).await {
+            Ok(meta) => {
+                if let Some(acl) = meta.attrs.stored_acl(rules.owner()) {
+                    objects.push((access::object_arn(bucket, key), acl));
+                }
+            }
+            Err(e) if e.code == S3ErrorCode::NoSuchKey => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Access::new(
+        who,
+        req,
+        state.clock.now(),
+        peer,
+        buckets,
+        objects,
+    ))
 }
 
 /// GET or HEAD of a missing key is 404 only for a caller that may list the bucket;
 /// anyone else gets 403, so keys cannot be probed (the GetObject and HeadObject
-/// "Permissions" sections; docs/permissions-evidence.md §5). Anonymous readers are
-/// answered by the operation itself.
+/// "Permissions" sections; docs/permissions-evidence.md §5), anonymous callers too.
 fn hide_missing_key(
     result: Result<Response<ResponseBody>, S3Error>,
     op: Op<'_>,
-    who: &Authenticated,
     access: &Access,
 ) -> Result<Response<ResponseBody>, S3Error> {
     if let (Err(e), Op::Object { bucket, .. }) = (&result, op)
         && e.code == S3ErrorCode::NoSuchKey
         && op.reads_object()
-        && who.kind != AuthKind::Anonymous
         && let Err(denied) = access.check("s3:ListBucket", &access::bucket_arn(bucket))
     {
         return Err(denied.reason(format!(
@@ -510,57 +533,44 @@ fn check_header_size(req: &S3Request, max: usize) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// The access stage. A signed request needs every action its operation requires
-/// (`ops::required`), decided by `Access` from the signer's identity policy and the
-/// bucket policy. An anonymous request to a bucket that does not exist gets 404
-/// NoSuchBucket, as on S3 (a real answer in minio#11293); otherwise it may do what a
-/// bucket policy allows everyone, and read objects stored with a public canned ACL
-/// (checked once the object is open). Everything else, a POST form without a signature
-/// and a sub-resource strict-s3 lacks included, is 403 AccessDenied as S3 answers
-/// anonymous requests, never 501: authentication and authorization come before "not
-/// implemented".
+/// The access stage: every action the operation requires (`ops::required`), decided
+/// by `Access`. An anonymous request to a bucket that does not exist gets 404
+/// NoSuchBucket, as on S3 (a real answer in minio#11293); an anonymous POST form has no
+/// signature to stand on. A routing error (an unknown sub-resource) has no action to
+/// check: a signed one is answered as such after this stage, an anonymous one is 403
+/// as S3 answers anonymous requests, never 501: authentication and authorization come
+/// before "not implemented".
 async fn authorize(
-    state: &AppState,
     req: &S3Request,
     addr: &Address,
     op: Option<&Op<'_>>,
     who: &Authenticated,
     access: &Access,
 ) -> Result<(), S3Error> {
-    if who.kind != AuthKind::Anonymous && access.unrestricted() {
+    let anonymous = who.kind == AuthKind::Anonymous;
+    if !anonymous && access.unrestricted() {
         return Ok(());
+    }
+    if anonymous {
+        if let Some(bucket) = addr.bucket()
+            && access.rules(bucket).is_none()
+        {
+            return Err(S3Error::no_such_bucket(bucket));
+        }
+        match op {
+            None => return Err(auth::error::anonymous()),
+            Some(op) if op.is_post_form() => {
+                return Err(auth::error::anonymous().reason("the form carries no policy signature"));
+            }
+            Some(_) => {}
+        }
     }
     let required = op.map(|op| ops::required(op, req)).unwrap_or_default();
-    if who.kind != AuthKind::Anonymous {
-        // A routing error (an unknown sub-resource) has no action to check: it is
-        // answered as such after this stage.
-        for (action, resource) in &required {
-            access.check(action, resource)?;
-        }
-        return Ok(());
-    }
-    if let Some(bucket) = addr.bucket() {
-        state.storage.bucket(bucket).await?;
-    }
-    let Some(op) = op else {
+    if anonymous && required.is_empty() {
         return Err(auth::error::anonymous());
-    };
-    if op.is_post_form() {
-        return Err(auth::error::anonymous().reason("the form carries no policy signature"));
     }
-    // A bucket policy may allow everyone ("Principal": "*"), or explicitly deny.
-    if !required.is_empty() && required.iter().all(|(a, r)| access.allows(a, r)) {
-        return Ok(());
+    for (action, resource) in &required {
+        access.check(action, resource)?;
     }
-    if let Some(e) = required
-        .iter()
-        .find_map(|(a, r)| access.explicitly_denied(a, r))
-    {
-        return Err(e);
-    }
-    if op.reads_object() {
-        // The object's own ACL decides, once it is open.
-        return Ok(());
-    }
-    Err(auth::error::anonymous())
+    Ok(())
 }

@@ -50,6 +50,20 @@ impl XmlWriter {
         self.out.push_str("\">");
     }
 
+    /// Opens an element with attributes (ACL grantees carry `xsi:type`).
+    pub fn open_with(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        self.out.push('<');
+        self.out.push_str(name);
+        for (k, v) in attrs {
+            self.out.push(' ');
+            self.out.push_str(k);
+            self.out.push_str("=\"");
+            self.out.push_str(&quick_xml::escape::escape(*v));
+            self.out.push('"');
+        }
+        self.out.push('>');
+    }
+
     pub fn close(&mut self, name: &str) {
         self.out.push_str("</");
         self.out.push_str(name);
@@ -79,6 +93,9 @@ pub struct Element {
     pub name: String,
     pub text: String,
     pub children: Vec<Element>,
+    /// The `xsi:type` attribute, the one attribute an S3 request document carries
+    /// (an ACL's `<Grantee>`); other attributes are not kept.
+    pub xsi_type: Option<String>,
 }
 
 impl Element {
@@ -132,6 +149,21 @@ pub fn parse_tree(body: &[u8]) -> Result<Element, S3Error> {
     parse_tree_limited(body, DEFAULT_MAX_ELEMENTS)
 }
 
+/// The value of an element's `xsi:type` attribute (any prefix bound to the schema
+/// instance namespace is written `xsi` by every SDK; the local name is what is read).
+fn xsi_type(e: &quick_xml::events::BytesStart<'_>) -> Result<Option<String>, S3Error> {
+    for attr in e.attributes() {
+        let attr = attr.map_err(|err| malformed(err.to_string()))?;
+        if attr.key.local_name().into_inner() == "type" && attr.key.prefix().is_some() {
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|err| malformed(err.to_string()))?;
+            return Ok(Some(value.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
 /// Deepest nesting accepted: S3's documents need a handful of levels, and the bound keeps
 /// hostile input from exhausting the stack.
 const MAX_DEPTH: usize = 32;
@@ -155,8 +187,12 @@ pub fn parse_tree_limited(body: &[u8], max_elements: usize) -> Result<Element, S
     };
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e)) => tree.start(local_name(e.local_name().into_inner()))?,
-            Ok(Event::Empty(e)) => tree.empty(local_name(e.local_name().into_inner()))?,
+            Ok(Event::Start(e)) => {
+                tree.start(local_name(e.local_name().into_inner()), xsi_type(&e)?)?
+            }
+            Ok(Event::Empty(e)) => {
+                tree.empty(local_name(e.local_name().into_inner()), xsi_type(&e)?)?
+            }
             Ok(Event::Text(t)) => tree.text(&t.xml10_content())?,
             Ok(Event::GeneralRef(r)) => {
                 let ch = resolve_reference(&r)?;
@@ -198,7 +234,7 @@ impl TreeBuilder {
 
     /// `<name>`: the count is checked first, so an oversized document fails the same way
     /// wherever it is too big.
-    fn start(&mut self, name: String) -> Result<(), S3Error> {
+    fn start(&mut self, name: String, xsi_type: Option<String>) -> Result<(), S3Error> {
         self.count()?;
         if self.root.is_some() {
             return Err(malformed("content after the root element"));
@@ -208,16 +244,18 @@ impl TreeBuilder {
         }
         self.stack.push(Element {
             name,
+            xsi_type,
             ..Element::default()
         });
         Ok(())
     }
 
     /// `<name/>`: a complete child of the open element, or the whole document.
-    fn empty(&mut self, name: String) -> Result<(), S3Error> {
+    fn empty(&mut self, name: String, xsi_type: Option<String>) -> Result<(), S3Error> {
         self.count()?;
         let el = Element {
             name,
+            xsi_type,
             ..Element::default()
         };
         match self.stack.last_mut() {

@@ -310,6 +310,23 @@ async fn a_bucket_policy_is_set_read_deleted_and_decides_anonymous_access() {
         Some("Access Denied"),
     );
 
+    // A new bucket blocks public policies (Block Public Access, on by default).
+    let blocked = s.send(&put_policy(&s, "bkt", PUBLIC_READ, AKSK)).await;
+    blocked.assert_error(403, "AccessDenied", Some("Access Denied"));
+    assert!(
+        blocked
+            .header("x-strict-s3-reason")
+            .unwrap()
+            .contains("BlockPublicPolicy"),
+        "{:?}",
+        blocked.header("x-strict-s3-reason")
+    );
+    assert_eq!(
+        s.send(&signed(&s, "DELETE", "/bkt?publicAccessBlock", AKSK))
+            .await
+            .status,
+        204
+    );
     assert_eq!(
         s.send(&put_policy(&s, "bkt", PUBLIC_READ, AKSK))
             .await

@@ -429,7 +429,7 @@ async fn unsupported_features_say_so() {
     let s = TestServer::default().await;
     let now = s.clock_now();
     let sign = |r: Raw| r.sign(&s.host, SK, REGION, now);
-    s.send(&sign(Raw::new("GET", "/bkt?acl")))
+    s.send(&sign(Raw::new("GET", "/bkt?lifecycle")))
         .await
         .assert_error(501, "NotImplemented", None);
     s.send(&sign(Raw::new("GET", "/bkt?website")))

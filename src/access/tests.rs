@@ -1,4 +1,5 @@
 use super::*;
+use crate::auth::AuthKind;
 use crate::auth::PayloadCheck;
 use crate::config::Credential;
 use time::macros::datetime;
@@ -59,7 +60,7 @@ fn condition_keys_as_aws_sets_them() {
     let keys: Vec<String> = KEYS.iter().map(|k| k.to_ascii_lowercase()).collect();
     let now = signed_at + time::Duration::seconds(700);
     let peer = Some("127.0.0.1:5000".parse().unwrap());
-    let c = context(&who(AuthKind::V4Query), &req, now, peer, &keys);
+    let c = context::context(&who(AuthKind::V4Query), &req, now, peer, &keys);
     let v = |k| c.value(k).map(str::to_string);
     assert_eq!(
         v("aws:CurrentTime").as_deref(),
@@ -91,15 +92,15 @@ fn condition_keys_as_aws_sets_them() {
     assert_eq!(v("s3:x-amz-metadata-directive").as_deref(), Some("REPLACE"));
     // Presigned: no s3:x-amz-content-sha256. Header-signed: it, and no signature age.
     assert_eq!(v("s3:x-amz-content-sha256"), None);
-    let c = context(&who(AuthKind::V4Header), &req, now, peer, &keys);
+    let c = context::context(&who(AuthKind::V4Header), &req, now, peer, &keys);
     assert_eq!(c.value("s3:x-amz-content-sha256"), Some("UNSIGNED-PAYLOAD"));
     assert_eq!(c.value("s3:authType"), Some("REST-HEADER"));
     assert_eq!(c.value("s3:signatureAge"), None);
-    let c = context(&who(AuthKind::V2Query), &req, now, peer, &keys);
+    let c = context::context(&who(AuthKind::V2Query), &req, now, peer, &keys);
     assert_eq!(c.value("s3:signatureversion"), Some("AWS"));
     assert_eq!(c.value("s3:signatureAge"), Some("0"));
     // Only the keys a policy reads are computed.
-    let c = context(
+    let c = context::context(
         &who(AuthKind::V4Query),
         &req,
         now,
@@ -110,7 +111,7 @@ fn condition_keys_as_aws_sets_them() {
     assert_eq!(c.value("aws:UserAgent"), None);
     // Absent from the request, absent from the context.
     let bare = request("", &[]);
-    let c = context(&who(AuthKind::V4Query), &bare, now, None, &keys);
+    let c = context::context(&who(AuthKind::V4Query), &bare, now, None, &keys);
     for k in ["s3:prefix", "aws:Referer", "s3:x-amz-acl", "aws:SourceIp"] {
         assert_eq!(c.value(k), None, "{k}");
     }

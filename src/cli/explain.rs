@@ -250,7 +250,7 @@ fn authorize(
     let Ok(op) = crate::ops::route(req, addr) else {
         return Ok(());
     };
-    let access = crate::access::Access::new(who, req, now, None, Vec::new());
+    let access = crate::access::Access::new(who, req, now, None, Vec::new(), Vec::new());
     for (action, resource) in crate::ops::required(&op, req) {
         access.check(action, &resource)?;
     }

@@ -10,16 +10,13 @@ use crate::request::S3Request;
 /// The S3 actions an operation needs, each on its resource. DeleteObjects needs
 /// `s3:DeleteObject` per key, checked by the operation as it reads the keys.
 pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
-    let acl = req.headers.contains_key("x-amz-acl")
-        || req
-            .headers
-            .keys()
-            .any(|k| k.as_str().starts_with("x-amz-grant-"));
+    let header = |name: &str| req.header(name);
+    let acl = crate::acl::request::has_acl_headers(&header, false);
     match *op {
         Op::ListBuckets => vec![("s3:ListAllMyBuckets", "*".to_string())],
         Op::Bucket(bucket, op) => {
             let action = match op {
-                BucketOp::CreateBucket => "s3:CreateBucket",
+                BucketOp::CreateBucket => return create_bucket(bucket, req),
                 BucketOp::DeleteBucket => "s3:DeleteBucket",
                 BucketOp::HeadBucket | BucketOp::ListObjects | BucketOp::ListObjectsV2 => {
                     "s3:ListBucket"
@@ -35,6 +32,18 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
                 BucketOp::GetBucketPolicy => "s3:GetBucketPolicy",
                 BucketOp::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
                 BucketOp::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
+                BucketOp::GetBucketAcl => "s3:GetBucketAcl",
+                BucketOp::PutBucketAcl => "s3:PutBucketAcl",
+                BucketOp::GetBucketOwnershipControls => "s3:GetBucketOwnershipControls",
+                // "To apply, update, or delete … you need the s3:PutBucketOwnershipControls
+                // permission" (§5).
+                BucketOp::PutBucketOwnershipControls | BucketOp::DeleteBucketOwnershipControls => {
+                    "s3:PutBucketOwnershipControls"
+                }
+                BucketOp::GetPublicAccessBlock => "s3:GetBucketPublicAccessBlock",
+                BucketOp::PutPublicAccessBlock | BucketOp::DeletePublicAccessBlock => {
+                    "s3:PutBucketPublicAccessBlock"
+                }
             };
             vec![(action, bucket_arn(bucket))]
         }
@@ -60,6 +69,8 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
                 ObjectOp::DeleteObject => vec![("s3:DeleteObject", target.clone())],
                 ObjectOp::AbortMultipartUpload => vec![("s3:AbortMultipartUpload", target.clone())],
                 ObjectOp::ListParts => vec![("s3:ListMultipartUploadParts", target.clone())],
+                ObjectOp::GetObjectAcl => vec![("s3:GetObjectAcl", target.clone())],
+                ObjectOp::PutObjectAcl => return vec![("s3:PutObjectAcl", target)],
             };
             if acl
                 && matches!(
@@ -72,6 +83,24 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
             out
         }
     }
+}
+
+/// CreateBucket needs `s3:CreateBucket`; with an ACL other than `private` also
+/// `s3:PutBucketAcl`, and with `x-amz-object-ownership` also
+/// `s3:PutBucketOwnershipControls` (the API reference's Permissions; §5).
+fn create_bucket(bucket: &str, req: &S3Request) -> Vec<(&'static str, String)> {
+    let arn = bucket_arn(bucket);
+    let mut out = vec![("s3:CreateBucket", arn.clone())];
+    let header = |name: &str| req.header(name);
+    if crate::acl::request::has_acl_headers(&header, true)
+        && req.header("x-amz-acl") != Some("private")
+    {
+        out.push(("s3:PutBucketAcl", arn.clone()));
+    }
+    if req.header("x-amz-object-ownership").is_some() {
+        out.push(("s3:PutBucketOwnershipControls", arn));
+    }
+    out
 }
 
 /// `x-amz-copy-source` as (bucket, key), read by the parser the copy itself uses, so the

@@ -2,7 +2,7 @@
 //!
 //! PutObject, CopyObject (with `REPLACE`), CreateMultipartUpload and POST uploads all set
 //! the same stored properties, so the translation and its checks live here, apart from
-//! any one operation: S3's vocabularies (storage classes, canned ACLs), the user metadata
+//! any one operation: S3's vocabularies (storage classes), the user metadata
 //! size limit, server-side encryption, the headers strict-s3 refuses as not implemented,
 //! and the removal of `aws-chunked` from Content-Encoding.
 
@@ -24,16 +24,6 @@ const STORAGE_CLASSES: &[&str] = &[
     "EXPRESS_ONEZONE",
 ];
 
-const CANNED_ACLS: &[&str] = &[
-    "private",
-    "public-read",
-    "public-read-write",
-    "authenticated-read",
-    "aws-exec-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-];
-
 /// Headers that ask for features strict-s3 does not implement; refused with
 /// `NotImplemented` naming the header rather than silently ignored.
 const UNSUPPORTED_HEADERS: &[&str] = &[
@@ -43,10 +33,6 @@ const UNSUPPORTED_HEADERS: &[&str] = &[
     "x-amz-object-lock-legal-hold",
     "x-amz-website-redirect-location",
     "x-amz-server-side-encryption-customer-algorithm",
-    "x-amz-grant-read",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write-acp",
-    "x-amz-grant-full-control",
 ];
 
 pub(super) fn not_implemented_header(name: &str) -> S3Error {
@@ -73,7 +59,7 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
         };
         (name.as_str(), text)
     });
-    attrs_from_pairs(pairs, max_metadata, "x-amz-acl")
+    attrs_from_pairs(pairs, max_metadata)
 }
 
 /// An `x-amz-meta-*` header value as S3 stores it: each byte is one ISO-8859-1
@@ -115,19 +101,19 @@ pub fn attrs_from_form(
     let pairs = lowered
         .iter()
         .map(|(n, v)| (n.as_str(), std::borrow::Cow::Borrowed(*v)));
-    attrs_from_pairs(pairs, max_metadata, "acl")
+    attrs_from_pairs(pairs, max_metadata)
 }
 
 /// Builds the stored properties from `(lowercase name, value)` pairs, enforcing S3's
-/// limits and vocabularies (metadata size, storage classes, canned ACLs, SSE).
+/// limits and vocabularies (metadata size, storage classes, SSE). The ACL is the
+/// operation's to decide (`super::acl::for_new_object`), under the bucket's ownership.
 fn attrs_from_pairs<'a>(
     pairs: impl Iterator<Item = (&'a str, std::borrow::Cow<'a, str>)>,
     max_metadata: usize,
-    acl_name: &str,
 ) -> Result<ObjectAttrs, S3Error> {
     let mut attrs = ObjectAttrs::default();
     let mut size = 0;
-    let (mut class, mut acl, mut sse) = (None, None, None);
+    let (mut class, mut sse) = (None, None);
     // Content-Encoding may come as several header lines (`gzip`, then `aws-chunked`).
     let mut encodings: Vec<String> = Vec::new();
     for (name, value) in pairs {
@@ -141,7 +127,6 @@ fn attrs_from_pairs<'a>(
             "expires" => attrs.expires = Some(value),
             "x-amz-storage-class" => class = Some(value),
             "x-amz-server-side-encryption" => sse = Some(value),
-            n if n == acl_name => acl = Some(value),
             n => {
                 if let Some(meta) = n.strip_prefix("x-amz-meta-") {
                     size += add_user_metadata(&mut attrs, meta, value);
@@ -155,9 +140,6 @@ fn attrs_from_pairs<'a>(
     check_metadata_size(size, max_metadata)?;
     if let Some(class) = class {
         set_storage_class(&mut attrs, class)?;
-    }
-    if let Some(acl) = acl {
-        set_canned_acl(&mut attrs, acl, acl_name)?;
     }
     if let Some(sse) = sse {
         set_server_side_encryption(&mut attrs, sse)?;
@@ -208,21 +190,6 @@ fn set_storage_class(attrs: &mut ObjectAttrs, class: String) -> Result<(), S3Err
     if class != "STANDARD" {
         attrs.extra.insert("x-amz-storage-class".into(), class);
     }
-    Ok(())
-}
-
-/// The canned ACL (`x-amz-acl`, or the form's `acl`, named by `acl_name` in the error),
-/// stored under `x-amz-acl` whichever way it came.
-fn set_canned_acl(attrs: &mut ObjectAttrs, acl: String, acl_name: &str) -> Result<(), S3Error> {
-    if !CANNED_ACLS.contains(&acl.as_str()) {
-        // No AWS capture of this message exists; ours names the rule.
-        return Err(S3Error::invalid_argument(
-            format!("{acl:?} is not a canned ACL"),
-            acl_name,
-            acl.as_str(),
-        ));
-    }
-    attrs.extra.insert("x-amz-acl".into(), acl);
     Ok(())
 }
 

@@ -4,22 +4,38 @@
 use http::{Response, StatusCode};
 
 use super::{Ctx, empty_response, xml_response, xml_time};
+use crate::access::BucketRules;
 use crate::body::{ByteStream, ResponseBody};
+use crate::controls::{ObjectOwnership, PublicAccessBlock};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::xml::{XmlWriter, malformed, parse_tree_limited};
 
-/// The owner every listing names: strict-s3 has one account.
-pub const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
-pub const OWNER_NAME: &str = "strict-s3";
+/// `<Owner><ID>…</ID></Owner>`. No DisplayName: S3 stopped returning it on November
+/// 21, 2025 (docs/permissions-evidence.md §9).
+pub fn owner(w: &mut XmlWriter, element: &str, canonical_id: &str) {
+    w.open(element);
+    w.elem("ID", canonical_id);
+    w.close(element);
+}
 
+/// The buckets the caller's account owns ("Returns a list of all buckets owned by the
+/// authenticated sender of the request").
 pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
-    let buckets = ctx.storage.list_buckets().await?;
+    let account = ctx
+        .access
+        .account()
+        .ok_or_else(crate::auth::error::anonymous)?;
+    let mut buckets = Vec::new();
+    for b in ctx.storage.list_buckets().await? {
+        if let Some(rules) = ctx.rules.get(ctx.storage, &b.name).await?
+            && rules.owner() == account
+        {
+            buckets.push(b);
+        }
+    }
     let mut w = XmlWriter::new();
     w.open_ns("ListAllMyBucketsResult");
-    w.open("Owner");
-    w.elem("ID", OWNER_ID);
-    w.elem("DisplayName", OWNER_NAME);
-    w.close("Owner");
+    owner(&mut w, "Owner", account);
     w.open("Buckets");
     for b in &buckets {
         w.open("Bucket");
@@ -88,8 +104,17 @@ pub async fn create_bucket(
         }
         Some(_) => {}
     }
-    match ctx.storage.create_bucket(name, region).await {
-        Ok(_) => ctx.policies.forget(name),
+    let owner = ctx.access.account().unwrap_or_default().to_string();
+    if let Some(existing) = ctx.access.rules(name)
+        && existing.owner() != owner
+    {
+        return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists)
+            .extra("BucketName", name)
+            .reason("another account owns a bucket of that name"));
+    }
+    let docs = new_bucket_documents(ctx, &owner)?;
+    match ctx.storage.create_bucket_with(name, region, docs).await {
+        Ok(_) => ctx.rules.forget(name),
         // "For legacy compatibility, if you re-create an existing bucket that you already
         // own in the North Virginia Region, Amazon S3 returns 200 OK" (API reference,
         // BucketAlreadyOwnedByYou); everywhere else it is a 409.
@@ -103,9 +128,48 @@ pub async fn create_bucket(
         .map_err(S3Error::internal)
 }
 
+/// A new bucket's access rules: S3's defaults since April 2023 (`BucketOwnerEnforced`,
+/// all of Block Public Access) or, with `--legacy-bucket-defaults`, those before
+/// (no ownership controls, so ACLs count as under `ObjectWriter`, and nothing blocked);
+/// `x-amz-object-ownership` and the ACL headers as the request sends them.
+fn new_bucket_documents(
+    ctx: &Ctx<'_>,
+    owner: &str,
+) -> Result<Vec<(&'static str, bytes::Bytes)>, S3Error> {
+    let ownership = match ctx.req.header("x-amz-object-ownership") {
+        Some(v) => Some(ObjectOwnership::from_header(v)?),
+        None => {
+            (!ctx.config.legacy_bucket_defaults).then_some(ObjectOwnership::BucketOwnerEnforced)
+        }
+    };
+    let public_access = (!ctx.config.legacy_bucket_defaults).then_some(PublicAccessBlock::ALL);
+    let requested = super::acl::requested(ctx, true)?;
+    let acl = super::acl::for_new_bucket(
+        requested.as_ref(),
+        owner,
+        ownership.unwrap_or(ObjectOwnership::ObjectWriter),
+        public_access,
+    )?;
+    BucketRules::documents(&acl, ownership, public_access)
+}
+
+/// The documents a bucket created at start (`--bucket`) gets: the defaults above, owned
+/// by the default account.
+pub fn startup_documents(
+    config: &crate::config::Config,
+) -> Result<Vec<(&'static str, bytes::Bytes)>, S3Error> {
+    let owner = config.default_account().canonical_id.clone();
+    let legacy = config.legacy_bucket_defaults;
+    BucketRules::documents(
+        &crate::acl::Acl::private(&owner),
+        (!legacy).then_some(ObjectOwnership::BucketOwnerEnforced),
+        (!legacy).then_some(PublicAccessBlock::ALL),
+    )
+}
+
 pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
     ctx.storage.delete_bucket(bucket).await?;
-    ctx.policies.forget(bucket);
+    ctx.rules.forget(bucket);
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

@@ -110,7 +110,7 @@ pub async fn copy_object(
             raw,
         ));
     }
-    let attrs = if replace {
+    let mut attrs = if replace {
         attrs_from_headers(ctx.req, limits.max_user_metadata_bytes)?
     } else {
         let mut a = source.meta.attrs.clone();
@@ -124,6 +124,10 @@ pub async fn copy_object(
         }
         a
     };
+    // "Amazon S3 does not copy the ACL from the source object": the copy gets the
+    // request's ACL, or the default.
+    attrs.extra.remove(crate::storage::LEGACY_CANNED_ACL);
+    attrs.acl = super::acl::for_write(ctx, bucket)?;
     let body = source.body.stream(None);
     let meta = ctx
         .storage

@@ -5,7 +5,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http::Response;
 
-use super::bucket::{OWNER_ID, OWNER_NAME};
 use super::{Ctx, xml_response, xml_time};
 use crate::body::ResponseBody;
 use crate::error::S3Error;
@@ -172,8 +171,10 @@ pub async fn list_objects(
     w.open_ns("ListBucketResult");
     write_page_fields(&mut w, req, bucket, v2, &params, &page);
     let fetch_owner = !v2 || req.query_param("fetch-owner") == Some("true");
+    let bucket_owner = super::acl::rules(ctx, bucket)?.owner();
     for o in &page.objects {
-        write_contents(&mut w, o, &params.enc, fetch_owner);
+        let owner = fetch_owner.then(|| super::acl::owner_of(&o.attrs, bucket_owner));
+        write_contents(&mut w, o, &params.enc, owner.as_deref());
     }
     for p in &page.common_prefixes {
         w.open("CommonPrefixes");
@@ -236,17 +237,14 @@ fn write_page_fields(
 
 /// One object's `<Contents>`; the owner only where S3 includes it (always in v1, on
 /// `fetch-owner=true` in v2).
-fn write_contents(w: &mut XmlWriter, o: &ObjectMeta, enc: &UrlEncoding, fetch_owner: bool) {
+fn write_contents(w: &mut XmlWriter, o: &ObjectMeta, enc: &UrlEncoding, owner: Option<&str>) {
     w.open("Contents");
     w.elem("Key", &enc.apply(&o.key));
     w.elem("LastModified", &xml_time(o.last_modified));
     w.elem("ETag", &o.quoted_etag());
     w.elem("Size", &o.size.to_string());
-    if fetch_owner {
-        w.open("Owner");
-        w.elem("ID", OWNER_ID);
-        w.elem("DisplayName", OWNER_NAME);
-        w.close("Owner");
+    if let Some(id) = owner {
+        super::bucket::owner(w, "Owner", id);
     }
     w.elem(
         "StorageClass",

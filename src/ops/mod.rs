@@ -4,10 +4,12 @@
 //! parts it may use) and the bucket and key its [`Op`] carries; it never sees the
 //! service, so operations cannot reach back into the stages before them.
 
+pub mod acl;
 mod actions;
 pub(crate) mod attrs;
 pub(crate) mod bucket;
 mod completions;
+mod controls;
 mod copy;
 pub mod cors;
 pub(crate) mod delete;
@@ -50,8 +52,8 @@ pub struct Ctx<'a> {
     pub completions: &'a Completions,
     /// Slots for XML request documents being read and parsed (`Limits::max_xml_in_flight`).
     pub xml_slots: &'a tokio::sync::Semaphore,
-    /// Parsed bucket policies (set by PutBucketPolicy, forgotten with their bucket).
-    pub policies: &'a crate::access::BucketPolicies,
+    /// Each bucket's parsed access rules; an operation that changes one forgets it.
+    pub rules: &'a crate::access::RulesCache,
 }
 
 /// What the operation reads: the body (already held to the signature's payload promise),
@@ -118,6 +120,18 @@ async fn bucket_op(
         BucketOp::GetBucketPolicy => policy::get(ctx, bucket).await,
         BucketOp::DeleteBucketPolicy => policy::delete(ctx, bucket).await,
         BucketOp::GetBucketPolicyStatus => policy::status(ctx, bucket).await,
+        BucketOp::GetBucketAcl => acl::get_bucket(ctx, bucket).await,
+        BucketOp::PutBucketAcl => acl::put_bucket(ctx, bucket, input.body()).await,
+        BucketOp::GetBucketOwnershipControls => controls::get_ownership(ctx, bucket).await,
+        BucketOp::PutBucketOwnershipControls => {
+            controls::put_ownership(ctx, bucket, input.body()).await
+        }
+        BucketOp::DeleteBucketOwnershipControls => controls::delete_ownership(ctx, bucket).await,
+        BucketOp::GetPublicAccessBlock => controls::get_public_access(ctx, bucket).await,
+        BucketOp::PutPublicAccessBlock => {
+            controls::put_public_access(ctx, bucket, input.body()).await
+        }
+        BucketOp::DeletePublicAccessBlock => controls::delete_public_access(ctx, bucket).await,
     }
 }
 
@@ -142,6 +156,8 @@ async fn object_op(
         }
         ObjectOp::AbortMultipartUpload => multipart::abort(ctx, bucket, key).await,
         ObjectOp::ListParts => multipart::list_parts(ctx, bucket, key).await,
+        ObjectOp::GetObjectAcl => acl::get_object(ctx, bucket, key).await,
+        ObjectOp::PutObjectAcl => acl::put_object(ctx, bucket, key, input.body()).await,
     }
 }
 

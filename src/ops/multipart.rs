@@ -9,7 +9,6 @@ use http::header::ETAG;
 use http::{Response, StatusCode};
 
 use super::attrs::attrs_from_headers;
-use super::bucket::{OWNER_ID, OWNER_NAME};
 use super::copy::{check_source_conditions, copy_source};
 use super::list::UrlEncoding;
 use super::object::{
@@ -86,7 +85,8 @@ pub async fn create(
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let attrs = attrs_from_headers(ctx.req, ctx.config.limits.max_user_metadata_bytes)?;
+    let mut attrs = attrs_from_headers(ctx.req, ctx.config.limits.max_user_metadata_bytes)?;
+    attrs.acl = super::acl::for_write(ctx, bucket)?;
     let checksum = upload_checksum(ctx)?;
     let upload = ctx
         .storage
@@ -355,11 +355,12 @@ fn page_size(ctx: &Ctx<'_>, name: &str) -> Result<usize, S3Error> {
     }
 }
 
-fn owner(w: &mut XmlWriter, element: &str) {
-    w.open(element);
-    w.elem("ID", OWNER_ID);
-    w.elem("DisplayName", OWNER_NAME);
-    w.close(element);
+/// The upload's Initiator and Owner: the account the completed object will belong to
+/// (strict-s3 does not record an IAM initiator apart from its account).
+fn owners(w: &mut XmlWriter, upload: &Upload, bucket_owner: &str) {
+    let owner = super::acl::owner_of(&upload.attrs, bucket_owner);
+    super::bucket::owner(w, "Initiator", &owner);
+    super::bucket::owner(w, "Owner", &owner);
 }
 
 pub async fn list_parts(
@@ -393,8 +394,7 @@ pub async fn list_parts(
     }
     w.elem("MaxParts", &max.to_string());
     w.elem("IsTruncated", if truncated { "true" } else { "false" });
-    owner(&mut w, "Initiator");
-    owner(&mut w, "Owner");
+    owners(&mut w, &upload, super::acl::rules(ctx, bucket)?.owner());
     w.elem(
         "StorageClass",
         upload
@@ -454,6 +454,7 @@ pub async fn list_uploads(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<Respon
     let enc = super::list::url_encoding(ctx.req)?;
     let uploads = ctx.storage.list_uploads(bucket).await?;
     let (entries, truncated) = uploads_page(&uploads, &query);
+    let bucket_owner = super::acl::rules(ctx, bucket)?.owner();
 
     let mut w = XmlWriter::new();
     w.open_ns("ListMultipartUploadsResult");
@@ -474,7 +475,7 @@ pub async fn list_uploads(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<Respon
     w.elem("IsTruncated", if truncated { "true" } else { "false" });
     for e in &entries {
         if let Entry::Upload(u) = e {
-            write_upload(&mut w, u, &enc);
+            write_upload(&mut w, u, &enc, bucket_owner);
         }
     }
     for e in &entries {
@@ -551,12 +552,11 @@ fn write_next_markers(w: &mut XmlWriter, last: Option<&Entry<'_>>, enc: &UrlEnco
 }
 
 /// One upload's `<Upload>` element; the upload id is opaque, so never URL-encoded.
-fn write_upload(w: &mut XmlWriter, u: &Upload, enc: &UrlEncoding) {
+fn write_upload(w: &mut XmlWriter, u: &Upload, enc: &UrlEncoding, bucket_owner: &str) {
     w.open("Upload");
     w.elem("Key", &enc.apply(&u.key));
     w.elem("UploadId", &u.upload_id);
-    owner(w, "Initiator");
-    owner(w, "Owner");
+    owners(w, u, bucket_owner);
     w.elem(
         "StorageClass",
         u.attrs

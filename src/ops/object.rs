@@ -282,6 +282,7 @@ pub async fn put_object(
     let limits = &ctx.config.limits;
     declared_length(ctx, limits.max_object_size)?;
     let mut attrs = attrs_from_headers(ctx.req, limits.max_user_metadata_bytes)?;
+    attrs.acl = super::acl::for_write(ctx, bucket)?;
     let content_md5 = content_md5(ctx.req)?;
     let check = put_condition(ctx.req, key)?;
     let (body, trailing) = checked_put_body(ctx, body, &mut attrs, None)?;
@@ -422,7 +423,9 @@ fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta, ranged:
             .header("x-amz-checksum-mode")
             .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
     for (k, v) in &a.extra {
-        if (!k.starts_with("x-amz-checksum-") || checksum_mode) && k != "x-amz-acl" {
+        if (!k.starts_with("x-amz-checksum-") || checksum_mode)
+            && k != crate::storage::LEGACY_CANNED_ACL
+        {
             resp = resp.header(k.as_str(), v.as_str());
         }
     }
@@ -439,27 +442,8 @@ pub async fn get_object(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let (bucket, key) = (bucket, key);
     check_overrides(ctx.req)?;
-    let anonymous = ctx.auth.kind == crate::auth::AuthKind::Anonymous;
-    // An anonymous reader may read what a bucket policy grants everyone, or an object
-    // stored with a public canned ACL.
-    let granted = |action: &str, arn: String| anonymous && ctx.access.allows(action, &arn);
     let object = match ctx.storage.open_object(bucket, key).await {
-        Ok(o)
-            if anonymous
-                && !super::post::is_public(&o.meta)
-                && !granted("s3:GetObject", crate::access::object_arn(bucket, key)) =>
-        {
-            return Err(crate::auth::error::anonymous().reason("the object is not public-read"));
-        }
         Ok(o) => o,
-        // Without s3:ListBucket S3 does not say whether a key exists.
-        Err(e)
-            if anonymous
-                && !(e.code == S3ErrorCode::NoSuchKey
-                    && granted("s3:ListBucket", crate::access::bucket_arn(bucket))) =>
-        {
-            return Err(crate::auth::error::anonymous());
-        }
         Err(e) if e.code == S3ErrorCode::NoSuchKey => {
             return Err(normalization_hint(ctx, bucket, key, e).await);
         }

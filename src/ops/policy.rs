@@ -1,14 +1,16 @@
 //! PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy (`?policy`) and
 //! GetBucketPolicyStatus (`?policyStatus`). The policy is checked once, when it is set
 //! (S3's MalformedPolicy texts: docs/permissions-evidence.md §6), stored as a bucket
-//! document exactly as sent (GetBucketPolicy returns it), and its parsed form replaces
-//! the cached one, so the next request is evaluated against it.
+//! document exactly as sent (GetBucketPolicy returns it), and the cached rules are
+//! forgotten, so the next request is evaluated against it. A public policy is refused
+//! while the bucket's BlockPublicPolicy is on.
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Response, StatusCode};
 
 use super::{Ctx, empty_response, xml_response};
-use crate::access::{POLICY_DOCUMENT, known_principal};
+use crate::access::known_principal;
+use crate::access::rules::POLICY_DOCUMENT;
 use crate::body::{self, ByteStream, ResponseBody};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::policy::Policy;
@@ -25,12 +27,25 @@ fn no_policy(bucket: &str) -> S3Error {
     S3Error::new(S3ErrorCode::NoSuchBucketPolicy).extra("BucketName", bucket)
 }
 
+/// Get/Put/DeleteBucketPolicy by an identity with the permission but of another
+/// account than the bucket's: 405 (the API reference; §1.11).
+fn owner_only(ctx: &Ctx<'_>, bucket: &str) -> Result<(), S3Error> {
+    let rules = super::acl::rules(ctx, bucket)?;
+    if ctx.access.account() != Some(rules.owner()) {
+        return Err(S3Error::new(S3ErrorCode::MethodNotAllowed)
+            .extra("Method", ctx.req.method.as_str())
+            .extra("ResourceType", "BUCKET")
+            .reason("only the bucket owner's account may read, set or delete its policy"));
+    }
+    Ok(())
+}
+
 pub async fn put(
     ctx: &Ctx<'_>,
     bucket: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    ctx.storage.bucket(bucket).await?;
+    owner_only(ctx, bucket)?;
     // No AWS body is recorded for an oversized policy; MinIO and another emulator
     // answer with this text (docs/permissions-evidence.md §2, "Size").
     let too_large = || {
@@ -48,15 +63,25 @@ pub async fn put(
         let message = e.0.split(" (").next().unwrap_or(&e.0).to_string();
         malformed(message).reason(e.0)
     })?;
+    if policy.is_public()
+        && super::acl::rules(ctx, bucket)?
+            .public_access()
+            .block_public_policy
+    {
+        return Err(crate::controls::PublicAccessBlock::refusal(
+            "BlockPublicPolicy",
+            "the policy is public (a statement allows everyone without a condition that fixes who)",
+        ));
+    }
     ctx.storage
         .put_bucket_document(bucket, POLICY_DOCUMENT, Some(bytes.clone()))
         .await?;
-    ctx.policies.set(bucket, Some(std::sync::Arc::new(policy)));
+    ctx.rules.forget(bucket);
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
 pub async fn get(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
-    ctx.storage.bucket(bucket).await?;
+    owner_only(ctx, bucket)?;
     let doc = ctx
         .storage
         .bucket_document(bucket, POLICY_DOCUMENT)
@@ -72,11 +97,11 @@ pub async fn get(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, 
 }
 
 pub async fn delete(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
-    ctx.storage.bucket(bucket).await?;
+    owner_only(ctx, bucket)?;
     ctx.storage
         .put_bucket_document(bucket, POLICY_DOCUMENT, None)
         .await?;
-    ctx.policies.set(bucket, None);
+    ctx.rules.forget(bucket);
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
@@ -84,10 +109,9 @@ pub async fn delete(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody
 /// everyone without a condition that fixes who (the S3 "meaning of public").
 pub async fn status(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
     ctx.storage.bucket(bucket).await?;
-    let policy = ctx
-        .policies
-        .get(ctx.storage, bucket)
-        .await?
+    let policy = super::acl::rules(ctx, bucket)?
+        .policy
+        .clone()
         .ok_or_else(|| no_policy(bucket))?;
     let mut w = XmlWriter::new();
     w.open_ns("PolicyStatus");

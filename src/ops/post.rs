@@ -32,7 +32,16 @@ pub async fn post_object(
     ctx.access
         .check("s3:PutObject", &crate::access::object_arn(bucket, &key))?;
     let range = policy.check(form, bucket, &key, ctx.clock.now())?;
-    let attrs = attrs_from_form(form, ctx.config.limits.max_user_metadata_bytes)?;
+    let mut attrs = attrs_from_form(form, ctx.config.limits.max_user_metadata_bytes)?;
+    let requested = match form.get("acl") {
+        Some(name) => {
+            ctx.access
+                .check("s3:PutObjectAcl", &crate::access::object_arn(bucket, &key))?;
+            Some(crate::acl::AclRequest::canned(name, "acl", false)?)
+        }
+        None => None,
+    };
+    attrs.acl = super::acl::for_new_object(ctx, bucket, requested)?;
     let (form, file) = upload.into_parts(range);
     let meta = ctx
         .storage
@@ -98,12 +107,4 @@ fn success(
         }
         _ => respond(resp.status(StatusCode::NO_CONTENT), body::empty()),
     }
-}
-
-/// What an anonymous reader may see: objects stored with a public canned ACL.
-pub fn is_public(meta: &crate::storage::ObjectMeta) -> bool {
-    matches!(
-        meta.attrs.extra.get("x-amz-acl").map(String::as_str),
-        Some("public-read" | "public-read-write")
-    )
 }

@@ -43,6 +43,14 @@ pub enum BucketOp {
     GetBucketPolicy,
     DeleteBucketPolicy,
     GetBucketPolicyStatus,
+    GetBucketAcl,
+    PutBucketAcl,
+    GetBucketOwnershipControls,
+    PutBucketOwnershipControls,
+    DeleteBucketOwnershipControls,
+    GetPublicAccessBlock,
+    PutPublicAccessBlock,
+    DeletePublicAccessBlock,
 }
 
 /// The operations on an object.
@@ -59,6 +67,8 @@ pub enum ObjectOp {
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListParts,
+    GetObjectAcl,
+    PutObjectAcl,
 }
 
 impl Op<'_> {
@@ -95,6 +105,36 @@ impl Op<'_> {
     }
 }
 
+impl<'a> Op<'a> {
+    /// The existing object whose own ACL an access decision reads, if any: the object
+    /// read (GetObject, HeadObject) or whose ACL is read or replaced.
+    pub fn object_read(&self) -> Option<(&'a str, &'a str)> {
+        match *self {
+            Op::Object {
+                bucket,
+                key,
+                op:
+                    ObjectOp::GetObject
+                    | ObjectOp::HeadObject
+                    | ObjectOp::GetObjectAcl
+                    | ObjectOp::PutObjectAcl,
+            } => Some((bucket, key)),
+            _ => None,
+        }
+    }
+
+    /// Reads another object as its source (`x-amz-copy-source`).
+    pub fn copies(&self) -> bool {
+        matches!(
+            self,
+            Op::Object {
+                op: ObjectOp::CopyObject | ObjectOp::UploadPartCopy,
+                ..
+            }
+        )
+    }
+}
+
 impl BucketOp {
     pub fn name(self) -> &'static str {
         match self {
@@ -114,6 +154,14 @@ impl BucketOp {
             BucketOp::GetBucketPolicy => "GetBucketPolicy",
             BucketOp::DeleteBucketPolicy => "DeleteBucketPolicy",
             BucketOp::GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            BucketOp::GetBucketAcl => "GetBucketAcl",
+            BucketOp::PutBucketAcl => "PutBucketAcl",
+            BucketOp::GetBucketOwnershipControls => "GetBucketOwnershipControls",
+            BucketOp::PutBucketOwnershipControls => "PutBucketOwnershipControls",
+            BucketOp::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",
+            BucketOp::GetPublicAccessBlock => "GetPublicAccessBlock",
+            BucketOp::PutPublicAccessBlock => "PutPublicAccessBlock",
+            BucketOp::DeletePublicAccessBlock => "DeletePublicAccessBlock",
         }
     }
 }
@@ -132,6 +180,8 @@ impl ObjectOp {
             ObjectOp::CompleteMultipartUpload => "CompleteMultipartUpload",
             ObjectOp::AbortMultipartUpload => "AbortMultipartUpload",
             ObjectOp::ListParts => "ListParts",
+            ObjectOp::GetObjectAcl => "GetObjectAcl",
+            ObjectOp::PutObjectAcl => "PutObjectAcl",
         }
     }
 }
@@ -187,6 +237,23 @@ fn bucket_op(req: &S3Request, subs: &[&str]) -> Result<BucketOp, S3Error> {
             _ => return Err(method_not_allowed(req, "BUCKET")),
         },
         ["policyStatus"] if m == Method::GET => BucketOp::GetBucketPolicyStatus,
+        ["acl"] => match *m {
+            Method::PUT => BucketOp::PutBucketAcl,
+            Method::GET => BucketOp::GetBucketAcl,
+            _ => return Err(method_not_allowed(req, "BUCKET")),
+        },
+        ["ownershipControls"] => match *m {
+            Method::PUT => BucketOp::PutBucketOwnershipControls,
+            Method::GET => BucketOp::GetBucketOwnershipControls,
+            Method::DELETE => BucketOp::DeleteBucketOwnershipControls,
+            _ => return Err(method_not_allowed(req, "BUCKET")),
+        },
+        ["publicAccessBlock"] => match *m {
+            Method::PUT => BucketOp::PutPublicAccessBlock,
+            Method::GET => BucketOp::GetPublicAccessBlock,
+            Method::DELETE => BucketOp::DeletePublicAccessBlock,
+            _ => return Err(method_not_allowed(req, "BUCKET")),
+        },
         subs => return Err(not_implemented_subresource(req, subs)),
     })
 }
@@ -208,6 +275,11 @@ fn object_op(req: &S3Request, subs: &[&str]) -> Result<ObjectOp, S3Error> {
         ["uploads"] if m == Method::POST => ObjectOp::CreateMultipartUpload,
         ["partNumber", "uploadId"] if m == Method::PUT && copy => ObjectOp::UploadPartCopy,
         ["partNumber", "uploadId"] if m == Method::PUT => ObjectOp::UploadPart,
+        ["acl"] => match *m {
+            Method::PUT => ObjectOp::PutObjectAcl,
+            Method::GET => ObjectOp::GetObjectAcl,
+            _ => return Err(method_not_allowed(req, "OBJECT")),
+        },
         ["uploadId"] => match *m {
             Method::POST => ObjectOp::CompleteMultipartUpload,
             Method::DELETE => ObjectOp::AbortMultipartUpload,
@@ -272,8 +344,24 @@ mod tests {
         assert_eq!(route_of(Method::PUT, "/bkt/k", "").unwrap(), "PutObject");
         assert_eq!(route_of(Method::HEAD, "/bkt/k", "").unwrap(), "HeadObject");
         assert_eq!(
-            route_of(Method::GET, "/bkt/k", "acl").unwrap_err().code,
-            S3ErrorCode::NotImplemented
+            route_of(Method::GET, "/bkt/k", "acl").unwrap(),
+            "GetObjectAcl"
+        );
+        assert_eq!(
+            route_of(Method::PUT, "/bkt", "acl").unwrap(),
+            "PutBucketAcl"
+        );
+        assert_eq!(
+            route_of(Method::DELETE, "/bkt", "ownershipControls").unwrap(),
+            "DeleteBucketOwnershipControls"
+        );
+        assert_eq!(
+            route_of(Method::GET, "/bkt", "publicAccessBlock").unwrap(),
+            "GetPublicAccessBlock"
+        );
+        assert_eq!(
+            route_of(Method::DELETE, "/bkt/k", "acl").unwrap_err().code,
+            S3ErrorCode::MethodNotAllowed
         );
         assert_eq!(
             route_of(Method::GET, "/bkt", "cors").unwrap(),

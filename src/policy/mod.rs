@@ -51,6 +51,10 @@ pub struct Caller<'a> {
     /// for the account's IAM users only a Deny does (an Allow must come from their own
     /// identity policy).
     pub is_root: bool,
+    /// The caller belongs to another account than the bucket's: an Allow naming its
+    /// account delegates to that account, whose own policies then decide (so it applies
+    /// to its IAM users too).
+    pub delegated: bool,
 }
 
 impl Principals {
@@ -58,10 +62,12 @@ impl Principals {
         let hit = self.everyone
             || caller.arn.is_some_and(|a| self.arns.iter().any(|p| p == a))
             || caller.account_root.is_some_and(|root| {
-                (caller.is_root || effect == Effect::Deny) && self.arns.iter().any(|p| p == root)
+                (caller.is_root || caller.delegated || effect == Effect::Deny)
+                    && self.arns.iter().any(|p| p == root)
             })
             || caller.canonical_id.is_some_and(|id| {
-                (caller.is_root || effect == Effect::Deny) && self.canonical.iter().any(|c| c == id)
+                (caller.is_root || caller.delegated || effect == Effect::Deny)
+                    && self.canonical.iter().any(|c| c == id)
             });
         hit != self.negated
     }

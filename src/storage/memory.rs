@@ -25,8 +25,8 @@ use super::keymap::{check_bucket_name, check_document_name};
 use super::listing::list_page;
 use super::multipart::{self, CompletePart, Part, Upload, UploadChecksum};
 use super::{
-    BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectBody, ObjectMeta, OpenObject,
-    PutRequest, Storage,
+    AttrsUpdate, BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectBody, ObjectMeta,
+    OpenObject, PutRequest, Storage,
 };
 use super::{
     check_part_number, completed_meta, finish_meta, new_upload, no_such_upload, part_of,
@@ -141,8 +141,16 @@ async fn collect_hashed(mut body: ByteStream) -> Result<(Vec<Bytes>, u64, [u8; 1
 
 #[async_trait]
 impl Storage for MemoryStorage {
-    async fn create_bucket(&self, name: &str, region: &str) -> Result<BucketInfo, S3Error> {
+    async fn create_bucket_with(
+        &self,
+        name: &str,
+        region: &str,
+        docs: Vec<(&'static str, Bytes)>,
+    ) -> Result<BucketInfo, S3Error> {
         check_bucket_name(name)?;
+        for (doc, _) in &docs {
+            check_document_name(doc)?;
+        }
         let mut buckets = self.write();
         if buckets.contains_key(name) {
             return Err(BucketInfo::already_owned(name));
@@ -150,7 +158,7 @@ impl Storage for MemoryStorage {
         let info = BucketInfo::new(name, region, &*self.clock);
         let bucket = MemBucket {
             info: info.clone(),
-            docs: BTreeMap::new(),
+            docs: docs.into_iter().map(|(n, d)| (n.to_owned(), d)).collect(),
             index: BTreeMap::new(),
             bodies: HashMap::new(),
             uploads: HashMap::new(),
@@ -247,6 +255,24 @@ impl Storage for MemoryStorage {
     async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, S3Error> {
         self.with_bucket(bucket, |b| b.index.get(key).cloned())?
             .ok_or_else(|| S3Error::no_such_key(key))
+    }
+
+    async fn update_attrs(
+        &self,
+        bucket: &str,
+        key: &str,
+        update: AttrsUpdate,
+    ) -> Result<ObjectMeta, S3Error> {
+        self.with_bucket_mut(bucket, |b| {
+            let meta = b
+                .index
+                .get_mut(key)
+                .ok_or_else(|| S3Error::no_such_key(key))?;
+            let mut attrs = meta.attrs.clone();
+            update(&mut attrs)?;
+            meta.attrs = attrs;
+            Ok(meta.clone())
+        })
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {

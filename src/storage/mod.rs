@@ -47,8 +47,26 @@ pub struct ObjectAttrs {
     pub expires: Option<String>,
     /// `x-amz-meta-*` headers: lowercase name without the prefix → value.
     pub user_metadata: BTreeMap<String, String>,
-    /// Other stored properties (storage class, checksums, canned ACL), by their header name.
+    /// Other stored properties (storage class, checksums), by their header name.
     pub extra: BTreeMap<String, String>,
+    /// The object's ACL (its owner and grants). `None`: owned by the bucket owner, who
+    /// alone has access (the bucket owner's full control).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<crate::acl::Acl>,
+}
+
+/// Where objects stored before strict-s3 kept ACLs held their canned ACL's name.
+pub const LEGACY_CANNED_ACL: &str = "x-amz-acl";
+
+impl ObjectAttrs {
+    /// The object's ACL: its own, or one expanded from the canned name an object stored
+    /// by an earlier strict-s3 carries; `None` for the bucket owner's private default.
+    pub fn stored_acl(&self, bucket_owner: &str) -> Option<crate::acl::Acl> {
+        self.acl.clone().or_else(|| {
+            let canned = crate::acl::Canned::parse(self.extra.get(LEGACY_CANNED_ACL)?)?;
+            Some(canned.acl(bucket_owner, bucket_owner, false))
+        })
+    }
 }
 
 /// An object's metadata, as stored beside its body.
@@ -104,6 +122,11 @@ impl BucketInfo {
 /// current object (if any). Conditional PUTs (`If-None-Match: *`, `If-Match`) use it so
 /// the check and the replacement are one atomic step. An `Err` stores nothing.
 pub type CommitCheck = Box<dyn FnOnce(Option<&ObjectMeta>) -> Result<(), S3Error> + Send>;
+
+/// A change of an object's attributes (see [`Storage::update_attrs`]); it may run more
+/// than once if the object is replaced meanwhile, each time on the current attributes.
+pub type AttrsUpdate =
+    std::sync::Arc<dyn Fn(&mut ObjectAttrs) -> Result<(), S3Error> + Send + Sync>;
 
 /// A write of one object.
 pub struct PutRequest {
@@ -167,7 +190,18 @@ pub struct ListPage {
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// `BucketAlreadyOwnedByYou` if it exists.
-    async fn create_bucket(&self, name: &str, region: &str) -> Result<BucketInfo, S3Error>;
+    async fn create_bucket(&self, name: &str, region: &str) -> Result<BucketInfo, S3Error> {
+        self.create_bucket_with(name, region, Vec::new()).await
+    }
+    /// Creates a bucket together with its first documents (its owner's ACL, ownership,
+    /// Block Public Access), in one atomic step: a crash leaves the bucket with all of
+    /// them or no bucket, never a bucket without its access rules.
+    async fn create_bucket_with(
+        &self,
+        name: &str,
+        region: &str,
+        docs: Vec<(&'static str, Bytes)>,
+    ) -> Result<BucketInfo, S3Error>;
     /// `NoSuchBucket`, or `BucketNotEmpty` while it holds objects.
     async fn delete_bucket(&self, name: &str) -> Result<(), S3Error>;
     /// `NoSuchBucket` if absent.
@@ -196,6 +230,15 @@ pub trait Storage: Send + Sync + 'static {
     async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, S3Error> {
         Ok(self.open_object(bucket, key).await?.meta)
     }
+    /// Changes an object's attributes (its ACL) and nothing else: the body, ETag and
+    /// Last-Modified stay. Atomic like a put: a reader sees the old attributes or the new
+    /// ones. `update` runs on the current attributes and may refuse. `NoSuchKey`.
+    async fn update_attrs(
+        &self,
+        bucket: &str,
+        key: &str,
+        update: AttrsUpdate,
+    ) -> Result<ObjectMeta, S3Error>;
     /// Deletes; a missing key is not an error (S3 answers 204 either way).
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error>;
     /// One page of keys in UTF-8 byte order, grouped by the delimiter.

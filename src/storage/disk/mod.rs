@@ -61,8 +61,8 @@ use super::keymap::{ObjectName, check_bucket_name, check_document_name};
 use super::listing::list_page;
 use super::multipart::{CompletePart, Part, Upload, UploadChecksum};
 use super::{
-    BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectMeta, OpenObject, PutRequest,
-    Storage, finish_meta,
+    AttrsUpdate, BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectMeta, OpenObject,
+    PutRequest, Storage, finish_meta,
 };
 use crate::body::ByteStream;
 use crate::clock::Clock;
@@ -262,8 +262,16 @@ fn write_lock(buckets: &RwLock<Buckets>) -> RwLockWriteGuard<'_, Buckets> {
 
 #[async_trait]
 impl Storage for DiskStorage {
-    async fn create_bucket(&self, name: &str, region: &str) -> Result<BucketInfo, S3Error> {
+    async fn create_bucket_with(
+        &self,
+        name: &str,
+        region: &str,
+        docs: Vec<(&'static str, Bytes)>,
+    ) -> Result<BucketInfo, S3Error> {
         check_bucket_name(name)?;
+        for (doc, _) in &docs {
+            check_document_name(doc)?;
+        }
         let admin = self.admin.clone().lock_owned().await;
         if read_lock(&self.buckets).contains_key(name) {
             return Err(BucketInfo::already_owned(name));
@@ -274,7 +282,7 @@ impl Storage for DiskStorage {
         let (buckets, created) = (self.buckets.clone(), info.clone());
         blocking(move || {
             let _admin = admin;
-            create_dir_atomic(&staging, &dir, |s| build_bucket_dir(s, &created))?;
+            create_dir_atomic(&staging, &dir, |s| build_bucket_dir(s, &created, &docs))?;
             let bucket = DiskBucket::new(created, dir, BTreeMap::new(), BTreeMap::new());
             write_lock(&buckets).insert(bucket.info.name.clone(), Arc::new(bucket));
             Ok(())
@@ -381,6 +389,67 @@ impl Storage for DiskStorage {
         })
     }
 
+    /// From the in-memory index, which holds every object's metadata (no file is opened).
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, S3Error> {
+        self.handle(bucket)?
+            .index()
+            .get(key)
+            .cloned()
+            .ok_or_else(|| S3Error::no_such_key(key))
+    }
+
+    /// The attributes live in the object file's trailer, so the file is written anew:
+    /// the body copied into a temp file with the new metadata, committed like a put if
+    /// the object is still the one copied (else the copy is made again from the new one).
+    /// O(size), and rare (PutObjectAcl).
+    async fn update_attrs(
+        &self,
+        bucket: &str,
+        key: &str,
+        update: AttrsUpdate,
+    ) -> Result<ObjectMeta, S3Error> {
+        const ATTEMPTS: usize = 4;
+        for _ in 0..ATTEMPTS {
+            let opened = self.open_object(bucket, key).await?;
+            let mut meta = opened.meta.clone();
+            update(&mut meta.attrs)?;
+            let temp = TempFile::new(self.temp_path());
+            let mut out = create_temp(&temp.path).await?;
+            let copied = copy_hashed(opened.body.stream(None), &mut out, &temp.path).await;
+            let sealed = match copied {
+                Ok(_) => seal_temp(out, &meta, &temp.path).await,
+                Err(e) => Err(e),
+            };
+            let was = (opened.meta.etag.clone(), opened.meta.last_modified);
+            let unchanged: CommitCheck = Box::new(move |current| match current {
+                Some(c) if (c.etag.clone(), c.last_modified) == was => Ok(()),
+                _ => Err(S3Error::new(S3ErrorCode::ConditionalRequestConflict)),
+            });
+            let result = match sealed {
+                Ok(()) => {
+                    commit(
+                        self.handle(bucket)?,
+                        &temp.path,
+                        meta,
+                        Some(unchanged),
+                        |_| {},
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            match temp.settle(result).await {
+                Err(e) if e.code == S3ErrorCode::ConditionalRequestConflict => continue,
+                other => return other,
+            }
+        }
+        Err(
+            S3Error::new(S3ErrorCode::ConditionalRequestConflict).reason(format!(
+                "{key} was replaced {ATTEMPTS} times while its attributes were being changed"
+            )),
+        )
+    }
+
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
         let bucket = self.handle(bucket)?;
         let commit = bucket.lock_commit().await?;
@@ -471,12 +540,19 @@ async fn commit(
 
 // ---- bucket directories (blocking) ----
 
-fn build_bucket_dir(staging: &Path, info: &BucketInfo) -> Result<(), S3Error> {
+fn build_bucket_dir(
+    staging: &Path,
+    info: &BucketInfo,
+    docs: &[(&'static str, Bytes)],
+) -> Result<(), S3Error> {
     let json =
         serde_json::to_vec_pretty(info).map_err(|e| internal(format!("encode bucket: {e}")))?;
     for sub in [DOCS_DIR, OBJECTS_DIR, UPLOADS_DIR] {
         let path = staging.join(sub);
         fs::create_dir(&path).map_err(io_context("create directory", &path))?;
+    }
+    for (name, doc) in docs {
+        write_synced(&staging.join(DOCS_DIR).join(name), doc)?;
     }
     write_synced(&staging.join(BUCKET_FILE), &json)
 }

@@ -1,0 +1,86 @@
+//! The request's condition keys, as AWS sets them (docs/permissions-evidence.md §4).
+
+use std::net::SocketAddr;
+
+use time::OffsetDateTime;
+
+use crate::auth::{AuthKind, Authenticated};
+use crate::identity::Identity;
+use crate::policy::Context;
+use crate::request::S3Request;
+
+/// The request's condition keys (docs/permissions-evidence.md §4), present only when
+/// the request carries them, as AWS sets them. Only the keys the caller's policy reads
+/// (`keys`, lower case) are computed.
+pub(super) fn context(
+    who: &Authenticated,
+    req: &S3Request,
+    now: OffsetDateTime,
+    peer: Option<SocketAddr>,
+    keys: &[String],
+) -> Context {
+    let mut c = Context::default();
+    let mut put = |key: &str, value: &dyn Fn() -> Option<String>| {
+        if keys.iter().any(|k| k.eq_ignore_ascii_case(key))
+            && let Some(v) = value()
+        {
+            c.set(key, v);
+        }
+    };
+    let header = |name: &'static str| move || req.header(name).map(str::to_string);
+    let param = |name: &'static str| move || req.query_param(name).map(str::to_string);
+    put("aws:CurrentTime", &|| Some(crate::dates::iso(now)));
+    put("aws:EpochTime", &|| Some(now.unix_timestamp().to_string()));
+    put("aws:SecureTransport", &|| Some("false".into()));
+    put("aws:SourceIp", &|| peer.map(|p| p.ip().to_string()));
+    put("aws:UserAgent", &header("user-agent"));
+    put("aws:Referer", &header("referer"));
+    put("s3:x-amz-acl", &header("x-amz-acl"));
+    put("s3:x-amz-copy-source", &header("x-amz-copy-source"));
+    put(
+        "s3:x-amz-metadata-directive",
+        &header("x-amz-metadata-directive"),
+    );
+    put("s3:prefix", &param("prefix"));
+    put("s3:delimiter", &param("delimiter"));
+    // "always present in the request when you perform the ListBucket operation".
+    put("s3:max-keys", &|| {
+        Some(req.query_param("max-keys").unwrap_or("1000").to_string())
+    });
+    let identity = who.identity.as_deref();
+    put("aws:PrincipalArn", &|| identity.map(Identity::arn));
+    put("aws:PrincipalAccount", &|| {
+        identity.map(|i| i.account().id.clone())
+    });
+    put("aws:userid", &|| identity.map(Identity::userid));
+    put("aws:username", &|| {
+        identity.and_then(Identity::username).map(str::to_string)
+    });
+    let (auth_type, version) = match who.kind {
+        AuthKind::V4Header => (Some("REST-HEADER"), Some("AWS4-HMAC-SHA256")),
+        AuthKind::V4Query => (Some("REST-QUERY-STRING"), Some("AWS4-HMAC-SHA256")),
+        AuthKind::V4Post => (Some("POST"), Some("AWS4-HMAC-SHA256")),
+        AuthKind::V2Header => (Some("REST-HEADER"), Some("AWS")),
+        AuthKind::V2Query => (Some("REST-QUERY-STRING"), Some("AWS")),
+        AuthKind::V2Post => (Some("POST"), Some("AWS")),
+        AuthKind::Anonymous => (None, None),
+    };
+    put("s3:authType", &|| auth_type.map(str::to_string));
+    put("s3:signatureversion", &|| version.map(str::to_string));
+    // Presigned URLs and POST forms, in milliseconds; SigV2 "always set to 0".
+    put("s3:signatureAge", &|| match (who.kind, who.signed_at) {
+        (AuthKind::V4Query | AuthKind::V4Post, Some(at)) => {
+            Some((now - at).whole_milliseconds().max(0).to_string())
+        }
+        (AuthKind::V2Query | AuthKind::V2Post, _) => Some("0".into()),
+        _ => None,
+    });
+    // Header-signed SigV4 only ("does not support x-amz-content-sha256 as a query
+    // string parameter").
+    put("s3:x-amz-content-sha256", &|| {
+        (who.kind == AuthKind::V4Header)
+            .then(|| req.header("x-amz-content-sha256").map(str::to_string))
+            .flatten()
+    });
+    c
+}
