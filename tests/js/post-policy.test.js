@@ -231,7 +231,9 @@ for (const gen of GENERATORS) {
     await withServer([], async ({ endpoint }) => {
       const s3 = v3client(endpoint);
       const Bucket = uniqueBucket("post");
-      await s3.send(new CreateBucketCommand({ Bucket }));
+      // The tutorial's form sends `acl`: as on AWS since April 2023, its bucket needs
+      // ACLs enabled.
+      await s3.send(new CreateBucketCommand({ Bucket, ObjectOwnership: "ObjectWriter" }));
 
       const { url, fields } = await gen.presign(endpoint, Bucket);
       assert.equal(url.replace(/\/$/, ""), `${endpoint}/${Bucket}`);
