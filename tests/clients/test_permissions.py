@@ -131,6 +131,14 @@ def test_bucket_policies_with_boto3_and_the_cli(tutorial, tmp_path):
         "Statement": [{"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
                        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::elsewhere/*"}],
     })
+    # Block Public Access, on for a new bucket, refuses a public policy until it is removed.
+    with pytest.raises(Exception) as e:
+        root.put_bucket_policy(Bucket="elsewhere", Policy=policy)
+    assert_client_error(e, 403, "AccessDenied", "Access Denied")
+    pab = root.get_public_access_block(Bucket="elsewhere")["PublicAccessBlockConfiguration"]
+    assert pab == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                   "RestrictPublicBuckets": True}
+    root.delete_public_access_block(Bucket="elsewhere")
     root.put_bucket_policy(Bucket="elsewhere", Policy=policy)
     assert root.get_bucket_policy(Bucket="elsewhere")["Policy"] == policy
     assert root.get_bucket_policy_status(Bucket="elsewhere")["PolicyStatus"]["IsPublic"] is True

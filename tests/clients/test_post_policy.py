@@ -265,7 +265,8 @@ def test_expired_policy_by_server_clock(start_server, sigv):
     # The server's clock runs an hour ahead: a 60 s policy signed now has expired there,
     # a 2-hour one has not (and the form's x-amz-date, an hour "old", is not held against it).
     bucket = unique_bucket_name()
-    ahead = start_server("--clock-offset", "3600", "--bucket", bucket)
+    # The tutorial form sends `acl`: its bucket is made with ACLs enabled.
+    ahead = start_server("--clock-offset", "3600", "--bucket", bucket, "--legacy-bucket-defaults")
     client = make_client(ahead.endpoint, signature_version=sigv)
     url, fields = tutorial_post(client, bucket, expires=60)
     assert_http_error(submit(url, fields), 403, "AccessDenied", POLICY_EXPIRED)

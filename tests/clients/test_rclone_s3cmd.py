@@ -140,6 +140,11 @@ class Rclone(Client):
             "force_path_style = true\n"
             f"v2_auth = {'true' if self.sig == 'v2' else 'false'}\n"
             "upload_cutoff = 5M\n"
+            # rclone sends `x-amz-acl: private` on CreateMultipartUpload unless told
+            # otherwise, which a bucket with ACLs disabled (S3's default since April 2023)
+            # refuses with AccessControlListNotSupported, on AWS as here; the one ACL such
+            # a bucket accepts is bucket-owner-full-control.
+            "acl = bucket-owner-full-control\n"
             "chunk_size = 5M\n"
         )
         self.env["RCLONE_CONFIG"] = str(config)
