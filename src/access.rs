@@ -310,8 +310,9 @@ impl Access {
         let (acl, permission) = match (object_permission, acl::permission_for(action, false)) {
             (Some(p), _) => match object_acl {
                 Some(a) => (a, p),
-                // No ACL of its own: the bucket owner's, private.
-                None => (&rules.acl, p),
+                // No ACL of its own: the bucket owner's, private, which grants no one
+                // else (the bucket's ACL never speaks for an object's READ).
+                None => return false,
             },
             (None, Some(p)) => (&rules.acl, p),
             (None, None) => return false,

@@ -235,6 +235,18 @@ async fn acls_decide_where_ownership_enables_them() {
     s.send(&owner(&s, Raw::new("PUT", "/legacy/pub?acl")))
         .await
         .assert_error(400, "MissingSecurityHeader", None);
+    // A public-read *bucket* ACL lets everyone list, not read its private objects.
+    let open = owner(
+        &s,
+        Raw::new("PUT", "/legacy?acl").header("x-amz-acl", "public-read"),
+    );
+    assert_eq!(s.send(&open).await.status, 200);
+    assert_eq!(s.send(&Raw::new("GET", "/legacy")).await.status, 200);
+    s.send(&Raw::new("GET", "/legacy/priv")).await.assert_error(
+        403,
+        "AccessDenied",
+        Some("Access Denied"),
+    );
     s.send(&owner(
         &s,
         Raw::new("PUT", "/legacy/pub?acl").body(b"<AccessControlPolicy><Owner>"),
