@@ -260,24 +260,35 @@ impl Cli {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers the shutdown signals now and returns a future that completes on the
+/// first of them. Registering before the banner is printed matters: the server
+/// answers from its own tasks as soon as it is bound, and a SIGTERM that arrives
+/// before a lazily created handler exists would kill the process with status 15
+/// instead of shutting it down gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {},
+                _ = wait(int) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -429,6 +440,7 @@ async fn main() -> ExitCode {
         }
     };
     let shown = config.clone();
+    let stop = shutdown_signal();
     let server = match Server::builder()
         .config(config)
         .addr(addr)
@@ -443,7 +455,7 @@ async fn main() -> ExitCode {
         }
     };
     println!("{}", banner(&shown, &server.endpoint(), &sources));
-    server.run_until(shutdown_signal()).await;
+    server.run_until(stop).await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
 }
