@@ -78,6 +78,12 @@ impl Identity {
         }
     }
 
+    pub fn account_arc(&self) -> Arc<Account> {
+        match self {
+            Identity::Root(a) | Identity::User { account: a, .. } => a.clone(),
+        }
+    }
+
     /// `arn:aws:iam::<account>:root` or `arn:aws:iam::<account>:user/<name>`.
     pub fn arn(&self) -> String {
         match self {

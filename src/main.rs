@@ -47,6 +47,12 @@ struct Cli {
     #[arg(long, global = true)]
     session_token: Option<String>,
 
+    /// A TOML configuration file: accounts, IAM users and their policies, buckets and
+    /// their rules (see strict-s3.example.toml). Options on the command line add to it.
+    /// A file with a mistake stops the server (exit 2) naming the line and the field.
+    #[arg(long, env = "STRICT_S3_CONFIG", value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+
     /// An IAM user of the default account (repeatable): its access key and secret, and
     /// the JSON file of its identity policy. Requests it signs (presigned URLs and POST
     /// forms included) may do only what the policy allows; without a policy, nothing.
@@ -227,7 +233,8 @@ impl Cli {
         {
             buckets.push(b);
         }
-        Ok(Config {
+        let file = self.config.clone();
+        let mut config = Config {
             region: self
                 .region
                 .or_else(|| env(&["S3_REGION", "AWS_REGION"]))
@@ -242,7 +249,7 @@ impl Cli {
             } else {
                 StorageConfig::Disk(self.data_dir)
             },
-            buckets,
+            buckets: buckets.into_iter().map(Into::into).collect(),
             strict_query_checksums: self.strict_query_checksums,
             reject_sigv2: self.reject_sigv2,
             cors_allow_origins: self.cors_allow_origins,
@@ -256,7 +263,13 @@ impl Cli {
                 ..Default::default()
             },
             ..Config::default()
-        })
+        };
+        if let Some(path) = file {
+            strict_s3::config::ConfigFile::load(&path)
+                .and_then(|f| f.apply(&mut config))
+                .map_err(|e| format!("the config file is refused: {e}"))?;
+        }
+        Ok(config)
     }
 }
 
@@ -301,7 +314,12 @@ fn banner(config: &Config, endpoint: &str, sources: &SecretSources) -> String {
     let buckets = if config.buckets.is_empty() {
         "(none yet)".to_string()
     } else {
-        config.buckets.join(", ")
+        config
+            .buckets
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     // Only the documentation's example pair is printed: anything else may be a real key.
     let example = &*cred.access_key == DEFAULT_ACCESS_KEY

@@ -111,17 +111,41 @@ impl ServerBuilder {
                     .map_err(StartError::Storage)?,
             ),
         };
-        for b in &self.config.buckets {
-            check_bucket_name(b).map_err(|e| StartError::Bucket(b.clone(), e))?;
-            let docs = crate::ops::bucket::startup_documents(&self.config)
-                .map_err(|e| StartError::Bucket(b.clone(), e))?;
+        for spec in &self.config.buckets {
+            let b = &spec.name;
+            let fail = |e| StartError::Bucket(b.clone(), e);
+            check_bucket_name(b).map_err(fail)?;
+            let docs = crate::ops::bucket::startup_documents(&self.config, spec).map_err(fail)?;
             match storage
                 .create_bucket_with(b, &self.config.region, docs)
                 .await
             {
                 Ok(_) => {}
-                Err(e) if e.code == S3ErrorCode::BucketAlreadyOwnedByYou => {}
-                Err(e) => return Err(StartError::Bucket(b.clone(), e)),
+                // Kept from an earlier run: what the spec names explicitly is written
+                // again, so the configuration stays the source of truth.
+                Err(e) if e.code == S3ErrorCode::BucketAlreadyOwnedByYou => {
+                    for (name, doc) in crate::ops::bucket::startup_documents(&self.config, spec)
+                        .map_err(fail)?
+                        .into_iter()
+                        .filter(|(name, _)| spec.names_document(name))
+                    {
+                        storage
+                            .put_bucket_document(b, name, Some(doc))
+                            .await
+                            .map_err(fail)?;
+                    }
+                    if spec.public_access == Some(None) {
+                        storage
+                            .put_bucket_document(
+                                b,
+                                crate::access::rules::PUBLIC_ACCESS_DOCUMENT,
+                                None,
+                            )
+                            .await
+                            .map_err(fail)?;
+                    }
+                }
+                Err(e) => return Err(fail(e)),
             }
             if !self.config.cors_allow_origins.is_empty() {
                 let doc =
@@ -129,7 +153,7 @@ impl ServerBuilder {
                 storage
                     .put_bucket_document(b, crate::ops::cors::DOCUMENT, Some(doc.to_xml().into()))
                     .await
-                    .map_err(|e| StartError::Bucket(b.clone(), e))?;
+                    .map_err(fail)?;
             }
         }
         let listener = TcpListener::bind(self.addr)

@@ -711,3 +711,82 @@ fn explain_evaluates_the_signers_policy() {
     assert_eq!(report["failed_check"], "access");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `explain --config` evaluates offline what the server would: the bucket policy and
+/// the accounts of the file. Here another account's root is allowed to read by the
+/// bucket policy, refused a write, and a Deny on plain HTTP is named by its Sid.
+#[test]
+fn explain_evaluates_bucket_rules_from_the_config_file() {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let (ak, sk) = ("AKIAPARTNER000000000", "partner-secret-key");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("strict-s3.toml");
+    let write = |deny: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                r#"[[accounts]]
+id = "111122223333"
+access_key = "{ak}"
+secret_key = "{sk}"
+
+[[buckets]]
+name = "shared"
+policy = '''{{"Version": "2012-10-17", "Statement": [
+  {{"Sid": "PartnerReads", "Effect": "Allow", "Principal": {{"AWS": "111122223333"}},
+   "Action": "s3:GetObject", "Resource": "arn:aws:s3:::shared/*"}}{deny}]}}'''
+"#
+            ),
+        )
+        .unwrap()
+    };
+    let expires = now().unix_timestamp() + 600;
+    let sign = |method: &str| {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(sk.as_bytes()).unwrap();
+        mac.update(format!("{method}\n\n\n{expires}\n/shared/k.txt").as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let sig = percent_encoding::utf8_percent_encode(&sig, percent_encoding::NON_ALPHANUMERIC);
+        format!(
+            "http://127.0.0.1:9000/shared/k.txt?AWSAccessKeyId={ak}&Expires={expires}&Signature={sig}"
+        )
+    };
+    write("");
+    let cfg = config.to_str().unwrap();
+    let (code, report) = explain(&sign("GET"), &["--config", cfg]);
+    assert_eq!(code, 0, "{report}");
+    let (code, report) = explain(&sign("PUT"), &["--method", "PUT", "--config", cfg]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["error"]["code"], "AccessDenied");
+    assert_eq!(report["error"]["message"], "Access Denied");
+    assert_reason(&report, "s3:PutObject");
+    assert_reason(&report, "111122223333");
+    // Without the file, the key is unknown altogether.
+    let (code, report) = explain(&sign("GET"), &[]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["error"]["code"], "InvalidAccessKeyId");
+
+    write(
+        r#",
+  {"Sid": "DenyInsecure", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+   "Resource": "arn:aws:s3:::shared/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}"#,
+    );
+    let (code, report) = explain(&sign("GET"), &["--config", cfg]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["error"]["code"], "AccessDenied");
+    assert_reason(&report, "DenyInsecure");
+
+    // A mistake in the file: exit 2, the line and the field named.
+    std::fs::write(
+        &config,
+        "[[buckets]]\nname = \"shared\"\nownership = \"ObjectWriter\"\n",
+    )
+    .unwrap();
+    let out = strict_s3(&["explain", &sign("GET"), "--config", cfg]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("strict-s3.toml:3:1: unknown field `ownership`"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -67,6 +67,55 @@ impl BucketRules {
         }
     }
 
+    /// The rules its documents say (`acl` apart, since its absence means something:
+    /// the bucket predates accounts and `default_owner` owns it). Each document was
+    /// checked when it was set; a bucket policy's principals are not re-resolved
+    /// against this run's users (AWS keeps a policy whose principal has since been
+    /// deleted).
+    pub fn from_documents(
+        bucket: &str,
+        default_owner: &str,
+        acl: Option<&[u8]>,
+        docs: &[(&str, Bytes)],
+    ) -> Result<BucketRules, S3Error> {
+        let unreadable = |what: &str, e: &dyn std::fmt::Display| {
+            S3Error::internal(format!("the stored {what} of {bucket} is unreadable: {e}"))
+        };
+        let doc = |name: &str| docs.iter().find(|(n, _)| *n == name).map(|(_, d)| d);
+        let acl = match acl {
+            Some(d) => serde_json::from_slice(d).map_err(|e| unreadable("ACL", &e))?,
+            None => Acl::private(default_owner),
+        };
+        let policy = match doc(POLICY_DOCUMENT) {
+            Some(d) => {
+                let text = String::from_utf8_lossy(d);
+                let p = Policy::parse_bucket(&text, bucket, &|_| true)
+                    .map_err(|e| unreadable("policy", &e))?;
+                Some(Arc::new(p))
+            }
+            None => None,
+        };
+        let ownership = match doc(OWNERSHIP_DOCUMENT) {
+            Some(d) => Some(
+                ObjectOwnership::parse(&String::from_utf8_lossy(d))
+                    .ok_or_else(|| unreadable("ownership", &"unknown value"))?,
+            ),
+            None => None,
+        };
+        let public_access = match doc(PUBLIC_ACCESS_DOCUMENT) {
+            Some(d) => {
+                Some(serde_json::from_slice(d).map_err(|e| unreadable("public access block", &e))?)
+            }
+            None => None,
+        };
+        Ok(BucketRules {
+            acl,
+            policy,
+            ownership,
+            public_access,
+        })
+    }
+
     /// The documents a new bucket is created with (in the same atomic step).
     pub fn documents(
         acl: &Acl,
@@ -157,42 +206,12 @@ impl RulesCache {
             Err(e) if e.code == S3ErrorCode::NoSuchBucket => return Ok(None),
             Err(e) => return Err(e),
         };
-        let unreadable = |what: &str, e: &dyn std::fmt::Display| {
-            S3Error::internal(format!("the stored {what} of {bucket} is unreadable: {e}"))
-        };
-        let acl = match acl {
-            Some(d) => serde_json::from_slice(&d).map_err(|e| unreadable("ACL", &e))?,
-            None => Acl::private(&self.default_owner),
-        };
-        // Checked when it was set; principals are not re-resolved against this run's
-        // users (AWS keeps a policy whose principal has since been deleted).
-        let policy = match doc(POLICY_DOCUMENT).await? {
-            Some(d) => {
-                let text = String::from_utf8_lossy(&d);
-                let p = Policy::parse_bucket(&text, bucket, &|_| true)
-                    .map_err(|e| unreadable("policy", &e))?;
-                Some(Arc::new(p))
+        let mut docs = Vec::with_capacity(3);
+        for name in [POLICY_DOCUMENT, OWNERSHIP_DOCUMENT, PUBLIC_ACCESS_DOCUMENT] {
+            if let Some(d) = doc(name).await? {
+                docs.push((name, d));
             }
-            None => None,
-        };
-        let ownership = match doc(OWNERSHIP_DOCUMENT).await? {
-            Some(d) => Some(
-                ObjectOwnership::parse(&String::from_utf8_lossy(&d))
-                    .ok_or_else(|| unreadable("ownership", &"unknown value"))?,
-            ),
-            None => None,
-        };
-        let public_access = match doc(PUBLIC_ACCESS_DOCUMENT).await? {
-            Some(d) => Some(
-                serde_json::from_slice(&d).map_err(|e| unreadable("public access block", &e))?,
-            ),
-            None => None,
-        };
-        Ok(Some(BucketRules {
-            acl,
-            policy,
-            ownership,
-            public_access,
-        }))
+        }
+        BucketRules::from_documents(bucket, &self.default_owner, acl.as_deref(), &docs).map(Some)
     }
 }

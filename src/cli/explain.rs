@@ -219,7 +219,7 @@ pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
             "the request carries no signature: strict-s3 answers anonymous requests only for POST forms and objects stored with a public-read ACL",
         )),
         // Signed: the caller's permissions decide, as in the server's access stage.
-        Ok(p) => authorize(&req, &addr, &p, now).map(|()| p.kind).inspect_err(|e| {
+        Ok(p) => authorize(&req, &addr, &p, now, &config).map(|()| p.kind).inspect_err(|e| {
             report.failed_check = e.check;
         }),
         Err(err) => {
@@ -239,19 +239,33 @@ pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
 }
 
 /// The access check the server makes for an authenticated request: the routed
-/// operation's actions against the signer's identity policy (`--user`). A request that
-/// routes nowhere (an unknown sub-resource) has no action to check here.
+/// operation's actions against the signer's identity policy and the rules of the
+/// buckets it touches, as the configuration (`--config`, `--legacy-bucket-defaults`)
+/// gives them; objects are taken to have no ACL of their own. A request that routes
+/// nowhere (an unknown sub-resource) has no action to check here.
 fn authorize(
     req: &S3Request,
     addr: &addressing::Address,
     who: &crate::auth::Authenticated,
     now: OffsetDateTime,
+    config: &Config,
 ) -> Result<(), S3Error> {
     let Ok(op) = crate::ops::route(req, addr) else {
         return Ok(());
     };
-    let access = crate::access::Access::new(who, req, now, None, Vec::new(), Vec::new());
-    for (action, resource) in crate::ops::required(&op, req) {
+    let required = crate::ops::required(&op, req);
+    let mut buckets: Vec<(String, std::sync::Arc<crate::access::rules::BucketRules>)> = Vec::new();
+    for b in required
+        .iter()
+        .filter_map(|(_, r)| crate::access::bucket_of_arn(r))
+    {
+        if !buckets.iter().any(|(n, _)| n == b) {
+            let rules = crate::ops::bucket::configured_rules(config, b)?;
+            buckets.push((b.to_string(), std::sync::Arc::new(rules)));
+        }
+    }
+    let access = crate::access::Access::new(who, req, now, None, buckets, Vec::new());
+    for (action, resource) in required {
         access.check(action, &resource)?;
     }
     Ok(())

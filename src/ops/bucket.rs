@@ -153,18 +153,59 @@ fn new_bucket_documents(
     BucketRules::documents(&acl, ownership, public_access)
 }
 
-/// The documents a bucket created at start (`--bucket`) gets: the defaults above, owned
-/// by the default account.
+/// The documents a bucket created at start (`--bucket`, `[[buckets]]`) gets: what its
+/// spec names, the bucket defaults for the rest; owned by the spec's account (the
+/// default account unless it names another).
 pub fn startup_documents(
     config: &crate::config::Config,
+    spec: &crate::config::BucketSpec,
 ) -> Result<Vec<(&'static str, bytes::Bytes)>, S3Error> {
-    let owner = config.default_account().canonical_id.clone();
+    let owner = spec
+        .owner
+        .as_deref()
+        .and_then(|id| config.account_by_id(id))
+        .unwrap_or_else(|| config.default_account())
+        .canonical_id
+        .clone();
     let legacy = config.legacy_bucket_defaults;
-    BucketRules::documents(
-        &crate::acl::Acl::private(&owner),
-        (!legacy).then_some(ObjectOwnership::BucketOwnerEnforced),
-        (!legacy).then_some(PublicAccessBlock::ALL),
-    )
+    let ownership = spec
+        .ownership
+        .or((!legacy).then_some(ObjectOwnership::BucketOwnerEnforced));
+    let (_, public_access) = spec.effective_controls(legacy);
+    let acl = match spec.acl {
+        Some(canned) => canned.acl(&owner, &owner, true),
+        None => crate::acl::Acl::private(&owner),
+    };
+    let mut docs = BucketRules::documents(&acl, ownership, public_access)?;
+    if let Some(policy) = &spec.policy {
+        docs.push((
+            crate::access::rules::POLICY_DOCUMENT,
+            bytes::Bytes::from(policy.clone()),
+        ));
+    }
+    Ok(docs)
+}
+
+/// The rules a bucket has when the configuration alone decides them (`explain`
+/// offline): its `[[buckets]]` entry if it has one, else those of a bucket created
+/// now with the default account as owner.
+pub fn configured_rules(
+    config: &crate::config::Config,
+    bucket: &str,
+) -> Result<BucketRules, S3Error> {
+    let spec = config
+        .buckets
+        .iter()
+        .find(|b| b.name == bucket)
+        .cloned()
+        .unwrap_or_else(|| bucket.into());
+    let mut docs = startup_documents(config, &spec)?;
+    let acl_at = docs
+        .iter()
+        .position(|(n, _)| *n == crate::access::rules::ACL_DOCUMENT);
+    let acl = acl_at.map(|i| docs.remove(i).1);
+    let owner = &config.default_account().canonical_id;
+    BucketRules::from_documents(bucket, owner, acl.as_deref(), &docs)
 }
 
 pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {

@@ -8,7 +8,12 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::acl::Canned;
+use crate::controls::{ObjectOwnership, PublicAccessBlock};
 use crate::identity::{Account, Identity};
+
+pub mod file;
+pub use file::{ConfigFile, ConfigFileError};
 
 /// The AWS documentation's example access key.
 pub const DEFAULT_ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -83,9 +88,26 @@ impl Credential {
         secret_key: impl Into<String>,
         policy: Option<crate::policy::Policy>,
     ) -> Self {
+        Self::user_of(
+            Account::default_account(),
+            name,
+            access_key,
+            secret_key,
+            policy,
+        )
+    }
+
+    /// A key of an IAM user of `account`.
+    pub fn user_of(
+        account: std::sync::Arc<Account>,
+        name: impl Into<String>,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+        policy: Option<crate::policy::Policy>,
+    ) -> Self {
         Credential {
             identity: std::sync::Arc::new(Identity::User {
-                account: Account::default_account(),
+                account,
                 name: name.into(),
                 policy: policy.map(std::sync::Arc::new),
             }),
@@ -136,6 +158,41 @@ impl Default for Limits {
     }
 }
 
+/// A bucket created at start (`--bucket`, or `[[buckets]]` in the config file), and
+/// the rules it is given. What is left `None` follows the bucket defaults
+/// (`legacy_bucket_defaults`); what is set is written at every start, so the config
+/// file stays the source of truth for a bucket kept on disk.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BucketSpec {
+    pub name: String,
+    /// The owning account's 12-digit id; `None`: the default account.
+    pub owner: Option<String>,
+    pub ownership: Option<ObjectOwnership>,
+    /// `Some(None)`: no Block Public Access configuration at all.
+    pub public_access: Option<Option<PublicAccessBlock>>,
+    pub acl: Option<Canned>,
+    /// The bucket policy's JSON text, checked when the configuration is loaded.
+    pub policy: Option<String>,
+}
+
+impl From<&str> for BucketSpec {
+    fn from(name: &str) -> Self {
+        BucketSpec {
+            name: name.to_string(),
+            ..BucketSpec::default()
+        }
+    }
+}
+
+impl From<String> for BucketSpec {
+    fn from(name: String) -> Self {
+        BucketSpec {
+            name,
+            ..BucketSpec::default()
+        }
+    }
+}
+
 /// Where objects are kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StorageConfig {
@@ -151,8 +208,8 @@ pub struct Config {
     /// Host names under which `bucket.<domain>` is virtual-hosted addressing.
     pub domains: Vec<String>,
     pub storage: StorageConfig,
-    /// Buckets created at start if missing.
-    pub buckets: Vec<String>,
+    /// Buckets created at start if missing, with the rules they start with.
+    pub buckets: Vec<BucketSpec>,
     pub max_skew: Duration,
     pub limits: Limits,
     /// Verify `x-amz-checksum-*` query parameters of presigned PUTs (AWS does not; R2,
@@ -214,6 +271,17 @@ impl Config {
     /// at start and those of a store made before strict-s3 had accounts.
     pub fn default_account(&self) -> std::sync::Arc<Account> {
         Account::default_account()
+    }
+
+    /// The account whose 12-digit id is `id`, among the credentials' accounts.
+    pub fn account_by_id(&self, id: &str) -> Option<std::sync::Arc<Account>> {
+        if id == crate::identity::DEFAULT_ACCOUNT_ID {
+            return Some(self.default_account());
+        }
+        self.credentials
+            .iter()
+            .find(|c| c.identity.account().id == id)
+            .map(|c| c.identity.account_arc())
     }
 
     /// The account whose canonical id is `id`, among the credentials' accounts.
