@@ -478,6 +478,14 @@ async fn malformed_bucket_policies_get_s3s_messages() {
             statement(r#","Principal":{"AWS":"999999999999"},"Resource":"arn:aws:s3:::bkt/*""#),
             "Invalid principal in policy",
         ),
+        (
+            statement(r#","Principal":"*","Resource":"arn:aws:s3:::bkt""#),
+            "Action does not apply to any resource(s) in statement",
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:ListBucket","s3:GetBucketAcl"],"Resource":"arn:aws:s3:::bkt/*"}]}"#.into(),
+            "Action does not apply to any resource(s) in statement",
+        ),
         (big, "Policy exceeds the maximum allowed document size."),
     ];
     for (policy, message) in cases {
@@ -485,6 +493,10 @@ async fn malformed_bucket_policies_get_s3s_messages() {
             .await
             .assert_error(400, "MalformedPolicy", Some(message));
     }
+    // Twins of the resource-type check: an action of each type with its own resource
+    // type, in one statement, is accepted.
+    let both = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":["s3:ListBucket","s3:GetObject"],"Resource":["arn:aws:s3:::bkt","arn:aws:s3:::bkt/*"]}]}"#;
+    assert_eq!(s.send(&put_policy(&s, "bkt", both, AKSK)).await.status, 204);
     // Twin: a valid policy naming the account by id is accepted, and a condition on a
     // fixed source address makes it not public.
     let limited = statement(
@@ -499,5 +511,57 @@ async fn malformed_bucket_policies_get_s3s_messages() {
         status.body_text().contains("<IsPublic>false</IsPublic>"),
         "{}",
         status.body_text()
+    );
+}
+
+/// An IAM user's upload names the user as its Initiator (ARN and name) in
+/// ListMultipartUploads and ListParts, as S3 does; the Owner is the account. A root
+/// user's upload has the account as both.
+#[tokio::test]
+async fn an_iam_users_upload_names_the_user_as_initiator() {
+    let s = server().await;
+    let create = |key: &str, who| signed(&s, "POST", &format!("/bkt/{key}?uploads"), who);
+    let resp = s.send(&create("by-user", UPLOADER)).await;
+    assert_eq!(resp.status, 200, "{}", resp.body_text());
+    let upload_id = resp.xml("UploadId").unwrap();
+    assert_eq!(s.send(&create("by-root", AKSK)).await.status, 200);
+    // The user may not list uploads: its policy has no s3:ListBucketMultipartUploads.
+    let list = s.send(&signed(&s, "GET", "/bkt?uploads", UPLOADER)).await;
+    list.assert_error(403, "AccessDenied", None);
+
+    let body = s
+        .send(&signed(&s, "GET", "/bkt?uploads", AKSK))
+        .await
+        .body_text();
+    let canonical = strict_s3::identity::DEFAULT_CANONICAL_ID;
+    let root_upload = format!("<Key>by-root</Key><UploadId>");
+    assert!(body.contains(&root_upload), "{body}");
+    let user_initiator = "<Initiator><ID>arn:aws:iam::123456789012:user/uploader</ID><DisplayName>uploader</DisplayName></Initiator>";
+    let root_initiator = format!("<Initiator><ID>{canonical}</ID>");
+    assert_eq!(body.matches(user_initiator).count(), 1, "{body}");
+    assert_eq!(body.matches(&root_initiator).count(), 1, "{body}");
+    assert_eq!(
+        body.matches(&format!("<Owner><ID>{canonical}</ID>"))
+            .count(),
+        2,
+        "{body}"
+    );
+    let by_user = &body[body.find("<Key>by-user</Key>").unwrap()..];
+    assert!(
+        by_user.find(user_initiator) < by_user.find("</Upload>"),
+        "{body}"
+    );
+
+    let parts = signed(
+        &s,
+        "GET",
+        &format!("/bkt/by-user?uploadId={upload_id}"),
+        AKSK,
+    );
+    let body = s.send(&parts).await.body_text();
+    assert!(body.contains(user_initiator), "{body}");
+    assert!(
+        body.contains(&format!("<Owner><ID>{canonical}</ID>")),
+        "{body}"
     );
 }

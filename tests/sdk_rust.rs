@@ -40,7 +40,7 @@ struct Env {
 impl Env {
     async fn start(buckets: &[&str]) -> Env {
         Env::start_with(Config {
-            buckets: buckets.iter().map(|b| b.to_string()).collect(),
+            buckets: buckets.iter().map(|b| (*b).into()).collect(),
             ..Config::in_memory()
         })
         .await
@@ -1338,7 +1338,7 @@ async fn disk_store_keeps_objects_across_restart() {
     let dir = tempfile::tempdir().unwrap();
     let config = || Config {
         storage: StorageConfig::Disk(dir.path().to_path_buf()),
-        buckets: vec![BUCKET.to_string()],
+        buckets: vec![BUCKET.into()],
         ..Config::in_memory()
     };
     let body = pattern(300_000, 7);

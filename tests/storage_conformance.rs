@@ -792,7 +792,7 @@ const FIVE_MIB: usize = MIN_PART_SIZE as usize;
 
 async fn create(store: &dyn Storage, bucket: &str, key: &str) -> Upload {
     store
-        .create_upload(bucket, key, ObjectAttrs::default(), None)
+        .create_upload(bucket, key, ObjectAttrs::default(), Default::default())
         .await
         .expect("create upload")
 }
@@ -846,7 +846,7 @@ async fn multipart_round_trip_concatenates_the_parts(fx: Fixture) {
     };
     attrs.user_metadata.insert("color".into(), "blue".into());
     let up = s
-        .create_upload("b", "big/movie", attrs.clone(), None)
+        .create_upload("b", "big/movie", attrs.clone(), Default::default())
         .await
         .expect("create upload");
     assert_eq!(up.key, "big/movie");
@@ -1053,7 +1053,7 @@ async fn unknown_or_finished_uploads_are_no_such_upload(fx: Fixture) {
     }
     // Missing bucket.
     assert_code(
-        s.create_upload("nope", "k", ObjectAttrs::default(), None)
+        s.create_upload("nope", "k", ObjectAttrs::default(), Default::default())
             .await,
         S3ErrorCode::NoSuchBucket,
     );
@@ -1253,7 +1253,7 @@ async fn a_checksum_upload_gives_the_composite_checksum(fx: Fixture) {
         ..ObjectAttrs::default()
     };
     let up = s
-        .create_upload("b", "k", attrs.clone(), Some(checksum))
+        .create_upload("b", "k", attrs.clone(), Some(checksum).into())
         .await
         .expect("create upload");
     assert_eq!(up.checksum, Some(checksum));
@@ -1489,7 +1489,7 @@ mod disk_only {
         let mut attrs = ObjectAttrs::default();
         attrs.user_metadata.insert("m".into(), "v".into());
         let first = s
-            .create_upload("b", "x/y", attrs, Some(checksum))
+            .create_upload("b", "x/y", attrs, Some(checksum).into())
             .await
             .expect("create upload");
         fx.clock.advance(Duration::from_secs(1));

@@ -87,10 +87,13 @@ pub async fn create(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let mut attrs = attrs_from_headers(ctx.req, ctx.config.limits.max_user_metadata_bytes)?;
     attrs.acl = super::acl::for_write(ctx, bucket)?;
-    let checksum = upload_checksum(ctx)?;
+    let options = crate::storage::UploadOptions {
+        checksum: upload_checksum(ctx)?,
+        initiator: initiator(ctx),
+    };
     let upload = ctx
         .storage
-        .create_upload(bucket, key, attrs, checksum)
+        .create_upload(bucket, key, attrs, options)
         .await?;
     let mut w = XmlWriter::new();
     w.open_ns("InitiateMultipartUploadResult");
@@ -98,7 +101,7 @@ pub async fn create(
     w.elem("Key", key);
     w.elem("UploadId", &upload.upload_id);
     w.close("InitiateMultipartUploadResult");
-    let mut resp = checksum_headers(Response::builder(), checksum);
+    let mut resp = checksum_headers(Response::builder(), upload.checksum);
     if let Some(sse) = upload.attrs.extra.get("x-amz-server-side-encryption") {
         resp = resp.header("x-amz-server-side-encryption", sse.as_str());
     }
@@ -355,11 +358,30 @@ fn page_size(ctx: &Ctx<'_>, name: &str) -> Result<usize, S3Error> {
     }
 }
 
-/// The upload's Initiator and Owner: the account the completed object will belong to
-/// (strict-s3 does not record an IAM initiator apart from its account).
+/// An IAM user who starts an upload is recorded as its initiator, by ARN and name.
+fn initiator(ctx: &Ctx<'_>) -> Option<crate::storage::Initiator> {
+    let who = ctx.auth.identity.as_deref()?;
+    let name = who.username()?;
+    Some(crate::storage::Initiator {
+        id: who.arn(),
+        display_name: name.to_string(),
+    })
+}
+
+/// The upload's Initiator and Owner: the Owner is the account the completed object will
+/// belong to; the Initiator is the same unless an IAM user started the upload, when it
+/// is that user's ARN and name.
 fn owners(w: &mut XmlWriter, upload: &Upload, bucket_owner: &str) {
     let owner = super::acl::owner_of(&upload.attrs, bucket_owner);
-    super::bucket::owner(w, "Initiator", &owner);
+    match &upload.initiator {
+        Some(i) => {
+            w.open("Initiator");
+            w.elem("ID", &i.id);
+            w.elem("DisplayName", &i.display_name);
+            w.close("Initiator");
+        }
+        None => super::bucket::owner(w, "Initiator", &owner),
+    }
     super::bucket::owner(w, "Owner", &owner);
 }
 

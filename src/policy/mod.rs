@@ -8,6 +8,7 @@
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
 
 pub mod condition;
+mod resource_types;
 mod wildcard;
 
 use serde_json::Value;
@@ -457,6 +458,25 @@ fn parse_statement(v: &Value, position: usize, kind: &Kind<'_>) -> Result<Statem
                         format!(", and a bucket policy names only {bucket} and its objects"),
                     Kind::Identity => String::new(),
                 }
+            )));
+        }
+    }
+    if let Kind::Bucket { bucket, .. } = kind
+        && !actions.negated
+        && !resources.negated
+    {
+        let rest = |r: &String| r["arn:aws:s3:::".len() + bucket.len()..].to_string();
+        let on_bucket = resources.patterns.iter().any(|r| rest(r).is_empty());
+        let on_object = resources.patterns.iter().any(|r| !rest(r).is_empty());
+        if !resource_types::applies(&actions.patterns, on_bucket, on_object) {
+            return Err(PolicyError(format!(
+                "Action does not apply to any resource(s) in statement ({}: {} applies to none of {})",
+                match s.get("Sid").and_then(Value::as_str) {
+                    Some(sid) => format!("statement {sid:?}"),
+                    None => format!("statement {position}"),
+                },
+                actions.patterns.join(", "),
+                resources.patterns.join(", "),
             )));
         }
     }

@@ -23,7 +23,7 @@ use md5::{Digest, Md5};
 
 use super::keymap::{check_bucket_name, check_document_name};
 use super::listing::list_page;
-use super::multipart::{self, CompletePart, Part, Upload, UploadChecksum};
+use super::multipart::{self, CompletePart, Part, Upload, UploadOptions};
 use super::{
     AttrsUpdate, BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectBody, ObjectMeta,
     OpenObject, PutRequest, Storage,
@@ -292,9 +292,9 @@ impl Storage for MemoryStorage {
         bucket: &str,
         key: &str,
         attrs: ObjectAttrs,
-        checksum: Option<UploadChecksum>,
+        options: UploadOptions,
     ) -> Result<Upload, S3Error> {
-        let upload = new_upload(key, attrs, checksum, &*self.clock);
+        let upload = new_upload(key, attrs, options, &*self.clock);
         self.with_bucket_mut(bucket, |b| {
             let kept = MemUpload {
                 upload: upload.clone(),

@@ -34,7 +34,7 @@ use crate::error::{S3Error, S3ErrorCode};
 
 pub use disk::DiskStorage;
 pub use memory::MemoryStorage;
-pub use multipart::{CompletePart, Part, Upload, UploadChecksum};
+pub use multipart::{CompletePart, Initiator, Part, Upload, UploadChecksum, UploadOptions};
 
 /// What the client set on an object and gets back on GET/HEAD.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,7 +250,7 @@ pub trait Storage: Send + Sync + 'static {
         bucket: &str,
         key: &str,
         attrs: ObjectAttrs,
-        checksum: Option<UploadChecksum>,
+        options: UploadOptions,
     ) -> Result<Upload, S3Error>;
     /// Stores (or replaces) part `number` of an upload, streamed and hashed like an object
     /// (`content_md5` checked, `trailing` applied). The part's checksum is the value of the
@@ -304,7 +304,7 @@ const UPLOAD_ID_LEN: usize = 32;
 pub(crate) fn new_upload(
     key: &str,
     attrs: ObjectAttrs,
-    checksum: Option<UploadChecksum>,
+    options: UploadOptions,
     clock: &dyn Clock,
 ) -> Upload {
     use std::hash::{BuildHasher, Hasher};
@@ -326,7 +326,8 @@ pub(crate) fn new_upload(
         key: key.to_owned(),
         initiated: now_millis(clock),
         attrs,
-        checksum,
+        checksum: options.checksum,
+        initiator: options.initiator,
     }
 }
 

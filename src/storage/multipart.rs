@@ -44,6 +44,52 @@ pub struct UploadChecksum {
     pub kind: ChecksumType,
 }
 
+/// Who started an upload when it was not an account's root user: an IAM user, whom
+/// ListMultipartUploads and ListParts name by ARN as `Initiator` ("If the initiator is
+/// an IAM User, this element provides the user ARN and display name", S3 API reference,
+/// ListMultipartUploads).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Initiator {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// What CreateMultipartUpload fixes besides the object's properties.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UploadOptions {
+    pub checksum: Option<UploadChecksum>,
+    /// `None`: the root user of the account that will own the object.
+    pub initiator: Option<Initiator>,
+}
+
+impl From<Option<UploadChecksum>> for UploadOptions {
+    fn from(checksum: Option<UploadChecksum>) -> Self {
+        UploadOptions {
+            checksum,
+            initiator: None,
+        }
+    }
+
+    /// The initiator is kept with the upload (the disk store's upload record), and a
+    /// record written before it existed still reads.
+    #[test]
+    fn the_initiator_is_recorded_and_old_records_read() {
+        let mut u = upload(None);
+        u.initiator = Some(Initiator {
+            id: "arn:aws:iam::123456789012:user/uploader".into(),
+            display_name: "uploader".into(),
+        });
+        let json = serde_json::to_string(&u).unwrap();
+        assert_eq!(serde_json::from_str::<Upload>(&json).unwrap(), u);
+        let old = serde_json::to_string(&upload(None)).unwrap();
+        assert!(!old.contains("initiator"), "{old}");
+        assert_eq!(
+            serde_json::from_str::<Upload>(&old).unwrap().initiator,
+            None
+        );
+    }
+}
+
 /// An upload in progress.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upload {
@@ -55,6 +101,8 @@ pub struct Upload {
     pub attrs: ObjectAttrs,
     #[serde(default)]
     pub checksum: Option<UploadChecksum>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<Initiator>,
 }
 
 /// A stored part.
@@ -305,6 +353,7 @@ mod tests {
             initiated: time::macros::datetime!(2026-01-01 00:00:00 UTC),
             attrs: ObjectAttrs::default(),
             checksum,
+            initiator: None,
         }
     }
 

@@ -59,7 +59,7 @@ use bytes::Bytes;
 
 use super::keymap::{ObjectName, check_bucket_name, check_document_name};
 use super::listing::list_page;
-use super::multipart::{CompletePart, Part, Upload, UploadChecksum};
+use super::multipart::{CompletePart, Part, Upload, UploadOptions};
 use super::{
     AttrsUpdate, BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectMeta, OpenObject,
     PutRequest, Storage, finish_meta,
@@ -472,9 +472,9 @@ impl Storage for DiskStorage {
         bucket: &str,
         key: &str,
         attrs: ObjectAttrs,
-        checksum: Option<UploadChecksum>,
+        options: UploadOptions,
     ) -> Result<Upload, S3Error> {
-        uploads::create_upload(self, bucket, key, attrs, checksum).await
+        uploads::create_upload(self, bucket, key, attrs, options).await
     }
 
     async fn put_part(

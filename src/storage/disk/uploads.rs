@@ -42,9 +42,7 @@ use super::durable::{file_name, read_dir_paths};
 use super::format::{READ_CHUNK, create_temp, read_meta, seal_temp};
 use super::{DiskBucket, DiskStorage, PART_SUFFIX, UPLOAD_FILE, UPLOADS_DIR};
 use crate::error::S3Error;
-use crate::storage::multipart::{
-    self, CompletePart, MAX_PART_NUMBER, Part, Upload, UploadChecksum,
-};
+use crate::storage::multipart::{self, CompletePart, MAX_PART_NUMBER, Part, Upload, UploadOptions};
 use crate::storage::{
     CommitCheck, ObjectAttrs, ObjectMeta, PutRequest, check_part_number, completed_meta,
     is_upload_id, new_upload, no_such_upload, part_of, sort_uploads,
@@ -130,10 +128,10 @@ pub(super) async fn create_upload(
     bucket: &str,
     key: &str,
     attrs: ObjectAttrs,
-    checksum: Option<UploadChecksum>,
+    options: UploadOptions,
 ) -> Result<Upload, S3Error> {
     let bucket = store.handle(bucket)?;
-    let upload = new_upload(key, attrs, checksum, &*store.clock);
+    let upload = new_upload(key, attrs, options, &*store.clock);
     let commit = bucket.lock_commit().await?;
     let staging = store.temp_path();
     let created = upload.clone();
