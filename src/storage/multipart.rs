@@ -69,25 +69,6 @@ impl From<Option<UploadChecksum>> for UploadOptions {
             initiator: None,
         }
     }
-
-    /// The initiator is kept with the upload (the disk store's upload record), and a
-    /// record written before it existed still reads.
-    #[test]
-    fn the_initiator_is_recorded_and_old_records_read() {
-        let mut u = upload(None);
-        u.initiator = Some(Initiator {
-            id: "arn:aws:iam::123456789012:user/uploader".into(),
-            display_name: "uploader".into(),
-        });
-        let json = serde_json::to_string(&u).unwrap();
-        assert_eq!(serde_json::from_str::<Upload>(&json).unwrap(), u);
-        let old = serde_json::to_string(&upload(None)).unwrap();
-        assert!(!old.contains("initiator"), "{old}");
-        assert_eq!(
-            serde_json::from_str::<Upload>(&old).unwrap().initiator,
-            None
-        );
-    }
 }
 
 /// An upload in progress.
@@ -355,6 +336,25 @@ mod tests {
             checksum,
             initiator: None,
         }
+    }
+
+    /// The initiator is kept with the upload (the disk store's upload record), and a
+    /// record written before it existed still reads.
+    #[test]
+    fn the_initiator_is_recorded_and_old_records_read() {
+        let mut u = upload(None);
+        u.initiator = Some(Initiator {
+            id: "arn:aws:iam::123456789012:user/uploader".into(),
+            display_name: "uploader".into(),
+        });
+        let json = serde_json::to_string(&u).unwrap();
+        assert_eq!(serde_json::from_str::<Upload>(&json).unwrap(), u);
+        let old = serde_json::to_string(&upload(None)).unwrap();
+        assert!(!old.contains("initiator"), "{old}");
+        assert_eq!(
+            serde_json::from_str::<Upload>(&old).unwrap().initiator,
+            None
+        );
     }
 
     fn part(number: u32, size: u64, body_byte: u8) -> Part {
