@@ -366,11 +366,11 @@ fn implicit_reason(
             "no bucket policy statement or ACL grant allows it for everyone{restricted}"
         ),
         Some(i) if !sides.same_account && identity_allows => format!(
-            "it belongs to account {owner}, not the caller's ({}): a request from another account needs the owner's permission too, and neither the bucket policy nor an ACL grants it{restricted}",
+            "it belongs to the account with canonical id {owner}, not the caller's ({}): a request from another account needs the owner's permission too, and neither the bucket policy nor an ACL grants it{restricted}",
             i.account().canonical_id
         ),
         Some(i) if !sides.same_account => format!(
-            "it belongs to account {owner}, and a request from another account needs its own account's permission as well as the owner's; the identity policy of {} allows neither",
+            "it belongs to the account with canonical id {owner}, and a request from another account needs its own account's permission as well as the owner's; the identity policy of {} allows neither",
             i.arn()
         ),
         Some(Identity::User { policy: None, .. }) => {

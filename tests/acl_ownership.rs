@@ -97,13 +97,18 @@ async fn new_buckets_disable_acls_and_block_public_access() {
         text.contains(r#"xsi:type="CanonicalUser""#)
             && text.contains("<Permission>FULL_CONTROL</Permission>")
     );
-    // Setting an ACL is refused; reading one is not.
-    s.send(&owner(
-        &s,
-        Raw::new("PUT", "/bkt/k?acl").header("x-amz-acl", "public-read"),
-    ))
-    .await
-    .assert_error(400, "AccessControlListNotSupported", None);
+    // Setting an ACL is refused, whatever it is ("Requests to set ACLs or update ACLs
+    // fail"); reading one is not.
+    for (target, acl) in [
+        ("/bkt/k?acl", "public-read"),
+        ("/bkt/k?acl", "private"),
+        ("/bkt/k?acl", "bucket-owner-full-control"),
+        ("/bkt?acl", "private"),
+    ] {
+        s.send(&owner(&s, Raw::new("PUT", target).header("x-amz-acl", acl)))
+            .await
+            .assert_error(400, "AccessControlListNotSupported", None);
+    }
     // CreateBucket with an ACL needs another ownership, and a public one is blocked.
     s.send(&owner(
         &s,

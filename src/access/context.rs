@@ -82,5 +82,48 @@ pub(super) fn context(
             .then(|| req.header("x-amz-content-sha256").map(str::to_string))
             .flatten()
     });
+    request_tags(&mut c, req, keys);
     c
+}
+
+/// `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys` (multivalued) from the
+/// `x-amz-tagging` header of a write (`k1=v1&k2=v2`, URL-encoded as a query string).
+/// The POST form's `tagging` field (an XML document) and `s3:ExistingObjectTag/<key>`
+/// need stored tags, which come with object tagging.
+fn request_tags(c: &mut Context, req: &S3Request, keys: &[String]) {
+    const TAG: &str = "s3:requestobjecttag/";
+    const TAG_KEYS: &str = "s3:requestobjecttagkeys";
+    let wanted = |k: &String| k.starts_with(TAG) || k == TAG_KEYS;
+    if !keys.iter().any(wanted) {
+        return;
+    }
+    let Some(header) = req.header("x-amz-tagging") else {
+        return;
+    };
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let tags: Vec<(String, String)> = header
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect();
+    for key in keys.iter().filter(|k| k.starts_with(TAG)) {
+        // The policy's key is lower case (condition keys are case-insensitive); so is the
+        // tag key matched here.
+        if let Some((_, v)) = tags
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&key[TAG.len()..]))
+        {
+            c.set(key, v.clone());
+        }
+    }
+    if keys.iter().any(|k| k == TAG_KEYS) {
+        c.set_all(TAG_KEYS, tags.into_iter().map(|(k, _)| k).collect());
+    }
 }

@@ -109,9 +109,29 @@ fn condition_keys_as_aws_sets_them() {
     );
     assert_eq!(c.value("s3:prefix"), Some("home/"));
     assert_eq!(c.value("aws:UserAgent"), None);
+    // Tags a write asks for: each by key, and the list of keys.
+    let tagged = request("", &[("x-amz-tagging", "project=blue%20sky&Owner=ann")]);
+    let tag_keys: Vec<String> = [
+        "s3:RequestObjectTag/project",
+        "s3:RequestObjectTag/owner",
+        "s3:RequestObjectTag/missing",
+        "s3:RequestObjectTagKeys",
+    ]
+    .iter()
+    .map(|k| k.to_ascii_lowercase())
+    .collect();
+    let c = context::context(&who(AuthKind::V4Query), &tagged, now, peer, &tag_keys);
+    assert_eq!(c.value("s3:RequestObjectTag/project"), Some("blue sky"));
+    assert_eq!(c.value("s3:RequestObjectTag/Owner"), Some("ann"));
+    assert_eq!(c.value("s3:RequestObjectTag/missing"), None);
+    assert_eq!(
+        c.get("s3:RequestObjectTagKeys"),
+        Some(&["project".to_string(), "Owner".to_string()][..])
+    );
     // Absent from the request, absent from the context.
     let bare = request("", &[]);
     let c = context::context(&who(AuthKind::V4Query), &bare, now, None, &keys);
+    assert_eq!(c.get("s3:RequestObjectTagKeys"), None);
     for k in ["s3:prefix", "aws:Referer", "s3:x-amz-acl", "aws:SourceIp"] {
         assert_eq!(c.value(k), None, "{k}");
     }

@@ -21,6 +21,17 @@ pub fn rules<'a>(ctx: &'a Ctx<'_>, bucket: &str) -> Result<&'a BucketRules, S3Er
         .ok_or_else(|| S3Error::no_such_bucket(bucket))
 }
 
+/// 400 AccessControlListNotSupported on PutBucketAcl and PutObjectAcl, whatever the ACL:
+/// "Requests to set ACLs or update ACLs fail with a 400 error and return the
+/// AccessControlListNotSupported error code" (S3 user guide, Object Ownership
+/// troubleshooting); hashicorp/terraform-provider-aws#28353 shows it for `private`.
+/// Only uploads may carry bucket-owner-full-control.
+fn acls_cannot_be_set(bucket: &str) -> S3Error {
+    S3Error::new(S3ErrorCode::AccessControlListNotSupported).reason(format!(
+        "{bucket} has Object Ownership BucketOwnerEnforced: its ACLs cannot be set or updated, not even to private (GetBucketAcl and GetObjectAcl still answer, with the bucket owner's full control); PutBucketOwnershipControls with ObjectWriter or BucketOwnerPreferred enables ACLs"
+    ))
+}
+
 /// 400 AccessControlListNotSupported: the bucket's ownership disables ACLs.
 fn acls_disabled(bucket: &str) -> S3Error {
     S3Error::new(S3ErrorCode::AccessControlListNotSupported).reason(format!(
@@ -156,11 +167,11 @@ pub async fn put_bucket(
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let rules = rules(ctx, bucket)?;
+    if !rules.acls_enabled() {
+        return Err(acls_cannot_be_set(bucket));
+    }
     let owner = rules.owner().to_string();
     let acl = acl_to_set(ctx, body, &owner, &owner, true).await?;
-    if !rules.acls_enabled() && !acl.is_owner_full_control(&owner) {
-        return Err(acls_disabled(bucket));
-    }
     check_public(rules, &acl)?;
     let doc = crate::access::rules::json(&acl)?;
     ctx.storage
@@ -207,15 +218,12 @@ pub async fn put_object(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let rules = rules(ctx, bucket)?;
     let meta = ctx.storage.head_object(bucket, key).await?;
+    if !rules.acls_enabled() {
+        return Err(acls_cannot_be_set(bucket));
+    }
     let owner = object_acl(&meta, rules).owner;
     let bucket_owner = rules.owner().to_string();
     let acl = acl_to_set(ctx, body, &owner, &bucket_owner, false).await?;
-    if !rules.acls_enabled() {
-        if acl.is_owner_full_control(&bucket_owner) {
-            return Ok(empty_response(StatusCode::OK));
-        }
-        return Err(acls_disabled(bucket));
-    }
     check_public(rules, &acl)?;
     let stored = (acl != Acl::private(&bucket_owner)).then_some(acl);
     let update: AttrsUpdate = std::sync::Arc::new(move |attrs| {

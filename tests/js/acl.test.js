@@ -8,10 +8,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 
-import { ACCESS_KEY, REGION, SECRET_KEY, rejects, serverBinary, withServer } from "./helpers.js";
+import { ACCESS_KEY, REGION, SECRET_KEY, rejects, withServer } from "./helpers.js";
 
 import {
   CreateBucketCommand,
@@ -51,35 +49,13 @@ function assertS3Error(err, status, code, message) {
   if (message !== undefined) assert.equal(err.message, message);
 }
 
-/**
- * { accountId, canonicalId } of an --account, from the banner of a server started just to print
- * it (the ids are derived from the key, the same on every run). helpers.startServer keeps only
- * the lines that arrive after it has read the first, so the banner's account line is not in
- * srv.log(): this reads the whole banner itself.
- */
-async function bannerAccount(key, secret) {
-  const child = spawn(serverBinary(), ["--addr", "127.0.0.1:0", "--in-memory", "--account", `${key}:${secret}`], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|S3_|RUST_LOG)/.test(k))),
-  });
-  const exited = new Promise((res) => child.once("exit", (code) => res(code)));
-  const seen = [];
-  let timer;
-  try {
-    return await new Promise((res, rej) => {
-      timer = setTimeout(() => rej(new Error(`no account line for ${key} within 10 s:\n${seen.join("\n")}`)), 10_000);
-      exited.then((code) => rej(new Error(`strict-s3 exited ${code}:\n${seen.join("\n")}`)));
-      createInterface({ input: child.stdout }).on("line", (line) => {
-        seen.push(line);
-        const m = ACCOUNT_LINE.exec(line);
-        if (m && m[1] === key) res({ accountId: m[2], canonicalId: m[3] });
-      });
-    });
-  } finally {
-    clearTimeout(timer);
-    child.kill("SIGTERM");
-    assert.equal(await exited, 0, "the banner server exits 0 on SIGTERM");
+/** { accountId, canonicalId } of an --account, from the server's banner (srv.log()). */
+function bannerAccount(srv, key) {
+  for (const line of srv.log(200).split("\n")) {
+    const m = ACCOUNT_LINE.exec(line);
+    if (m && m[1] === key) return { accountId: m[2], canonicalId: m[3] };
   }
+  assert.fail(`no account line for ${key} in the banner:\n${srv.log()}`);
 }
 
 test("a new bucket refuses ACL public-read on PutObject and accepts bucket-owner-full-control", async () => {
@@ -133,7 +109,7 @@ test("PutPublicAccessBlock and GetPublicAccessBlock round-trip; BlockPublicPolic
 
 test("another account reads through a bucket policy naming its root, and may do nothing else", async () => {
   await withServer(["--bucket", "js-shared", "--account", `${OTHER_KEY}:${OTHER_SECRET}`], async (srv) => {
-    const { accountId, canonicalId } = await bannerAccount(OTHER_KEY, OTHER_SECRET);
+    const { accountId, canonicalId } = bannerAccount(srv, OTHER_KEY);
     const root = client(srv.endpoint);
     const other = client(srv.endpoint, OTHER_KEY, OTHER_SECRET);
 

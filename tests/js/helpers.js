@@ -69,6 +69,9 @@ export async function startServer(...extraArgs) {
   // Read everything, so the server never blocks on a full pipe; keep it for failure reports.
   createInterface({ input: child.stderr }).on("line", (l) => lines.push(l));
   const stdout = createInterface({ input: child.stdout });
+  // Every line is kept from the start: the banner's later lines arrive in the same chunk
+  // as the first, and a listener added after it would miss them.
+  stdout.on("line", (l) => lines.push(l));
   const first = new Promise((res, rej) => {
     stdout.once("line", res);
     child.once("error", rej);
@@ -87,7 +90,6 @@ export async function startServer(...extraArgs) {
   } finally {
     clearTimeout(timer);
   }
-  stdout.on("line", (l) => lines.push(l));
   const m = BANNER.exec(firstLine);
   if (!m) {
     child.kill("SIGKILL");
