@@ -428,3 +428,42 @@ async fn an_object_written_by_another_account_belongs_to_it_under_object_writer(
         200
     );
 }
+
+/// IgnorePublicAcls keeps public grants out of access decisions without removing them:
+/// GetObjectAcl still shows the AllUsers grant, and anonymous reads work again once the
+/// setting is off.
+#[tokio::test]
+async fn ignore_public_acls_ignores_without_removing() {
+    let s = server().await;
+    let create = Raw::new("PUT", "/ignoring").header("x-amz-object-ownership", "ObjectWriter");
+    assert_eq!(s.send(&owner(&s, create)).await.status, 200);
+    let del = Raw::new("DELETE", "/ignoring?publicAccessBlock");
+    assert_eq!(s.send(&owner(&s, del)).await.status, 204);
+    let put = Raw::new("PUT", "/ignoring/pub")
+        .header("x-amz-acl", "public-read")
+        .body(b"public");
+    assert_eq!(s.send(&owner(&s, put)).await.status, 200);
+    assert_eq!(s.send(&Raw::new("GET", "/ignoring/pub")).await.status, 200);
+
+    let only_ignore = b"<PublicAccessBlockConfiguration><IgnorePublicAcls>true</IgnorePublicAcls></PublicAccessBlockConfiguration>";
+    let pab = Raw::new("PUT", "/ignoring?publicAccessBlock").body(only_ignore);
+    assert_eq!(s.send(&owner(&s, pab)).await.status, 200);
+    s.send(&Raw::new("GET", "/ignoring/pub"))
+        .await
+        .assert_error(403, "AccessDenied", Some("Access Denied"));
+    let acl = s
+        .send(&owner(&s, Raw::new("GET", "/ignoring/pub?acl")))
+        .await
+        .body_text();
+    assert!(
+        acl.contains("<URI>http://acs.amazonaws.com/groups/global/AllUsers</URI>"),
+        "{acl}"
+    );
+
+    let del = Raw::new("DELETE", "/ignoring?publicAccessBlock");
+    assert_eq!(s.send(&owner(&s, del)).await.status, 204);
+    assert_eq!(
+        s.send(&Raw::new("GET", "/ignoring/pub")).await.body_text(),
+        "public"
+    );
+}

@@ -158,7 +158,10 @@ async fn acl_to_set(
 /// makes S3 return the effective ACL).
 pub async fn get_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
     let rules = rules(ctx, bucket)?;
-    Ok(xml_response(acl::xml::write(&rules.effective(&rules.acl))))
+    // The ACL as stored, public grants included even under IgnorePublicAcls: that
+    // setting "doesn't affect the persistence of any existing ACLs" (S3 API reference,
+    // PublicAccessBlockConfiguration); it only keeps them out of access decisions.
+    Ok(xml_response(acl::xml::write(&rules.acl)))
 }
 
 pub async fn put_bucket(
@@ -207,7 +210,7 @@ pub async fn get_object(
     let rules = rules(ctx, bucket)?;
     let meta = ctx.storage.head_object(bucket, key).await?;
     let acl = object_acl(&meta, rules);
-    Ok(xml_response(acl::xml::write(&rules.effective(&acl))))
+    Ok(xml_response(acl::xml::write(&acl)))
 }
 
 pub async fn put_object(
