@@ -534,8 +534,7 @@ async fn an_iam_users_upload_names_the_user_as_initiator() {
         .await
         .body_text();
     let canonical = strict_s3::identity::DEFAULT_CANONICAL_ID;
-    let root_upload = format!("<Key>by-root</Key><UploadId>");
-    assert!(body.contains(&root_upload), "{body}");
+    assert!(body.contains("<Key>by-root</Key><UploadId>"), "{body}");
     let user_initiator = "<Initiator><ID>arn:aws:iam::123456789012:user/uploader</ID><DisplayName>uploader</DisplayName></Initiator>";
     let root_initiator = format!("<Initiator><ID>{canonical}</ID>");
     assert_eq!(body.matches(user_initiator).count(), 1, "{body}");
@@ -564,4 +563,35 @@ async fn an_iam_users_upload_names_the_user_as_initiator() {
         body.contains(&format!("<Owner><ID>{canonical}</ID>")),
         "{body}"
     );
+}
+
+/// A URL is checked when it is used, not when it is signed: a presigned GET that a
+/// bucket policy allowed stops working the moment the policy is deleted, and works
+/// again when it is put back, as on AWS.
+#[tokio::test]
+async fn taking_a_permission_away_stops_urls_already_handed_out() {
+    let s = server().await;
+    s.put("/bkt/report.csv", b"a,b").await;
+    let grant = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NobodyReads","Effect":"Allow",
+        "Principal":{"AWS":"arn:aws:iam::123456789012:user/nobody"},"Action":"s3:GetObject",
+        "Resource":"arn:aws:s3:::bkt/*"}]}"#;
+    assert_eq!(
+        s.send(&put_policy(&s, "bkt", grant, AKSK)).await.status,
+        204
+    );
+    let url = presigned(&s, "GET", "/bkt/report.csv", NOBODY);
+    assert_eq!(s.send(&url).await.body_text(), "a,b");
+
+    let delete = signed(&s, "DELETE", "/bkt?policy", AKSK);
+    assert_eq!(s.send(&delete).await.status, 204);
+    let msg = denied_message("nobody", "s3:GetObject", "arn:aws:s3:::bkt/report.csv");
+    s.send(&url)
+        .await
+        .assert_error(403, "AccessDenied", Some(&msg));
+
+    assert_eq!(
+        s.send(&put_policy(&s, "bkt", grant, AKSK)).await.status,
+        204
+    );
+    assert_eq!(s.send(&url).await.status, 200);
 }
