@@ -52,6 +52,7 @@
 pub mod access;
 pub mod acl;
 pub mod addressing;
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod checksum;
@@ -80,7 +81,7 @@ pub mod subresources;
 pub mod wire;
 pub mod xml;
 
-pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
+pub use clock::{AdjustableClock, Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::{Config, Credential, Limits, StorageConfig};
 pub use error::{S3Error, S3ErrorCode};
 pub use server::{Server, ServerBuilder, ServerHandle, StartError};

@@ -143,6 +143,12 @@ struct Cli {
     )]
     clock_offset: i64,
 
+    /// Start with the clock standing still at this moment (RFC 3339, e.g.
+    /// 2026-01-15T12:00:00Z), for tests that need the same "now" on every run. Move it
+    /// with PUT /_strict/clock.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339, conflicts_with = "clock_offset")]
+    clock_fixed: Option<time::OffsetDateTime>,
+
     /// Log filter (tracing EnvFilter syntax), e.g. "debug". [env: RUST_LOG]
     #[arg(long, default_value = "info")]
     log: String,
@@ -162,6 +168,11 @@ struct Cli {
 enum LogFormat {
     Text,
     Json,
+}
+
+fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 time (e.g. 2026-01-15T12:00:00Z): {e}"))
 }
 
 fn env(names: &[&str]) -> Option<String> {
@@ -442,13 +453,10 @@ async fn main() -> ExitCode {
     // derived from the raised limit.
     let _ = strict_s3::connections::raise_fd_limit();
     let addr = cli.addr;
-    let clock: std::sync::Arc<dyn strict_s3::Clock> = if cli.clock_offset == 0 {
-        std::sync::Arc::new(strict_s3::SystemClock)
-    } else {
-        std::sync::Arc::new(strict_s3::OffsetClock {
-            offset: time::Duration::seconds(cli.clock_offset),
-        })
-    };
+    let clock = std::sync::Arc::new(strict_s3::AdjustableClock::new(
+        time::Duration::seconds(cli.clock_offset),
+        cli.clock_fixed,
+    ));
     let sources = cli.secret_sources();
     let config = match cli.into_config() {
         Ok(c) => c,

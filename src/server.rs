@@ -28,7 +28,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::addressing::check_bucket_name;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::config::{Config, StorageConfig};
 use crate::connections::{AcceptBackoff, Connections};
 use crate::error::{S3Error, S3ErrorCode};
@@ -101,7 +101,10 @@ impl ServerBuilder {
     }
 
     pub async fn start(self) -> Result<ServerHandle, StartError> {
-        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        // The default clock can be moved over HTTP (PUT /_strict/clock).
+        let clock = self
+            .clock
+            .unwrap_or_else(|| Arc::new(crate::clock::AdjustableClock::default()));
         let storage: Arc<dyn Storage> = match (self.storage, &self.config.storage) {
             (Some(s), _) => s,
             (None, StorageConfig::Memory) => Arc::new(MemoryStorage::new(clock.clone())),

@@ -160,7 +160,7 @@ pub async fn handle(
     let peer = parts.extensions.get::<std::net::SocketAddr>().copied();
     if state.admin_routes && sent.path.starts_with(inspector::PREFIX) {
         let host = parts.headers.get(http::header::HOST).map(|h| h.as_bytes());
-        return Ok(inspector_route(&state, &sent.method, &sent.path, host));
+        return Ok(crate::admin::route(&state, &sent.method, &sent.path, host, incoming).await);
     }
     let slot = body::BodySlot::new(body::from_incoming(
         incoming,
@@ -189,6 +189,10 @@ pub async fn handle(
         headers.insert("x-amz-id-2", id);
     }
     headers.insert("server", HeaderValue::from_static("strict-s3"));
+    // The server's clock, not hyper's system-time Date, so a moved clock shows here too.
+    if let Ok(date) = HeaderValue::from_str(&crate::dates::http_time(state.clock.now())) {
+        headers.insert(http::header::DATE, date);
+    }
     // An error may leave the body partly unread: read the rest (bounded) so the client
     // gets this answer and can reuse the connection; past the bound, say the connection
     // closes, so the client does not send its next request into the rest of this body.
@@ -204,62 +208,6 @@ pub async fn handle(
     let record = record(&state, sent, &resp, failure, trace, request_id, started);
     state.inspector.push(record);
     Ok(resp)
-}
-
-/// `GET /_strict/` (the page) and `GET /_strict/requests` (the JSON), for the hosts
-/// [`inspector::host_allowed`] names only.
-fn inspector_route(
-    state: &AppState,
-    method: &Method,
-    path: &str,
-    host: Option<&[u8]>,
-) -> Response<ResponseBody> {
-    let config = &state.config;
-    let allowed =
-        host.is_some_and(|h| inspector::host_allowed(h, &config.domains, &config.admin_hosts));
-    let route = if allowed {
-        &path[inspector::PREFIX.len()..]
-    } else {
-        "\0forbidden"
-    };
-    let (status, content_type, body) = match (method, route) {
-        (_, "\0forbidden") => (
-            403,
-            "text/plain",
-            format!(
-                "forbidden: the inspector answers only requests to localhost, a loopback address, a --domain or an --admin-host; this one's Host is {}\n",
-                crate::escape::for_log(&String::from_utf8_lossy(host.unwrap_or(b"(none)")))
-            ),
-        ),
-        (&Method::GET, "") => (200, "text/html; charset=utf-8", inspector::PAGE.to_string()),
-        (&Method::GET, "requests") => (200, "application/json", state.inspector.to_json()),
-        _ => (
-            404,
-            "text/plain",
-            "not found: the inspector serves /_strict/ and /_strict/requests\n".to_string(),
-        ),
-    };
-    let mut resp = Response::new(body::full(body));
-    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::NOT_FOUND);
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type),
-    );
-    let headers = resp.headers_mut();
-    headers.insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    headers.insert(
-        http::header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        http::header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(inspector::CSP),
-    );
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    resp
 }
 
 /// What the inspector keeps of a request.
