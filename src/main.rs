@@ -158,6 +158,12 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
 
+    /// Once the server accepts connections, write its endpoint (http://127.0.0.1:PORT)
+    /// and a newline to this file, so a script can wait for it without polling the port
+    /// (the file appears whole: it is written beside and renamed). Removed at shutdown.
+    #[arg(long, value_name = "PATH")]
+    ready_file: Option<PathBuf>,
+
     /// Without a subcommand, strict-s3 serves. The credential, region, domain and
     /// --reject-sigv2 options apply to the subcommands too.
     #[command(subcommand)]
@@ -168,6 +174,15 @@ struct Cli {
 enum LogFormat {
     Text,
     Json,
+}
+
+/// Writes `endpoint` to `path` in one step: a reader never sees a partial file.
+fn write_ready_file(path: &std::path::Path, endpoint: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, format!("{endpoint}\n"))?;
+    std::fs::rename(&tmp, path)
 }
 
 fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
@@ -458,6 +473,7 @@ async fn main() -> ExitCode {
         cli.clock_fixed,
     ));
     let sources = cli.secret_sources();
+    let ready_file = cli.ready_file.clone();
     let config = match cli.into_config() {
         Ok(c) => c,
         Err(e) => {
@@ -481,7 +497,17 @@ async fn main() -> ExitCode {
         }
     };
     println!("{}", banner(&shown, &server.endpoint(), &sources));
+    if let Some(path) = &ready_file
+        && let Err(e) = write_ready_file(path, &server.endpoint())
+    {
+        eprintln!("strict-s3: cannot write --ready-file {}: {e}", path.display());
+        server.shutdown().await;
+        return ExitCode::FAILURE;
+    }
     server.run_until(stop).await;
+    if let Some(path) = &ready_file {
+        let _ = std::fs::remove_file(path);
+    }
     tracing::info!("stopped");
     ExitCode::SUCCESS
 }
