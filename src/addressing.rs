@@ -31,6 +31,10 @@ pub enum Target {
 pub struct Address {
     pub style: Style,
     pub target: Target,
+    /// The region of the bucket the request names, when that bucket exists: the
+    /// service looks it up after addressing, and authentication checks the credential
+    /// scope against it.
+    pub region: Option<String>,
 }
 
 impl Address {
@@ -104,7 +108,11 @@ pub fn resolve(
             }
         }
     };
-    Ok(Address { style, target })
+    Ok(Address {
+        style,
+        target,
+        region: None,
+    })
 }
 
 /// `KeyTooLongError` past the limit (1024 bytes on S3).

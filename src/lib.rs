@@ -72,6 +72,7 @@ pub mod identity;
 pub mod inspector;
 pub mod ops;
 pub mod policy;
+pub mod regions;
 pub mod request;
 pub mod respond;
 pub mod server;

@@ -500,7 +500,10 @@ async fn main() -> ExitCode {
     if let Some(path) = &ready_file
         && let Err(e) = write_ready_file(path, &server.endpoint())
     {
-        eprintln!("strict-s3: cannot write --ready-file {}: {e}", path.display());
+        eprintln!(
+            "strict-s3: cannot write --ready-file {}: {e}",
+            path.display()
+        );
         server.shutdown().await;
         return ExitCode::FAILURE;
     }

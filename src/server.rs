@@ -120,7 +120,7 @@ impl ServerBuilder {
             check_bucket_name(b).map_err(fail)?;
             let docs = crate::ops::bucket::startup_documents(&self.config, spec).map_err(fail)?;
             match storage
-                .create_bucket_with(b, &self.config.region, docs)
+                .create_bucket_with(b, self.config.bucket_region(b), docs)
                 .await
             {
                 Ok(_) => {}

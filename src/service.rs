@@ -311,11 +311,20 @@ async fn run(
         request_id.to_string(),
     )?;
     check_header_size(&req, state.config.limits.max_header_bytes)?;
-    let addr: Address = addressing::resolve(
+    let mut addr: Address = addressing::resolve(
         &req,
         &state.config.domains,
         state.config.limits.max_key_bytes,
     )?;
+    // The bucket's region, which the credential scope must name (see `regions`).
+    // GetBucketLocation is answered whatever the region signed: it is how a client
+    // finds the region out (SDKs send it signed for us-east-1).
+    let location = matches!(addr.target, addressing::Target::Bucket(_))
+        && req.method == Method::GET
+        && req.has_query("location");
+    if let Some(bucket) = addr.bucket().filter(|_| !location) {
+        addr.region = state.storage.bucket(bucket).await.ok().map(|b| b.region);
+    }
     trace.bucket = addr.bucket().map(str::to_string);
     trace.addressing = Some(match addr.style {
         addressing::Style::Path => "path-style",
@@ -447,7 +456,8 @@ async fn authenticate(
     }
     let upload = FormUpload::read(req, body).await?;
     let mut attempt = Attempt::default();
-    let result = state.auth.verify_post(&upload.form, &mut attempt);
+    let region = state.auth.expected_region(addr);
+    let result = state.auth.verify_post(&upload.form, region, &mut attempt);
     trace.attempt = Some(attempt);
     Ok((result?, Input::Form(Box::new(upload))))
 }

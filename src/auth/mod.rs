@@ -192,6 +192,16 @@ impl Authenticator {
         }
     }
 
+    /// The region `addr`'s credential scope must name: its bucket's, when it exists.
+    pub fn expected_region<'a>(&'a self, addr: &'a Address) -> crate::regions::Expected<'a> {
+        match (addr.bucket(), addr.region.as_deref()) {
+            (Some(bucket), Some(region)) => crate::regions::Expected::Bucket { bucket, region },
+            _ => crate::regions::Expected::Any {
+                default: &self.config.region,
+            },
+        }
+    }
+
     /// Chooses the mechanism and verifies it. Two mechanisms at once are refused, as S3 does.
     pub fn authenticate(
         &self,
@@ -232,16 +242,30 @@ impl Authenticator {
         }
         let auth = authorization.as_deref().unwrap_or_default();
         let mut claim = Claim::default();
+        let region = self.expected_region(addr);
         let result = match kind {
             AuthKind::V2Header => self.verify_v2_header(req, addr, auth, &mut claim),
-            AuthKind::V4Header => self.verify_v4_header(req, auth, &mut claim),
-            AuthKind::V4Query => self.verify_v4_query(req, &mut claim),
+            AuthKind::V4Header => self.verify_v4_header(req, auth, region, &mut claim),
+            AuthKind::V4Query => self.verify_v4_query(req, region, &mut claim),
             AuthKind::V2Query => self.verify_v2_query(req, addr, &mut claim),
             _ => Ok(Authenticated::anonymous()),
         };
         claim.record(attempt, &result);
         result
     }
+}
+
+/// The region a SigV4 request's credential scope names (header or presigned), if any:
+/// the region of the endpoint the client meant to reach.
+pub fn signed_region(req: &S3Request) -> Option<&str> {
+    let credential = match req.header("authorization") {
+        Some(a) => a
+            .strip_prefix(params::ALGORITHM_V4)?
+            .split(',')
+            .find_map(|p| p.trim().strip_prefix("Credential="))?,
+        None => req.query_param("X-Amz-Credential")?,
+    };
+    params::CredentialScope::parse(credential).map(|s| s.region)
 }
 
 /// Query parameters that carry authentication (SigV4 and SigV2 presigned URLs).

@@ -338,6 +338,7 @@ impl Authenticator {
     pub fn verify_post(
         &self,
         form: &PostForm,
+        region: crate::regions::Expected<'_>,
         attempt: &mut Attempt,
     ) -> Result<Authenticated, AuthError> {
         attempt.kind = if form.get("x-amz-algorithm").is_some() {
@@ -348,7 +349,7 @@ impl Authenticator {
             AuthKind::Anonymous
         };
         let mut claim = Claim::default();
-        let result = self.verify_form(form, &mut claim);
+        let result = self.verify_form(form, region, &mut claim);
         claim.record(attempt, &result);
         result
     }
@@ -356,6 +357,7 @@ impl Authenticator {
     fn verify_form<'a>(
         &self,
         form: &'a PostForm,
+        region: crate::regions::Expected<'_>,
         claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
         let field = |name: &'static str| form.get(name).ok_or(AuthError::PostMissingField { name });
@@ -387,7 +389,19 @@ impl Authenticator {
                     via: Via::Query,
                     empty_key: false,
                 })?;
-            check_scope(&scope, amz.day(), &self.config.region, Via::Query)?;
+            // A form's wrong region is S3's InvalidArgument, not the query error
+            // (CulturalMe/meteor-slingshot#150; docs/sts-regions-evidence.md §6).
+            check_scope(&scope, amz.day(), region, Via::Query).map_err(|e| match e {
+                AuthError::WrongRegion {
+                    got, expected, why, ..
+                } => AuthError::PostWrongRegion {
+                    got,
+                    expected,
+                    why,
+                    credential: credential.to_string(),
+                },
+                e => e,
+            })?;
             let cred = self.credential(scope.access_key)?;
             let key = self.keys.get(
                 scope.key_id(),

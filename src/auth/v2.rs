@@ -197,6 +197,7 @@ mod tests {
             ],
         );
         let addr = Address {
+            region: None,
             style: Style::VirtualHosted,
             target: crate::addressing::Target::Object {
                 bucket: "awsexamplebucket1".into(),

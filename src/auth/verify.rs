@@ -29,6 +29,7 @@ impl Authenticator {
         &self,
         req: &'a S3Request,
         auth: &'a str,
+        region: crate::regions::Expected<'_>,
         claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
         let header = V4Header::parse(auth)?;
@@ -43,12 +44,7 @@ impl Authenticator {
             raw: &date_text,
             time: date,
         };
-        check_scope(
-            &header.credential,
-            amz.day(),
-            &self.config.region,
-            Via::Header,
-        )?;
+        check_scope(&header.credential, amz.day(), region, Via::Header)?;
         let cred = self.credential(header.credential.access_key)?;
         self.check_skew(sent_date, date)?;
         check_token(req.header("x-amz-security-token"), cred)?;
@@ -101,6 +97,7 @@ impl Authenticator {
     pub(super) fn verify_v4_query<'a>(
         &self,
         req: &'a S3Request,
+        region: crate::regions::Expected<'_>,
         claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
         let q = V4Query::parse(&req.query)?;
@@ -122,7 +119,7 @@ impl Authenticator {
             via: Via::Query,
             empty_key: false,
         })?;
-        check_scope(&scope, amz.day(), &self.config.region, Via::Query)?;
+        check_scope(&scope, amz.day(), region, Via::Query)?;
         let cred = self.credential(scope.access_key)?;
         self.check_validity_window(amz.time, expires)?;
         check_token(q.security_token, cred)?;
@@ -265,7 +262,7 @@ fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), AuthError> 
 pub(super) fn check_scope(
     scope: &CredentialScope<'_>,
     day: &str,
-    region: &str,
+    region: crate::regions::Expected<'_>,
     via: Via,
 ) -> Result<(), AuthError> {
     if scope.access_key.is_empty() {
@@ -287,11 +284,12 @@ pub(super) fn check_scope(
             amz_day: day.to_string(),
         });
     }
-    if scope.region != region {
+    if let Some(expected) = region.refuses(scope.region) {
         return Err(AuthError::WrongRegion {
             via,
             got: scope.region.to_string(),
-            expected: region.to_string(),
+            expected: expected.to_string(),
+            why: region.why(),
         });
     }
     if scope.service != "s3" {

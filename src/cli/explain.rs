@@ -208,7 +208,11 @@ pub fn explain(args: &ExplainArgs, config: &Config) -> Result<Report, String> {
     report.sig = sigv4_parts(&req, config, &mut report.auth);
     let config = Arc::new(config.clone());
     let addr = match addressing::resolve(&req, &config.domains, config.limits.max_key_bytes) {
-        Ok(addr) => addr,
+        // Offline, a bucket is where the configuration puts it.
+        Ok(addr) => addressing::Address {
+            region: addr.bucket().map(|b| config.bucket_region(b).to_string()),
+            ..addr
+        },
         Err(e) => {
             report.verdict = Err(e);
             return Ok(report);

@@ -582,7 +582,14 @@ mod tests {
             filename: Some("cat.png".into()),
         };
         let auth = Authenticator::new(Arc::new(Config::in_memory()), Arc::new(ManualClock::new(t)));
-        auth.verify_post(&post, &mut Default::default()).unwrap();
+        auth.verify_post(
+            &post,
+            crate::regions::Expected::Any {
+                default: "us-east-1",
+            },
+            &mut Default::default(),
+        )
+        .unwrap();
         let policy = crate::auth::post::PostPolicy::parse(post.get("policy").unwrap()).unwrap();
         assert_eq!(policy.expiration, datetime!(2026-01-15 12:30:00 UTC));
         let key = post.key().unwrap();

@@ -101,6 +101,7 @@ struct RawBucket {
     acl: Option<Spanned<String>>,
     policy: Option<Spanned<toml::Value>>,
     policy_file: Option<Spanned<String>>,
+    region: Option<Spanned<String>>,
 }
 
 /// `block_public_access = true | false | { block_public_acls = true, ... }`.
@@ -286,6 +287,23 @@ impl ConfigFile {
                 self.error(a.span(), field("acl"), "not a canned ACL (private, public-read, public-read-write, authenticated-read, log-delivery-write, aws-exec-read)")
             })?),
         };
+        let region = match &b.region {
+            None => None,
+            Some(r) => Some(
+                crate::regions::of_constraint(r.get_ref())
+                    .ok_or_else(|| {
+                        self.error(
+                            r.span(),
+                            field("region"),
+                            format!(
+                                "InvalidLocationConstraint: {:?} is not an AWS region S3 accepts (for example us-east-1, eu-west-2, ap-south-1)",
+                                r.get_ref()
+                            ),
+                        )
+                    })?
+                    .to_string(),
+            ),
+        };
         let spec = BucketSpec {
             name: name.clone(),
             owner,
@@ -293,6 +311,7 @@ impl ConfigFile {
             public_access,
             acl,
             policy: None,
+            region,
         };
         // The same checks CreateBucket and PutBucketPolicy make, with their words.
         let (ownership, block) = spec.effective_controls(config.legacy_bucket_defaults);

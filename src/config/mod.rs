@@ -173,6 +173,8 @@ pub struct BucketSpec {
     pub acl: Option<Canned>,
     /// The bucket policy's JSON text, checked when the configuration is loaded.
     pub policy: Option<String>,
+    /// The bucket's region; `None`: the server's (`--region`).
+    pub region: Option<String>,
 }
 
 impl From<&str> for BucketSpec {
@@ -271,6 +273,15 @@ impl Config {
     /// at start and those of a store made before strict-s3 had accounts.
     pub fn default_account(&self) -> std::sync::Arc<Account> {
         Account::default_account()
+    }
+
+    /// The region of a bucket the configuration creates (else the server's region).
+    pub fn bucket_region(&self, bucket: &str) -> &str {
+        self.buckets
+            .iter()
+            .find(|b| b.name == bucket)
+            .and_then(|b| b.region.as_deref())
+            .unwrap_or(&self.region)
     }
 
     /// The account whose 12-digit id is `id`, among the credentials' accounts.

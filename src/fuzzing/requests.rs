@@ -281,7 +281,13 @@ pub fn post_policy(data: &[u8]) {
         if let Ok(policy) = PostPolicy::parse(&encoded) {
             check_policy(&policy, &form);
         }
-        let _ = authenticator().verify_post(&form, &mut Default::default());
+        let _ = authenticator().verify_post(
+            &form,
+            crate::regions::Expected::Any {
+                default: "us-east-1",
+            },
+            &mut Default::default(),
+        );
         return;
     }
     // The form as two pieces (multer must not care where reads end).
@@ -296,7 +302,13 @@ pub fn post_policy(data: &[u8]) {
             return;
         };
         let form = upload.form.clone();
-        let _ = authenticator().verify_post(&form, &mut Default::default());
+        let _ = authenticator().verify_post(
+            &form,
+            crate::regions::Expected::Any {
+                default: "us-east-1",
+            },
+            &mut Default::default(),
+        );
         let _ = crate::ops::attrs::attrs_from_form(&form, 2048);
         let mut range = None;
         if let Ok(policy) = PostPolicy::parse(form.get("policy").unwrap_or_default()) {

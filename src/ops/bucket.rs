@@ -74,36 +74,60 @@ pub(crate) fn parse_location_constraint(bytes: &[u8]) -> Result<Option<String>, 
         .map(|e| e.text.trim().to_string()))
 }
 
-/// CreateBucket, with S3's region rules: the constraint must name this server's region,
-/// except that `us-east-1` is the region you get by *not* naming one.
+/// CreateBucket, with S3's region rules, this endpoint being the endpoint of the region
+/// the request is signed for (the default region for SigV2 and anonymous requests): at
+/// us-east-1 (S3's global endpoint) any valid constraint creates the bucket there, and no
+/// constraint means us-east-1, which may not be named; elsewhere the constraint must name
+/// that region. docs/aws-evidence.md §12, docs/sts-regions-evidence.md §7.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html>
 pub async fn create_bucket(
     ctx: &Ctx<'_>,
     name: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let region = ctx.config.region.as_str();
-    match location_constraint(ctx, body).await?.as_deref() {
-        None | Some("") if region == "us-east-1" => {}
-        Some("us-east-1") if region == "us-east-1" => {
-            return Err(S3Error::new(S3ErrorCode::InvalidLocationConstraint)
-                .extra("LocationConstraint", "us-east-1")
-                .reason("us-east-1 is chosen by sending no LocationConstraint; naming it is an error on S3"));
+    let endpoint = crate::auth::signed_region(ctx.req)
+        .filter(|r| crate::regions::is_region(r))
+        .unwrap_or(ctx.config.region.as_str());
+    let invalid = |lc: &str, why: String| {
+        S3Error::new(S3ErrorCode::InvalidLocationConstraint)
+            .extra("LocationConstraint", lc)
+            .reason(why)
+    };
+    let region = match location_constraint(ctx, body).await?.as_deref() {
+        None | Some("") if endpoint == "us-east-1" => "us-east-1",
+        Some("us-east-1") if endpoint == "us-east-1" => {
+            return Err(invalid(
+                "us-east-1",
+                "us-east-1 is chosen by sending no LocationConstraint; naming it is an error on S3"
+                    .into(),
+            ));
         }
         None | Some("") => {
             return Err(S3Error::new(S3ErrorCode::IllegalLocationConstraintException).reason(format!(
-                "this endpoint is region {region}; send <LocationConstraint>{region}</LocationConstraint>"
+                "the request is signed for region {endpoint}, whose endpoint needs <LocationConstraint>{endpoint}</LocationConstraint>; sign for us-east-1 to create a bucket there"
             )));
         }
-        Some(lc) if lc != region => {
-            return Err(S3Error::with_message(
-                S3ErrorCode::IllegalLocationConstraintException,
-                format!("The {lc} location constraint is incompatible for the region specific endpoint this request was sent to."),
-            )
-            .reason(format!("this server's region is {region} (--region)")));
-        }
-        Some(_) => {}
-    }
+        Some(lc) => match crate::regions::of_constraint(lc) {
+            None => {
+                return Err(invalid(
+                    lc,
+                    format!(
+                        "{lc:?} is not an AWS region S3 accepts (for example eu-west-2, ap-south-1)"
+                    ),
+                ));
+            }
+            Some(r) if endpoint == "us-east-1" || r == endpoint => r,
+            Some(_) => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::IllegalLocationConstraintException,
+                    format!("The {lc} location constraint is incompatible for the region specific endpoint this request was sent to."),
+                )
+                .reason(format!(
+                    "the request is signed for region {endpoint}; sign it for the constraint's region (or for us-east-1, the global endpoint)"
+                )));
+            }
+        },
+    };
     let owner = ctx.access.account().unwrap_or_default().to_string();
     if let Some(existing) = ctx.access.rules(name)
         && existing.owner() != owner

@@ -151,10 +151,20 @@ pub enum AuthError {
         scope_day: String,
         amz_day: String,
     },
+    /// The scope names another region than the one expected; `why` says why that one
+    /// (the bucket's region, or the server's default).
     WrongRegion {
         via: Via,
         got: String,
         expected: String,
+        why: String,
+    },
+    /// The same for a POST form, which S3 answers as InvalidArgument.
+    PostWrongRegion {
+        got: String,
+        expected: String,
+        why: String,
+        credential: String,
     },
     WrongService {
         via: Via,
@@ -232,6 +242,7 @@ impl AuthError {
             | BadScopeDate { .. }
             | ScopeDateMismatch { .. }
             | WrongRegion { .. }
+            | PostWrongRegion { .. }
             | WrongService { .. }
             | WrongTerminal { .. } => Check::CredentialScope,
             UnknownAccessKey { .. } => Check::AccessKey,
@@ -314,6 +325,7 @@ mod tests {
             via,
             got: "eu-west-1".into(),
             expected: "us-east-1".into(),
+            why: "bucket b is in region us-east-1".into(),
         }
         .into()
     }

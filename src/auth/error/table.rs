@@ -166,13 +166,37 @@ pub(super) fn to_s3(err: AuthError) -> S3Error {
                 "the credential scope is dated {scope_day} but the request is dated {amz_day}"
             ))
         }
-        WrongRegion { via, got, expected } => S3Error::with_message(
+        // With `x-amz-bucket-region`, which SDKs read to redirect (JS v3 reads nothing
+        // else; docs/sts-regions-evidence.md §6).
+        WrongRegion {
+            via,
+            got,
+            expected,
+            why,
+        } => S3Error::with_message(
             via.code(),
             format!("{}the region '{got}' is wrong; expecting '{expected}'", via.prefix()),
         )
         .extra("Region", expected.clone())
+        .header("x-amz-bucket-region", expected.clone())
         .reason(format!(
-            "the credential scope names region {got:?}; this server is configured for {expected:?} (--region)"
+            "the credential scope names region {got:?}, but {why}: sign for {expected:?}"
+        )),
+        PostWrongRegion {
+            got,
+            expected,
+            why,
+            credential,
+        } => S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            format!("the region '{got}' is wrong; expecting '{expected}'"),
+        )
+        .extra("ArgumentName", "X-Amz-Credential")
+        .extra("ArgumentValue", credential.clone())
+        .extra("Region", expected.clone())
+        .header("x-amz-bucket-region", expected.clone())
+        .reason(format!(
+            "the form's x-amz-credential names region {got:?}, but {why}: sign the policy for {expected:?}"
         )),
         WrongService { via, got } => S3Error::with_message(
             via.code(),
