@@ -56,6 +56,7 @@ error_codes! {
     EntityTooLarge => (400, "Your proposed upload exceeds the maximum allowed size");
     EntityTooSmall => (400, "Your proposed upload is smaller than the minimum allowed object size.");
     IllegalLocationConstraintException => (400, "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.");
+    PermanentRedirect => (301, "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.");
     IncompleteBody => (400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
     InternalError => (500, "We encountered an internal error. Please try again.");
     InvalidAccessKeyId => (403, "The AWS Access Key Id you provided does not exist in our records.");

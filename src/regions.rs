@@ -5,6 +5,11 @@
 //! (S3 answers the region it expected, with `<Region>` and `x-amz-bucket-region`, which is
 //! how SDKs find a bucket's region); a request with no bucket, or for one that does not
 //! exist, may be signed for any region, as it would be accepted by that region's endpoint.
+//! Which refusal depends on where AWS would have received the request: named in the path,
+//! it went to the endpoint of the region it is signed for, which redirects (301
+//! PermanentRedirect, `x-amz-bucket-region`: what JS SDK v3's followRegionRedirects and
+//! botocore follow); named in the host, DNS took it to the bucket's own region, which
+//! answers 400 AuthorizationHeaderMalformed / AuthorizationQueryParametersError.
 //! Names are S3's `BucketLocationConstraint` values (botocore 1.44.8) plus `us-east-1`;
 //! docs/sts-regions-evidence.md §7.
 
@@ -62,8 +67,14 @@ pub fn of_constraint(constraint: &str) -> Option<&'static str> {
 /// The region a request's credential scope must name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expected<'a> {
-    /// The bucket the request names lives there.
-    Bucket { bucket: &'a str, region: &'a str },
+    /// The bucket the request names lives there. `path_style`: the request named it in
+    /// the path, so on AWS it went to the endpoint of the region it is signed for (and
+    /// is redirected, 301), not to the bucket's own (reached through its DNS name).
+    Bucket {
+        bucket: &'a str,
+        region: &'a str,
+        path_style: bool,
+    },
     /// No existing bucket: any region, else the server's default region.
     Any { default: &'a str },
 }
@@ -80,7 +91,9 @@ impl<'a> Expected<'a> {
     /// Why the expected region is the one it is, for the reason of a refusal.
     pub fn why(&self) -> String {
         match self {
-            Expected::Bucket { bucket, region } => format!("bucket {bucket} is in region {region}"),
+            Expected::Bucket { bucket, region, .. } => {
+                format!("bucket {bucket} is in region {region}")
+            }
             Expected::Any { default } => format!(
                 "it is not an AWS region, and this server's default region is {default:?} (--region)"
             ),
@@ -97,6 +110,7 @@ mod tests {
         let bucket = Expected::Bucket {
             bucket: "b",
             region: "eu-west-2",
+            path_style: false,
         };
         assert_eq!(bucket.refuses("eu-west-2"), None);
         assert_eq!(bucket.refuses("us-east-1"), Some("eu-west-2"));

@@ -106,12 +106,21 @@ async fn header_auth_rules() {
             "InvalidAccessKeyId",
             Some("The AWS Access Key Id you provided does not exist in our records."),
         ),
+        // Path-style and signed for another AWS region: on AWS it reached that region's
+        // endpoint, which redirects (tests/regions.rs has the virtual-hosted 400).
         err(
             "wrong region",
             get().sign(&h, SK, "eu-west-1", now),
+            301,
+            "PermanentRedirect",
+            Some("The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint."),
+        ),
+        err(
+            "not a region",
+            get().sign(&h, SK, "eu-west-9", now),
             400,
             "AuthorizationHeaderMalformed",
-            Some("The authorization header is malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1'"),
+            Some("The authorization header is malformed; the region 'eu-west-9' is wrong; expecting 'us-east-1'"),
         ),
         err(
             "wrong service",
@@ -383,10 +392,17 @@ async fn presigned_url_rules() {
         err(
             "wrong region",
             Raw::new("GET", "/bkt/obj").presign(&h, SK, "eu-west-1", now, hour),
+            301,
+            "PermanentRedirect",
+            None,
+        ),
+        err(
+            "not a region",
+            Raw::new("GET", "/bkt/obj").presign(&h, SK, "eu-west-9", now, hour),
             400,
             "AuthorizationQueryParametersError",
             Some(
-                "Error parsing the X-Amz-Credential parameter; the region 'eu-west-1' is wrong; expecting 'us-east-1'",
+                "Error parsing the X-Amz-Credential parameter; the region 'eu-west-9' is wrong; expecting 'us-east-1'",
             ),
         ),
         err(

@@ -25,6 +25,19 @@ fn example(storage: StorageConfig) -> Config {
     config
 }
 
+/// Signed for `region` (partner-data lives in eu-west-2).
+fn signed_in(s: &TestServer, r: Raw, (ak, sk): (&str, &str), region: &str) -> Raw {
+    r.sign_with(
+        &s.host,
+        ak,
+        sk,
+        region,
+        "s3",
+        s.clock_now(),
+        PayloadMode::Body,
+    )
+}
+
 fn signed(s: &TestServer, r: Raw, (ak, sk): (&str, &str)) -> Raw {
     r.sign_with(
         &s.host,
@@ -75,9 +88,19 @@ async fn the_example_file_sets_up_accounts_users_and_bucket_rules() {
     s.send(&list)
         .await
         .assert_error(403, "AccessDenied", Some("Access Denied"));
-    let list = signed(&s, Raw::new("GET", "/partner-data?list-type=2"), AUDITOR);
+    let list = signed_in(
+        &s,
+        Raw::new("GET", "/partner-data?list-type=2"),
+        AUDITOR,
+        "eu-west-2",
+    );
     assert_eq!(s.send(&list).await.status, 200);
-    let put = signed(&s, Raw::new("PUT", "/partner-data/x").body(b"x"), AUDITOR);
+    let put = signed_in(
+        &s,
+        Raw::new("PUT", "/partner-data/x").body(b"x"),
+        AUDITOR,
+        "eu-west-2",
+    );
     let resp = s.send(&put).await;
     resp.assert_error(403, "AccessDenied", None);
     assert!(
@@ -86,14 +109,29 @@ async fn the_example_file_sets_up_accounts_users_and_bucket_rules() {
         resp.body_text()
     );
 
+    // partner-data is in eu-west-2: signed for us-east-1, the redirect naming it.
+    let wrong = signed(&s, Raw::new("GET", "/partner-data?list-type=2"), AUDITOR);
+    let resp = s.send(&wrong).await;
+    resp.assert_error(301, "PermanentRedirect", None);
+    assert_eq!(resp.header("x-amz-bucket-region"), Some("eu-west-2"));
     // partner-data belongs to the partner account: its root owns it, ours is refused.
-    let put = signed(&s, Raw::new("PUT", "/partner-data/p").body(b"p"), PARTNER);
+    let put = signed_in(
+        &s,
+        Raw::new("PUT", "/partner-data/p").body(b"p"),
+        PARTNER,
+        "eu-west-2",
+    );
     assert_eq!(s.send(&put).await.status, 200);
-    let get = signed(&s, Raw::new("GET", "/partner-data/p"), root);
+    let get = signed_in(&s, Raw::new("GET", "/partner-data/p"), root, "eu-west-2");
     s.send(&get)
         .await
         .assert_error(403, "AccessDenied", Some("Access Denied"));
-    let acl = signed(&s, Raw::new("GET", "/partner-data?acl"), PARTNER);
+    let acl = signed_in(
+        &s,
+        Raw::new("GET", "/partner-data?acl"),
+        PARTNER,
+        "eu-west-2",
+    );
     let body = s.send(&acl).await.body_text();
     assert!(
         body.contains(&strict_s3::identity::Account::with_id("111122223333").canonical_id),

@@ -44,10 +44,17 @@ fn signed(s: &TestServer, r: Raw, region: &str) -> Raw {
 #[tokio::test]
 async fn a_bucket_answers_only_requests_signed_for_its_region() {
     let s = server().await;
+    let port = s.host.rsplit(':').next().unwrap().to_string();
+    let vhost = format!("euro.localhost:{port}");
+    let now = s.clock_now();
     let put = |region| signed(&s, Raw::new("PUT", "/euro/k").body(b"v"), region);
     assert_eq!(s.send(&put("eu-west-2")).await.status, 200);
 
-    let resp = s.send(&put("us-east-1")).await;
+    // Named in the host, the request reached the bucket's region (DNS), which refuses
+    // the scope: 400, the region it expected, <Region> and x-amz-bucket-region.
+    let get = |region| Raw::new("GET", "/k").sign(&vhost, SK, region, now);
+    assert_eq!(s.send(&get("eu-west-2")).await.body_text(), "v");
+    let resp = s.send(&get("us-east-1")).await;
     resp.assert_error(
         400,
         "AuthorizationHeaderMalformed",
@@ -60,16 +67,9 @@ async fn a_bucket_answers_only_requests_signed_for_its_region() {
         reason.contains("bucket euro is in region eu-west-2"),
         "{reason}"
     );
-
     // Presigned: the query parameter's wording.
     let url = |region| {
-        Raw::new("GET", "/euro/k").presign(
-            &s.host,
-            SK,
-            region,
-            s.clock_now(),
-            std::time::Duration::from_secs(600),
-        )
+        Raw::new("GET", "/k").presign(&vhost, SK, region, now, std::time::Duration::from_secs(600))
     };
     assert_eq!(s.send(&url("eu-west-2")).await.body_text(), "v");
     let resp = s.send(&url("us-east-1")).await;
@@ -81,9 +81,42 @@ async fn a_bucket_answers_only_requests_signed_for_its_region() {
     assert_eq!(resp.xml("Region").as_deref(), Some("eu-west-2"));
     assert_eq!(resp.header("x-amz-bucket-region"), Some("eu-west-2"));
 
-    // HeadBucket: 400 without a body, with the region header; 200 with it when right.
+    // Named in the path, it went to the endpoint of the region it is signed for, which
+    // redirects: 301 PermanentRedirect with the bucket's region (what SDKs follow).
+    for req in [
+        put("us-east-1"),
+        Raw::new("GET", "/euro/k").presign(
+            &s.host,
+            SK,
+            "us-east-1",
+            now,
+            std::time::Duration::from_secs(600),
+        ),
+    ] {
+        let resp = s.send(&req).await;
+        resp.assert_error(301, "PermanentRedirect", Some("The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint."));
+        assert_eq!(resp.xml("Bucket").as_deref(), Some("euro"));
+        assert_eq!(
+            resp.xml("Endpoint").as_deref(),
+            Some("euro.s3.eu-west-2.amazonaws.com")
+        );
+        assert_eq!(resp.header("x-amz-bucket-region"), Some("eu-west-2"));
+    }
+    // A scope that names no AWS region is malformed wherever it went.
+    s.send(&put("mars-1"))
+        .await
+        .assert_error(400, "AuthorizationHeaderMalformed", None);
+
+    // HeadBucket: no body, the region header either way; 200 with it when right.
     let resp = s
         .send(&signed(&s, Raw::new("HEAD", "/euro"), "us-east-1"))
+        .await;
+    assert_eq!(
+        (resp.status, resp.header("x-amz-bucket-region")),
+        (301, Some("eu-west-2"))
+    );
+    let resp = s
+        .send(&Raw::new("HEAD", "/").sign(&vhost, SK, "us-east-1", now))
         .await;
     assert_eq!(
         (resp.status, resp.header("x-amz-bucket-region")),
@@ -109,7 +142,7 @@ async fn a_bucket_answers_only_requests_signed_for_its_region() {
             "eu-west-2",
         ))
         .await;
-    resp.assert_error(400, "AuthorizationHeaderMalformed", None);
+    resp.assert_error(301, "PermanentRedirect", None);
     assert_eq!(resp.header("x-amz-bucket-region"), Some("us-east-1"));
 
     // ListBuckets and a missing bucket take any real region, and name each bucket's.

@@ -195,7 +195,11 @@ impl Authenticator {
     /// The region `addr`'s credential scope must name: its bucket's, when it exists.
     pub fn expected_region<'a>(&'a self, addr: &'a Address) -> crate::regions::Expected<'a> {
         match (addr.bucket(), addr.region.as_deref()) {
-            (Some(bucket), Some(region)) => crate::regions::Expected::Bucket { bucket, region },
+            (Some(bucket), Some(region)) => crate::regions::Expected::Bucket {
+                bucket,
+                region,
+                path_style: addr.style == crate::addressing::Style::Path,
+            },
             _ => crate::regions::Expected::Any {
                 default: &self.config.region,
             },

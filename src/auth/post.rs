@@ -389,8 +389,19 @@ impl Authenticator {
                     via: Via::Query,
                     empty_key: false,
                 })?;
-            // A form's wrong region is S3's InvalidArgument, not the query error
-            // (CulturalMe/meteor-slingshot#150; docs/sts-regions-evidence.md §6).
+            // A form's wrong region is S3's InvalidArgument, not the query error, and
+            // not a redirect whatever the form's URL (CulturalMe/meteor-slingshot#150;
+            // docs/sts-regions-evidence.md §6).
+            let region = match region {
+                crate::regions::Expected::Bucket { bucket, region, .. } => {
+                    crate::regions::Expected::Bucket {
+                        bucket,
+                        region,
+                        path_style: false,
+                    }
+                }
+                any => any,
+            };
             check_scope(&scope, amz.day(), region, Via::Query).map_err(|e| match e {
                 AuthError::WrongRegion {
                     got, expected, why, ..

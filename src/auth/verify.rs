@@ -285,6 +285,19 @@ pub(super) fn check_scope(
         });
     }
     if let Some(expected) = region.refuses(scope.region) {
+        if let crate::regions::Expected::Bucket {
+            bucket,
+            path_style: true,
+            ..
+        } = region
+            && crate::regions::is_region(scope.region)
+        {
+            return Err(AuthError::PermanentRedirect {
+                bucket: bucket.to_string(),
+                got: scope.region.to_string(),
+                expected: expected.to_string(),
+            });
+        }
         return Err(AuthError::WrongRegion {
             via,
             got: scope.region.to_string(),

@@ -140,10 +140,17 @@ def test_delete_non_empty_bucket(s3, bucket):
     assert status_of(s3.delete_bucket(Bucket=bucket)) == 204
 
 
-def test_location_constraint_of_another_region(s3):
+def test_location_constraint_of_another_region(s3, endpoint):
+    # us-east-1 is S3's global endpoint, which creates a bucket in any region it is given
+    # (docs/aws-evidence.md §12); a regional endpoint only in its own.
+    there = unique_bucket_name()
+    s3.create_bucket(Bucket=there, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert s3.get_bucket_location(Bucket=there)["LocationConstraint"] == "eu-west-1"
+    make_client(endpoint, region="eu-west-1").delete_bucket(Bucket=there)
     name = unique_bucket_name()
+    paris = make_client(endpoint, region="eu-west-3")
     with pytest.raises(ClientError) as e:
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        paris.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     assert_client_error(
         e,
         400,
@@ -925,16 +932,31 @@ def test_presigned_put_with_an_unsigned_amz_header(endpoint, s3, bucket, sigv):
 
 
 def test_presigned_wrong_region(endpoint, obj):
+    # Path-style and presigned for eu-west-1: on AWS that region's endpoint redirects.
     bucket, key = obj
     url = make_client(endpoint, region="eu-west-1").generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300
     )
     assert "%2Feu-west-1%2F" in url
+    resp = requests.get(url, timeout=10, allow_redirects=False)
+    assert_http_error(
+        resp,
+        301,
+        "PermanentRedirect",
+        "The bucket you are attempting to access must be addressed using the specified endpoint. "
+        "Please send all future requests to this endpoint.",
+        Bucket=bucket,
+    )
+    assert resp.headers["x-amz-bucket-region"] == "us-east-1"
+    # A region AWS does not have is malformed wherever the URL goes.
+    url = make_client(endpoint, region="eu-west-9").generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300
+    )
     assert_http_error(
         requests.get(url, timeout=10),
         400,
         "AuthorizationQueryParametersError",
-        "Error parsing the X-Amz-Credential parameter; the region 'eu-west-1' is wrong; expecting 'us-east-1'",
+        "Error parsing the X-Amz-Credential parameter; the region 'eu-west-9' is wrong; expecting 'us-east-1'",
         Region="us-east-1",
     )
 
@@ -944,17 +966,22 @@ def test_presigned_wrong_region(endpoint, obj):
 
 
 def test_client_in_another_region(endpoint, s3, bucket):
-    eu = make_client(endpoint, region="eu-west-1")
+    # A region AWS does not have: AuthorizationHeaderMalformed naming the default region.
+    typo = make_client(endpoint, region="eu-west-9")
     with pytest.raises(ClientError) as e:
-        eu.list_buckets()
+        typo.list_buckets()
     assert_client_error(
         e,
         400,
         "AuthorizationHeaderMalformed",
-        "The authorization header is malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1'",
+        "The authorization header is malformed; the region 'eu-west-9' is wrong; expecting 'us-east-1'",
         Region="us-east-1",
     )
-    # Positive twin: the same call from a us-east-1 client works.
+    # A real region: ListBuckets works from any region's endpoint, and botocore follows the
+    # bucket's redirect to us-east-1 for bucket operations, as on AWS.
+    eu = make_client(endpoint, region="eu-west-1")
+    assert status_of(eu.list_buckets()) == 200
+    assert status_of(eu.list_objects_v2(Bucket=bucket)) == 200
     assert status_of(s3.list_buckets()) == 200
 
 

@@ -159,6 +159,13 @@ pub enum AuthError {
         expected: String,
         why: String,
     },
+    /// A path-style request signed for another AWS region than its bucket's: on AWS it
+    /// reached that region's endpoint, which redirects.
+    PermanentRedirect {
+        bucket: String,
+        got: String,
+        expected: String,
+    },
     /// The same for a POST form, which S3 answers as InvalidArgument.
     PostWrongRegion {
         got: String,
@@ -243,6 +250,7 @@ impl AuthError {
             | ScopeDateMismatch { .. }
             | WrongRegion { .. }
             | PostWrongRegion { .. }
+            | PermanentRedirect { .. }
             | WrongService { .. }
             | WrongTerminal { .. } => Check::CredentialScope,
             UnknownAccessKey { .. } => Check::AccessKey,

@@ -182,6 +182,20 @@ pub(super) fn to_s3(err: AuthError) -> S3Error {
         .reason(format!(
             "the credential scope names region {got:?}, but {why}: sign for {expected:?}"
         )),
+        // mountpoint-s3 parse_301_redirect; s3fs-fuse#1195 (docs/sts-regions-evidence.md §6).
+        // The Endpoint is the bucket's AWS endpoint, as S3 names it; SDKs given a custom
+        // endpoint keep theirs and re-sign for the region in x-amz-bucket-region.
+        PermanentRedirect {
+            bucket,
+            got,
+            expected,
+        } => S3Error::new(S3ErrorCode::PermanentRedirect)
+            .extra("Endpoint", format!("{bucket}.s3.{expected}.amazonaws.com"))
+            .extra("Bucket", bucket.clone())
+            .header("x-amz-bucket-region", expected.clone())
+            .reason(format!(
+                "the request names bucket {bucket} in its path and is signed for region {got:?}, so on AWS it reached the {got} endpoint, which redirects: the bucket is in region {expected}; sign for {expected:?} and send it to this same endpoint (named in the host, as BUCKET.DOMAIN, it would be 400 AuthorizationHeaderMalformed instead)"
+            )),
         PostWrongRegion {
             got,
             expected,
