@@ -161,7 +161,7 @@ async fn each_refusal_names_its_check() {
     let s = TestServer::default().await;
     s.put("/bkt/obj", b"x").await;
 
-    s.send(&Raw::new("GET", "/bkt/obj").sign(&s.host, SK, "eu-west-2", s.clock_now()))
+    s.send(&Raw::new("GET", "/bkt/obj").sign(&s.host, SK, "eu-west-9", s.clock_now()))
         .await
         .assert_error(400, "AuthorizationHeaderMalformed", None);
     let r = s.latest_record().await;
