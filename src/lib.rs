@@ -75,6 +75,7 @@ pub mod policy;
 pub mod regions;
 pub mod request;
 pub mod respond;
+pub mod seed;
 pub mod server;
 pub mod service;
 pub mod storage;

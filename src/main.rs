@@ -79,6 +79,11 @@ struct Cli {
     #[arg(long, global = true)]
     legacy_bucket_defaults: bool,
 
+    /// Seed data: each subdirectory of DIR is a bucket (created at start if missing), and
+    /// its files are objects (key: the path below it; content type from the extension).
+    #[arg(long, value_name = "DIR")]
+    seed: Option<PathBuf>,
+
     /// Create this bucket at start if missing (repeatable). [env: S3_BUCKET]
     #[arg(long = "bucket", value_name = "NAME")]
     buckets: Vec<String>,
@@ -227,7 +232,13 @@ impl Cli {
         SecretSources { secret, token }
     }
 
-    fn into_config(self) -> Result<Config, String> {
+    /// The configuration, and the address to listen on. A config file's address,
+    /// region and storage apply where `given` says the command line and the environment
+    /// left them alone; its accounts, users and buckets add to theirs.
+    fn into_config(self, given: Given) -> Result<(Config, SocketAddr), String> {
+        let region_given = self.region.is_some() || env(&["S3_REGION", "AWS_REGION"]).is_some();
+        let mut addr = self.addr;
+        let seed = self.seed.clone();
         let access_key = self
             .access_key
             .or_else(|| env(&["AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY"]));
@@ -290,12 +301,53 @@ impl Cli {
             },
             ..Config::default()
         };
-        if let Some(path) = file {
-            strict_s3::config::ConfigFile::load(&path)
-                .and_then(|f| f.apply(&mut config))
-                .map_err(|e| format!("the config file is refused: {e}"))?;
+        if let Some(dir) = seed {
+            let specs =
+                strict_s3::config::file::seed_buckets(&dir).map_err(|e| format!("--seed: {e}"))?;
+            for spec in specs {
+                config.buckets.retain(|b| b.name != spec.name);
+                config.buckets.push(spec);
+            }
         }
-        Ok(config)
+        if let Some(path) = file {
+            let refused = |e| format!("the config file is refused: {e}");
+            let file = strict_s3::config::ConfigFile::load(&path).map_err(refused)?;
+            let settings = file.settings().map_err(refused)?;
+            if let (Some(a), false) = (settings.addr, given.addr) {
+                addr = a;
+            }
+            if let (Some(r), false) = (settings.region, region_given) {
+                config.region = r;
+            }
+            if let (Some(s), false) = (settings.storage, given.storage) {
+                config.storage = s;
+            }
+            file.apply(&mut config).map_err(refused)?;
+        }
+        Ok((config, addr))
+    }
+}
+
+/// Which settings the command line or the environment gave (they win over the file).
+#[derive(Debug, Clone, Copy, Default)]
+struct Given {
+    addr: bool,
+    storage: bool,
+}
+
+impl Given {
+    fn of(matches: &clap::ArgMatches) -> Given {
+        use clap::parser::ValueSource;
+        let given = |id: &str| {
+            matches!(
+                matches.value_source(id),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            )
+        };
+        Given {
+            addr: given("addr"),
+            storage: given("data_dir") || given("in_memory"),
+        }
     }
 }
 
@@ -440,10 +492,15 @@ fn parse_user(spec: &str) -> Result<Credential, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let given = Given::of(&matches);
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     if let Some(command) = cli.command.take() {
-        return match cli.into_config() {
-            Ok(config) => strict_s3::cli::run(command, &config),
+        return match cli.into_config(given) {
+            Ok((config, _)) => strict_s3::cli::run(command, &config),
             Err(e) => {
                 eprintln!("strict-s3: {e}");
                 ExitCode::from(2)
@@ -467,14 +524,13 @@ async fn main() -> ExitCode {
     // A server may use the descriptors its hard limit allows; the connection cap is then
     // derived from the raised limit.
     let _ = strict_s3::connections::raise_fd_limit();
-    let addr = cli.addr;
     let clock = std::sync::Arc::new(strict_s3::AdjustableClock::new(
         time::Duration::seconds(cli.clock_offset),
         cli.clock_fixed,
     ));
     let sources = cli.secret_sources();
     let ready_file = cli.ready_file.clone();
-    let config = match cli.into_config() {
+    let (config, addr) = match cli.into_config(given) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("strict-s3: {e}");

@@ -42,6 +42,8 @@ pub enum StartError {
     Bind(SocketAddr, std::io::Error),
     Storage(S3Error),
     Bucket(String, S3Error),
+    /// A seed directory's file could not become an object.
+    Seed(String, String),
 }
 
 impl std::fmt::Display for StartError {
@@ -50,6 +52,7 @@ impl std::fmt::Display for StartError {
             StartError::Bind(a, e) => write!(f, "cannot listen on {a}: {e}"),
             StartError::Storage(e) => write!(f, "cannot open the store: {e}"),
             StartError::Bucket(b, e) => write!(f, "cannot create bucket {b:?}: {e}"),
+            StartError::Seed(b, e) => write!(f, "cannot seed bucket {b:?}: {e}"),
         }
     }
 }
@@ -149,6 +152,11 @@ impl ServerBuilder {
                     }
                 }
                 Err(e) => return Err(fail(e)),
+            }
+            if let Some(dir) = &spec.seed {
+                crate::seed::seed(&*storage, b, dir, self.config.limits.max_object_size)
+                    .await
+                    .map_err(|e| StartError::Seed(b.clone(), e))?;
             }
             if !self.config.cors_allow_origins.is_empty() {
                 let doc =

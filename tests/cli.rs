@@ -620,8 +620,13 @@ fn explain_diagnoses_sigv2_urls() {
 
 /// The banner of a server started with `env` set, up to its "Try it" lines.
 fn banner_with(env: &[(&str, &str)]) -> String {
+    banner_of(&["--addr", "127.0.0.1:0", "--in-memory"], env)
+}
+
+/// The banner of a server started with `args`.
+fn banner_of(args: &[&str], env: &[(&str, &str)]) -> String {
     let mut child = clean_command()
-        .args(["--addr", "127.0.0.1:0", "--in-memory"])
+        .args(args)
         .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -788,6 +793,53 @@ policy = '''{{"Version": "2012-10-17", "Statement": [
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("strict-s3.toml:3:1: unknown field `ownership`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A config file gives the address, region and storage; the command line wins over it;
+/// `--seed DIR` makes each subdirectory a bucket.
+#[test]
+fn flags_win_over_the_config_file_and_seed_adds_buckets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("strict-s3.toml");
+    std::fs::write(
+        &config,
+        "addr = \"127.0.0.1:0\"\nregion = \"eu-west-2\"\n[storage]\nin_memory = true\n",
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let banner = banner_of(&["--config", cfg], &[]);
+    assert!(
+        banner.starts_with("strict-s3 listening on http://127.0.0.1:"),
+        "{banner}"
+    );
+    assert!(
+        !banner.contains(":9000"),
+        "the file's port 0, not the default: {banner}"
+    );
+    assert!(banner.contains("region      eu-west-2"), "{banner}");
+    assert!(banner.contains("in memory"), "{banner}");
+    let banner = banner_of(&["--config", cfg, "--region", "us-west-2"], &[]);
+    assert!(banner.contains("region      us-west-2"), "{banner}");
+    let banner = banner_of(&["--config", cfg], &[("S3_REGION", "ap-south-1")]);
+    assert!(banner.contains("region      ap-south-1"), "{banner}");
+
+    std::fs::create_dir_all(dir.path().join("seed/fixtures")).unwrap();
+    std::fs::write(dir.path().join("seed/fixtures/a.json"), "{}").unwrap();
+    let seed = dir.path().join("seed");
+    let banner = banner_of(&["--config", cfg, "--seed", seed.to_str().unwrap()], &[]);
+    assert!(banner.contains("buckets     fixtures"), "{banner}");
+    // A directory that cannot be a bucket stops the start, naming it.
+    std::fs::create_dir_all(dir.path().join("seed/Bad_Name")).unwrap();
+    let out = clean_command()
+        .args(["--config", cfg, "--seed", seed.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\"Bad_Name\" cannot be a bucket"),
         "{}",
         stderr(&out)
     );

@@ -18,10 +18,11 @@ fn example(storage: StorageConfig) -> Config {
         storage,
         ..Config::in_memory()
     };
-    ConfigFile::load(&path)
-        .expect("the example parses")
-        .apply(&mut config)
-        .expect("the example is valid");
+    let file = ConfigFile::load(&path).expect("the example parses");
+    let settings = file.settings().expect("the example's settings are valid");
+    assert_eq!(settings.addr, Some("127.0.0.1:9000".parse().unwrap()));
+    assert_eq!(settings.region.as_deref(), Some("us-east-1"));
+    file.apply(&mut config).expect("the example is valid");
     config
 }
 
@@ -229,4 +230,112 @@ async fn a_restart_applies_the_file_to_buckets_kept_on_disk() {
         200,
         "CORS, not in the file, is kept"
     );
+}
+
+/// Seed data and a CORS file from the configuration file: each file of a bucket's `seed`
+/// directory is an object (content type from its extension), each subdirectory of the
+/// top-level `seed` a bucket; the bucket's CORS configuration is the file's.
+#[tokio::test]
+async fn seed_directories_and_cors_files_fill_buckets_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("site/css")).unwrap();
+    std::fs::write(d.join("site/index.html"), "<p>hi</p>").unwrap();
+    std::fs::write(d.join("site/css/app.css"), "p{}").unwrap();
+    std::fs::write(d.join("site/blob.bin"), [0u8, 1, 2]).unwrap();
+    std::fs::create_dir_all(d.join("seeds/assets")).unwrap();
+    std::fs::write(d.join("seeds/assets/logo.svg"), "<svg/>").unwrap();
+    std::fs::write(
+        d.join("cors.xml"),
+        "<CORSConfiguration><CORSRule><AllowedOrigin>http://localhost:3000</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>",
+    )
+    .unwrap();
+    let path = d.join("strict-s3.toml");
+    std::fs::write(
+        &path,
+        "region = \"eu-west-2\"\nseed = \"seeds\"\n[storage]\nin_memory = true\n\n[[buckets]]\nname = \"site\"\nseed = \"site\"\ncors_file = \"cors.xml\"\n",
+    )
+    .unwrap();
+    let file = ConfigFile::load(&path).unwrap();
+    let settings = file.settings().unwrap();
+    assert_eq!(settings.region.as_deref(), Some("eu-west-2"));
+    assert_eq!(settings.storage, Some(StorageConfig::Memory));
+    let mut config = Config {
+        region: settings.region.unwrap(),
+        ..Config::in_memory()
+    };
+    file.apply(&mut config).unwrap();
+    let s = TestServer::start(config, t0()).await;
+    let get = |path: &str| {
+        Raw::new("GET", path).sign_with(
+            &s.host,
+            AK,
+            SK,
+            "eu-west-2",
+            "s3",
+            s.clock_now(),
+            PayloadMode::Body,
+        )
+    };
+    for (path, body, content_type) in [
+        ("/site/index.html", &b"<p>hi</p>"[..], "text/html"),
+        ("/site/css/app.css", b"p{}", "text/css"),
+        ("/site/blob.bin", &[0u8, 1, 2], "application/octet-stream"),
+        ("/assets/logo.svg", b"<svg/>", "image/svg+xml"),
+    ] {
+        let resp = s.send(&get(path)).await;
+        assert_eq!((resp.status, resp.body.as_slice()), (200, body), "{path}");
+        assert_eq!(resp.header("content-type"), Some(content_type), "{path}");
+    }
+    let cors = s.send(&get("/site?cors")).await.body_text();
+    assert!(
+        cors.contains("<AllowedOrigin>http://localhost:3000</AllowedOrigin>"),
+        "{cors}"
+    );
+    // No more objects than files.
+    let list = s.send(&get("/site?list-type=2")).await;
+    assert_eq!(list.xml("KeyCount").as_deref(), Some("3"));
+
+    // Mistakes in these fields are named like the others.
+    for (text, expected) in [
+        (
+            "region = \"mars-1\"\n",
+            "strict-s3.toml:1:10: region: \"mars-1\" is not an AWS region",
+        ),
+        (
+            "addr = \"localhost\"\n",
+            "strict-s3.toml:1:8: addr: not an address",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let e = ConfigFile::load(&path)
+            .unwrap()
+            .settings()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expected), "{e}");
+    }
+    for (text, expected) in [
+        (
+            "[[buckets]]\nname = \"site\"\ncors_file = \"missing.xml\"\n",
+            "buckets[0].cors_file: cannot read",
+        ),
+        (
+            "[[buckets]]\nname = \"site\"\ncors_file = \"strict-s3.toml\"\n",
+            "buckets[0].cors_file: MalformedXML",
+        ),
+        (
+            "[[buckets]]\nname = \"site\"\nseed = \"nowhere\"\n",
+            "buckets[0].seed:",
+        ),
+        ("seed = \"nowhere\"\n", "seed: cannot read"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let e = ConfigFile::load(&path)
+            .unwrap()
+            .apply(&mut Config::in_memory())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expected), "{text}: {e}");
+    }
 }

@@ -61,6 +61,11 @@ impl std::error::Error for ConfigFileError {}
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    addr: Option<Spanned<String>>,
+    region: Option<Spanned<String>>,
+    storage: Option<RawStorage>,
+    /// A directory whose subdirectories are buckets, their files objects (`--seed`).
+    seed: Option<Spanned<String>>,
     legacy_bucket_defaults: Option<bool>,
     #[serde(default)]
     accounts: Vec<RawAccount>,
@@ -68,6 +73,23 @@ struct Raw {
     users: Vec<RawUser>,
     #[serde(default)]
     buckets: Vec<RawBucket>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    data_dir: Option<String>,
+    #[serde(default)]
+    in_memory: bool,
+}
+
+/// The server settings a file may give; each applies only where the command line and
+/// the environment left the setting alone.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FileSettings {
+    pub addr: Option<std::net::SocketAddr>,
+    pub region: Option<String>,
+    pub storage: Option<super::StorageConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +124,8 @@ struct RawBucket {
     policy: Option<Spanned<toml::Value>>,
     policy_file: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
+    cors_file: Option<Spanned<String>>,
+    seed: Option<Spanned<String>>,
 }
 
 /// `block_public_access = true | false | { block_public_acls = true, ... }`.
@@ -157,6 +181,54 @@ impl ConfigFile {
                 })
             }
         }
+    }
+
+    /// The file's address, region and storage, checked (relative paths are beside the
+    /// file). The caller applies each one the command line did not set.
+    pub fn settings(&self) -> Result<FileSettings, ConfigFileError> {
+        let addr = match &self.raw.addr {
+            None => None,
+            Some(a) => Some(a.get_ref().parse().map_err(|e| {
+                self.error(
+                    a.span(),
+                    "addr".into(),
+                    format!("not an address such as 127.0.0.1:9000: {e}"),
+                )
+            })?),
+        };
+        let region = match &self.raw.region {
+            None => None,
+            Some(r) if crate::regions::is_region(r.get_ref()) => Some(r.get_ref().clone()),
+            Some(r) => {
+                return Err(self.error(
+                    r.span(),
+                    "region".into(),
+                    format!(
+                        "{:?} is not an AWS region (for example us-east-1, eu-west-2)",
+                        r.get_ref()
+                    ),
+                ));
+            }
+        };
+        let storage = self
+            .raw
+            .storage
+            .as_ref()
+            .map(|s| match (&s.data_dir, s.in_memory) {
+                (_, true) => super::StorageConfig::Memory,
+                (Some(d), false) => super::StorageConfig::Disk(self.beside(d)),
+                (None, false) => super::StorageConfig::Disk(self.beside("data")),
+            });
+        Ok(FileSettings {
+            addr,
+            region,
+            storage,
+        })
+    }
+
+    /// A path the file names, relative to the file's directory.
+    fn beside(&self, path: &str) -> PathBuf {
+        self.path.parent().unwrap_or(Path::new(".")).join(path)
     }
 
     /// Adds the file's accounts, users and buckets to `config` (after those of the
@@ -229,6 +301,15 @@ impl ConfigFile {
                 u.secret_key.get_ref().as_str(),
                 policy,
             ));
+        }
+        if let Some(seed) = &self.raw.seed {
+            let specs = seed_buckets(&self.beside(seed.get_ref()))
+                .map_err(|e| self.error(seed.span(), "seed".into(), e))?;
+            for spec in specs {
+                if !config.buckets.iter().any(|b| b.name == spec.name) {
+                    config.buckets.push(spec);
+                }
+            }
         }
         for (i, b) in self.raw.buckets.iter().enumerate() {
             let spec = self.bucket(config, i, b)?;
@@ -304,6 +385,36 @@ impl ConfigFile {
                     .to_string(),
             ),
         };
+        let cors = match &b.cors_file {
+            None => None,
+            Some(f) => {
+                let path = self.beside(f.get_ref());
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    self.error(
+                        f.span(),
+                        field("cors_file"),
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                crate::cors::CorsConfiguration::parse(text.as_bytes())
+                    .map_err(|e| self.error(f.span(), field("cors_file"), words(&e)))?;
+                Some(text)
+            }
+        };
+        let seed = match &b.seed {
+            None => None,
+            Some(d) => {
+                let dir = self.beside(d.get_ref());
+                if !dir.is_dir() {
+                    return Err(self.error(
+                        d.span(),
+                        field("seed"),
+                        format!("{} is not a directory", dir.display()),
+                    ));
+                }
+                Some(dir)
+            }
+        };
         let spec = BucketSpec {
             name: name.clone(),
             owner,
@@ -312,6 +423,8 @@ impl ConfigFile {
             acl,
             policy: None,
             region,
+            cors,
+            seed,
         };
         // The same checks CreateBucket and PutBucketPolicy make, with their words.
         let (ownership, block) = spec.effective_controls(config.legacy_bucket_defaults);
@@ -441,6 +554,7 @@ impl BucketSpec {
             OWNERSHIP_DOCUMENT => self.ownership.is_some(),
             PUBLIC_ACCESS_DOCUMENT => self.public_access.is_some(),
             POLICY_DOCUMENT => self.policy.is_some(),
+            crate::ops::cors::DOCUMENT => self.cors.is_some(),
             _ => false,
         }
     }
@@ -458,6 +572,33 @@ impl BucketSpec {
             .unwrap_or((!legacy).then_some(PublicAccessBlock::ALL));
         (ownership, block)
     }
+}
+
+/// `--seed DIR` and `seed = "DIR"`: each subdirectory a bucket whose files are seeded.
+pub fn seed_buckets(dir: &Path) -> Result<Vec<BucketSpec>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut specs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        crate::addressing::check_bucket_name(&name).map_err(|e| {
+            format!(
+                "{}: the directory {name:?} cannot be a bucket: {}",
+                dir.display(),
+                words(&e)
+            )
+        })?;
+        specs.push(BucketSpec {
+            seed: Some(entry.path()),
+            ..BucketSpec::from(name)
+        });
+    }
+    specs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(specs)
 }
 
 /// An S3 refusal in a configuration error: its code and our reason.

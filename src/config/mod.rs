@@ -175,6 +175,11 @@ pub struct BucketSpec {
     pub policy: Option<String>,
     /// The bucket's region; `None`: the server's (`--region`).
     pub region: Option<String>,
+    /// A CORS configuration (PutBucketCors XML, checked when loaded), written at start.
+    pub cors: Option<String>,
+    /// A directory whose files become objects at start (key: the path below it; content
+    /// type from the extension), replacing objects of the same key.
+    pub seed: Option<PathBuf>,
 }
 
 impl From<&str> for BucketSpec {

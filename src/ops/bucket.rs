@@ -207,6 +207,9 @@ pub fn startup_documents(
             bytes::Bytes::from(policy.clone()),
         ));
     }
+    if let Some(cors) = &spec.cors {
+        docs.push((super::cors::DOCUMENT, bytes::Bytes::from(cors.clone())));
+    }
     Ok(docs)
 }
 
