@@ -16,6 +16,8 @@
 //! - `derive_signing_key`: the four HMACs the cache saves on every request.
 //! - `verified_body_sha256_1mib`: a 1 MiB body in 64 KiB chunks through
 //!   `auth::verified_body` with `PayloadCheck::Sha256` (throughput).
+//! - `embedded_start_stop`: `Server::builder()...start()` of an in-memory server with one
+//!   bucket on port 0, then `shutdown()` — what embedding costs a test.
 //!
 //! `cargo bench --bench verify` (add `-- --quick` for a fast pass).
 
@@ -276,9 +278,35 @@ fn config() -> Criterion {
         .sample_size(50)
 }
 
+/// What embedding costs a test: start an in-memory server with a bucket on port 0,
+/// then shut it down.
+fn bench_start_stop(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    c.bench_function("embedded_start_stop", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let server = strict_s3::Server::builder()
+                    .config(strict_s3::Config {
+                        buckets: vec!["bucket".into()],
+                        ..strict_s3::Config::in_memory()
+                    })
+                    .start()
+                    .await
+                    .unwrap();
+                black_box(server.endpoint());
+                server.shutdown().await;
+            })
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_authenticate, bench_authorize, bench_derive, bench_body
+    targets = bench_authenticate, bench_authorize, bench_derive, bench_body, bench_start_stop
 }
 criterion_main!(benches);

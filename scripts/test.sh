@@ -8,7 +8,7 @@
 #   1. Python deps   venv at .test-deps/venv from tests/clients/requirements.txt
 #                    (re-installed only when that file or the Python version changes)
 #   2. cargo build --all-targets
-#   3. cargo test --all-targets   (Rust unit and integration tests)
+#   3. cargo test --all-targets, cargo test --doc   (Rust unit, integration and doc tests)
 #  3b. fuzz/run.sh 8              (each libFuzzer target for 8 s; FUZZ_SECONDS overrides)
 #   4. pytest tests/clients       (boto3, the AWS CLI, rclone and s3cmd against target/debug/strict-s3;
 #                                  Debian's rclone and s3cmd, apt-get installed when missing and root)
@@ -125,9 +125,11 @@ fi
 # ---------------------------------------------------------------------------------------------
 # 3. Rust unit and integration tests
 
-banner "cargo test --all-targets"
+banner "cargo test --all-targets, cargo test --doc"
 t=$SECONDS
-if cargo test --all-targets 2>&1 | tee "$LOGS/cargo-test.log"; then
+# --all-targets does not run documentation examples; --doc runs them (the embedding
+# example in src/lib.rs is one).
+if { cargo test --all-targets && cargo test --doc; } 2>&1 | tee "$LOGS/cargo-test.log"; then
     status=ok
 else
     status=FAIL

@@ -24,20 +24,69 @@
 //!
 //! ## Embedding in a test
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use std::sync::Arc;
-//! use strict_s3::{Config, ManualClock, Server};
+//! Add `strict-s3 = { git = "<this repository>" }` (or a `path`) to `[dev-dependencies]`.
+//! The server below has an IAM user, a bucket with a CORS configuration, a public-read
+//! bucket policy and seed data, and a clock the test moves (this example is run by the
+//! test suite, `cargo test --doc`):
 //!
-//! let clock = Arc::new(ManualClock::starting_now());
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use strict_s3::config::{BucketSpec, Credential, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+//! use strict_s3::{Config, ManualClock, Server, policy::Policy};
+//!
+//! let seed = tempfile::tempdir()?; // its files become the bucket's objects
+//! std::fs::write(seed.path().join("hello.txt"), "hello")?;
+//! let clock = Arc::new(ManualClock::new(time::macros::datetime!(2026-01-15 12:00 UTC)));
+//! let uploader = Policy::parse_identity(
+//!     r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+//!         "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::uploads/*"}]}"#,
+//! )?;
 //! let server = Server::builder()
-//!     .config(Config { buckets: vec!["uploads".into()], ..Config::in_memory() })
+//!     .config(Config {
+//!         credentials: vec![
+//!             Credential::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY), // the account's root
+//!             Credential::user("uploader", "AKIAUPLOADER00000000", "uploader-secret", Some(uploader)),
+//!         ],
+//!         buckets: vec![BucketSpec {
+//!             seed: Some(seed.path().into()),
+//!             cors: Some(
+//!                 "<CORSConfiguration><CORSRule><AllowedOrigin>http://localhost:3000</AllowedOrigin>\
+//!                  <AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>".into(),
+//!             ),
+//!             public_access: Some(None), // no Block Public Access, so the policy may be public
+//!             policy: Some(
+//!                 r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+//!                     "Action": "s3:GetObject", "Resource": "arn:aws:s3:::uploads/*"}]}"#.into(),
+//!             ),
+//!             ..BucketSpec::from("uploads")
+//!         }],
+//!         ..Config::in_memory()
+//!     })
 //!     .clock(clock.clone())
 //!     .start()
 //!     .await?;
-//! // point an SDK at server.endpoint() with the AWS documentation's example keys
-//! // (strict_s3::config::DEFAULT_ACCESS_KEY / DEFAULT_SECRET_KEY), region us-east-1.
-//! clock.advance(std::time::Duration::from_secs(7200)); // expire a presigned URL
+//! // Point an SDK at server.endpoint() (path-style, region us-east-1). Anyone may read:
+//! let resp = reqwest::get(format!("{}/uploads/hello.txt", server.endpoint())).await?;
+//! assert_eq!(resp.headers()["last-modified"], "Thu, 15 Jan 2026 12:00:00 GMT"); // the clock's
+//! assert_eq!(resp.text().await?, "hello");
+//! // ...and nobody may write without signing.
+//! let put = reqwest::Client::new()
+//!     .put(format!("{}/uploads/new.txt", server.endpoint()))
+//!     .body("x")
+//!     .send()
+//!     .await?;
+//! assert_eq!(put.status(), 403);
+//! // A browser page on http://localhost:3000 may, as the bucket's CORS configuration says.
+//! let preflight = reqwest::Client::new()
+//!     .request(reqwest::Method::OPTIONS, format!("{}/uploads/hello.txt", server.endpoint()))
+//!     .header("origin", "http://localhost:3000")
+//!     .header("access-control-request-method", "GET")
+//!     .send()
+//!     .await?;
+//! assert_eq!(preflight.headers()["access-control-allow-origin"], "http://localhost:3000");
+//! clock.advance(std::time::Duration::from_secs(7200)); // presigned URLs signed before now expire
 //! server.shutdown().await;
 //! # Ok(()) }
 //! ```

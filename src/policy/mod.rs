@@ -220,6 +220,8 @@ impl std::fmt::Display for PolicyError {
     }
 }
 
+impl std::error::Error for PolicyError {}
+
 /// What evaluating a policy concluded.
 #[derive(Debug, Clone, Copy)]
 pub enum Verdict<'p> {
