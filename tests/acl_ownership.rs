@@ -25,18 +25,6 @@ async fn server() -> TestServer {
     TestServer::start(config, t0()).await
 }
 
-fn signed(s: &TestServer, r: Raw, (ak, sk): (&str, &str)) -> Raw {
-    r.sign_with(
-        &s.host,
-        ak,
-        sk,
-        REGION,
-        "s3",
-        s.clock_now(),
-        PayloadMode::Body,
-    )
-}
-
 fn owner(s: &TestServer, r: Raw) -> Raw {
     signed(s, r, (AK, SK))
 }

@@ -26,31 +26,6 @@ fn example(storage: StorageConfig) -> Config {
     config
 }
 
-/// Signed for `region` (partner-data lives in eu-west-2).
-fn signed_in(s: &TestServer, r: Raw, (ak, sk): (&str, &str), region: &str) -> Raw {
-    r.sign_with(
-        &s.host,
-        ak,
-        sk,
-        region,
-        "s3",
-        s.clock_now(),
-        PayloadMode::Body,
-    )
-}
-
-fn signed(s: &TestServer, r: Raw, (ak, sk): (&str, &str)) -> Raw {
-    r.sign_with(
-        &s.host,
-        ak,
-        sk,
-        REGION,
-        "s3",
-        s.clock_now(),
-        PayloadMode::Body,
-    )
-}
-
 #[tokio::test]
 async fn the_example_file_sets_up_accounts_users_and_bucket_rules() {
     let s = TestServer::start(example(StorageConfig::Memory), t0()).await;

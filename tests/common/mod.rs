@@ -25,6 +25,25 @@ pub const AK: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 pub const REGION: &str = "us-east-1";
 
+/// `r` signed in its header by `(access key, secret)` for us-east-1, at the server's now.
+/// (A test file may define its own `signed`; it shadows this one.)
+pub fn signed(s: &TestServer, r: Raw, who: (&str, &str)) -> Raw {
+    signed_in(s, r, who, REGION)
+}
+
+/// [`signed`] for `region`.
+pub fn signed_in(s: &TestServer, r: Raw, (ak, sk): (&str, &str), region: &str) -> Raw {
+    r.sign_with(
+        &s.host,
+        ak,
+        sk,
+        region,
+        "s3",
+        s.clock_now(),
+        PayloadMode::Body,
+    )
+}
+
 /// 2026-01-15T12:00:00Z: the fixed "now" of most tests.
 pub fn t0() -> OffsetDateTime {
     time::macros::datetime!(2026-01-15 12:00:00 UTC)
