@@ -303,7 +303,7 @@ impl Cli {
         };
         if let Some(dir) = seed {
             let specs =
-                strict_s3::config::file::seed_buckets(&dir).map_err(|e| format!("--seed: {e}"))?;
+                strict_s3::config::seed_buckets(&dir).map_err(|e| format!("--seed: {e}"))?;
             for spec in specs {
                 config.buckets.retain(|b| b.name != spec.name);
                 config.buckets.push(spec);

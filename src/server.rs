@@ -122,19 +122,16 @@ impl ServerBuilder {
             let fail = |e| StartError::Bucket(b.clone(), e);
             check_bucket_name(b).map_err(fail)?;
             let docs = crate::ops::bucket::startup_documents(&self.config, spec).map_err(fail)?;
+            // Bytes: the clone shares the documents, kept for a bucket that already exists.
             match storage
-                .create_bucket_with(b, self.config.bucket_region(b), docs)
+                .create_bucket_with(b, self.config.bucket_region(b), docs.clone())
                 .await
             {
                 Ok(_) => {}
                 // Kept from an earlier run: what the spec names explicitly is written
                 // again, so the configuration stays the source of truth.
                 Err(e) if e.code == S3ErrorCode::BucketAlreadyOwnedByYou => {
-                    for (name, doc) in crate::ops::bucket::startup_documents(&self.config, spec)
-                        .map_err(fail)?
-                        .into_iter()
-                        .filter(|(name, _)| spec.names_document(name))
-                    {
+                    for (name, doc) in docs.into_iter().filter(|(n, _)| spec.names_document(n)) {
                         storage
                             .put_bucket_document(b, name, Some(doc))
                             .await

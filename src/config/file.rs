@@ -303,7 +303,7 @@ impl ConfigFile {
             ));
         }
         if let Some(seed) = &self.raw.seed {
-            let specs = seed_buckets(&self.beside(seed.get_ref()))
+            let specs = super::bucket::seed_buckets(&self.beside(seed.get_ref()))
                 .map_err(|e| self.error(seed.span(), "seed".into(), e))?;
             for spec in specs {
                 if !config.buckets.iter().any(|b| b.name == spec.name) {
@@ -542,67 +542,8 @@ impl ConfigFile {
     }
 }
 
-impl BucketSpec {
-    /// Whether the spec sets this bucket document itself (rather than leaving it to
-    /// the defaults), so that it is rewritten on a bucket kept from an earlier run.
-    pub fn names_document(&self, document: &str) -> bool {
-        use crate::access::rules::{
-            ACL_DOCUMENT, OWNERSHIP_DOCUMENT, POLICY_DOCUMENT, PUBLIC_ACCESS_DOCUMENT,
-        };
-        match document {
-            ACL_DOCUMENT => self.acl.is_some() || self.owner.is_some(),
-            OWNERSHIP_DOCUMENT => self.ownership.is_some(),
-            PUBLIC_ACCESS_DOCUMENT => self.public_access.is_some(),
-            POLICY_DOCUMENT => self.policy.is_some(),
-            crate::ops::cors::DOCUMENT => self.cors.is_some(),
-            _ => false,
-        }
-    }
-
-    /// The ownership and Block Public Access the bucket gets: what it names, else the
-    /// bucket defaults.
-    pub fn effective_controls(&self, legacy: bool) -> (ObjectOwnership, Option<PublicAccessBlock>) {
-        let ownership = self.ownership.unwrap_or(if legacy {
-            ObjectOwnership::ObjectWriter
-        } else {
-            ObjectOwnership::BucketOwnerEnforced
-        });
-        let block = self
-            .public_access
-            .unwrap_or((!legacy).then_some(PublicAccessBlock::ALL));
-        (ownership, block)
-    }
-}
-
-/// `--seed DIR` and `seed = "DIR"`: each subdirectory a bucket whose files are seeded.
-pub fn seed_buckets(dir: &Path) -> Result<Vec<BucketSpec>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut specs = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        if !entry.path().is_dir() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy().into_owned();
-        crate::addressing::check_bucket_name(&name).map_err(|e| {
-            format!(
-                "{}: the directory {name:?} cannot be a bucket: {}",
-                dir.display(),
-                words(&e)
-            )
-        })?;
-        specs.push(BucketSpec {
-            seed: Some(entry.path()),
-            ..BucketSpec::from(name)
-        });
-    }
-    specs.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(specs)
-}
-
 /// An S3 refusal in a configuration error: its code and our reason.
-fn words(e: &crate::error::S3Error) -> String {
+pub(super) fn words(e: &crate::error::S3Error) -> String {
     format!(
         "{}: {}",
         e.code.as_str(),

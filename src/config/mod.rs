@@ -8,11 +8,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::acl::Canned;
-use crate::controls::{ObjectOwnership, PublicAccessBlock};
 use crate::identity::{Account, Identity};
 
+mod bucket;
 pub mod file;
+pub use bucket::{BucketSpec, seed_buckets};
 pub use file::{ConfigFile, ConfigFileError};
 
 /// The AWS documentation's example access key.
@@ -154,48 +154,6 @@ impl Default for Limits {
             max_connections: 0,
             shutdown_grace: Duration::from_secs(10),
             body_idle_timeout: Duration::from_secs(20),
-        }
-    }
-}
-
-/// A bucket created at start (`--bucket`, or `[[buckets]]` in the config file), and
-/// the rules it is given. What is left `None` follows the bucket defaults
-/// (`legacy_bucket_defaults`); what is set is written at every start, so the config
-/// file stays the source of truth for a bucket kept on disk.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct BucketSpec {
-    pub name: String,
-    /// The owning account's 12-digit id; `None`: the default account.
-    pub owner: Option<String>,
-    pub ownership: Option<ObjectOwnership>,
-    /// `Some(None)`: no Block Public Access configuration at all.
-    pub public_access: Option<Option<PublicAccessBlock>>,
-    pub acl: Option<Canned>,
-    /// The bucket policy's JSON text, checked when the configuration is loaded.
-    pub policy: Option<String>,
-    /// The bucket's region; `None`: the server's (`--region`).
-    pub region: Option<String>,
-    /// A CORS configuration (PutBucketCors XML, checked when loaded), written at start.
-    pub cors: Option<String>,
-    /// A directory whose files become objects at start (key: the path below it; content
-    /// type from the extension), replacing objects of the same key.
-    pub seed: Option<PathBuf>,
-}
-
-impl From<&str> for BucketSpec {
-    fn from(name: &str) -> Self {
-        BucketSpec {
-            name: name.to_string(),
-            ..BucketSpec::default()
-        }
-    }
-}
-
-impl From<String> for BucketSpec {
-    fn from(name: String) -> Self {
-        BucketSpec {
-            name,
-            ..BucketSpec::default()
         }
     }
 }
