@@ -58,6 +58,16 @@ pub fn known_principal(config: &crate::config::Config, name: &str) -> bool {
         name == id.arn()
             || name == format!("arn:aws:iam::{}:root", id.account().id)
             || name == id.account().canonical_id
+    }) || config.roles.iter().any(|r| {
+        // The role, or one of its sessions (`…:assumed-role/<role>/<session>`).
+        name == r.arn()
+            || name
+                .strip_prefix(&format!(
+                    "arn:aws:sts::{}:assumed-role/{}/",
+                    r.account.id, r.name
+                ))
+                .is_some_and(|session| !session.is_empty())
+            || name == format!("arn:aws:iam::{}:root", r.account.id)
     })
 }
 
@@ -114,16 +124,18 @@ impl Access {
         buckets: Vec<(String, Arc<BucketRules>)>,
         objects: Vec<(String, Acl)>,
     ) -> Access {
-        let user_policy = match who.identity.as_deref() {
-            Some(Identity::User { policy, .. }) => Some(policy.as_deref()),
-            _ => None,
-        };
+        let identity = who.identity.as_deref();
+        let evaluated = identity.is_some_and(|i| !matches!(i, Identity::Root(_)));
         let any_bucket_policy = buckets.iter().any(|(_, r)| r.policy.is_some());
-        let context = (user_policy.is_some() || any_bucket_policy).then(|| {
-            let mut keys: Vec<String> = user_policy
-                .flatten()
-                .map(|p| p.keys.clone())
-                .unwrap_or_default();
+        let context = (evaluated || any_bucket_policy).then(|| {
+            let mut keys: Vec<String> = Vec::new();
+            for p in identity.into_iter().flat_map(|i| {
+                [i.identity_policy(), i.session_policy()]
+                    .into_iter()
+                    .flatten()
+            }) {
+                keys.extend(p.keys.iter().cloned());
+            }
             for p in buckets.iter().filter_map(|(_, r)| r.policy.as_ref()) {
                 keys.extend(p.keys.iter().cloned());
             }
@@ -209,12 +221,14 @@ impl Access {
         let same_account = account.is_some() && (owner.is_none() || owner == account);
         let arn = identity.map(Identity::arn);
         let is_root = matches!(identity, Some(Identity::Root(_)));
-        let (user_verdict, user_miss) = match identity {
-            Some(Identity::User {
-                policy: Some(p), ..
-            }) => p.evaluate(&request),
-            _ => (Verdict::NotApplicable, None),
+        let (user_verdict, user_miss) = match identity.and_then(Identity::identity_policy) {
+            Some(p) => p.evaluate(&request),
+            None => (Verdict::NotApplicable, None),
         };
+        // A role session's session policy bounds what the role's policy allows.
+        let session = identity
+            .and_then(Identity::session_policy)
+            .map(|p| p.evaluate(&request));
         let sides = Sides {
             who: arn.clone().unwrap_or_else(|| "an anonymous caller".into()),
             action,
@@ -231,10 +245,26 @@ impl Access {
                 why,
             ));
         }
+        if let Some((Verdict::Deny(s), _)) = &session {
+            let why = format!("{} of its session policy denies it", s.label());
+            return Decision::ExplicitlyDenied(self.denied(
+                &sides,
+                "with an explicit deny in a session policy",
+                why,
+            ));
+        }
+        let session_allows = match &session {
+            None => true,
+            Some((v, _)) => matches!(v, Verdict::Allow(_)),
+        };
         let root_arn = identity.map(|i| format!("arn:aws:iam::{}:root", i.account().id));
         let owns_bucket = account.is_some() && account == bucket_owner;
+        let role_arn = identity
+            .and_then(Identity::role)
+            .map(crate::identity::Role::arn);
         let caller = Caller {
             arn: arn.as_deref(),
+            role: role_arn.as_deref(),
             account_root: root_arn.as_deref(),
             canonical_id: account,
             is_root,
@@ -266,9 +296,21 @@ impl Access {
         let restricted = rules.is_some_and(|r| r.public_access().restrict_public_buckets)
             && policy.is_some_and(|p| p.is_public())
             && !owns_bucket;
+        // A session policy limits what a bucket policy grants the role; a statement
+        // naming the session itself is not limited (IAM "Session policies").
+        let names_session = || {
+            let direct = Caller {
+                role: None,
+                ..caller
+            };
+            policy.is_some_and(|p| {
+                matches!(p.evaluate_for(&request, Some(&direct)).0, Verdict::Allow(_))
+            })
+        };
         let policy_allows = matches!(bucket_verdict, Verdict::Allow(_))
             && (!on_object || owner == bucket_owner)
-            && !restricted;
+            && !restricted
+            && (session_allows || names_session());
         let acl_allows = rules.is_some_and(|r| {
             self.acl_allows(
                 r,
@@ -278,7 +320,8 @@ impl Access {
                 same_account && !is_root,
             )
         });
-        let identity_allows = is_root || matches!(user_verdict, Verdict::Allow(_));
+        let identity_allows =
+            is_root || (matches!(user_verdict, Verdict::Allow(_)) && session_allows);
         let allowed = match identity {
             None => policy_allows || acl_allows,
             Some(_) if same_account => identity_allows || policy_allows || acl_allows,
@@ -288,7 +331,20 @@ impl Access {
             return Decision::Allowed;
         }
         let because = format!("because no identity-based policy allows the {action} action");
-        let reason = implicit_reason(identity, &sides, restricted, identity_allows);
+        let reason = match &session {
+            Some((v, miss))
+                if !matches!(v, Verdict::Allow(_)) && matches!(user_verdict, Verdict::Allow(_)) =>
+            {
+                match miss {
+                    Some(m) => format!(
+                        "the role's policy allows it, but the session policy passed to AssumeRole does not: its closest statement, {}, does not apply because {}",
+                        m.statement, m.why
+                    ),
+                    None => "the role's policy allows it, but the session policy passed to AssumeRole does not (a session may do only what both allow)".to_string(),
+                }
+            }
+            _ => implicit_reason(identity, &sides, restricted, identity_allows),
+        };
         Decision::Denied(self.denied(&sides, &because, reason))
     }
 
@@ -376,6 +432,10 @@ fn implicit_reason(
         Some(Identity::User { policy: None, .. }) => {
             "it has no identity policy (--user NAME:KEY:SECRET:POLICY_FILE), and no bucket policy statement allows it".to_string()
         }
+        Some(Identity::RoleSession { role, .. }) if role.policy.is_none() => format!(
+            "its role {} has no permission policy (the config file's [[roles]] policy), and no bucket policy statement allows it",
+            role.arn()
+        ),
         Some(_) => match &sides.user_miss {
             Some(miss) => format!(
                 "the closest allowing statement, {} of its identity policy, does not apply because {}",

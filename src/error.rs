@@ -75,6 +75,8 @@ error_codes! {
     InvalidRequest => (400, "Invalid Request");
     InvalidStorageClass => (400, "The storage class you specified is not valid");
     InvalidToken => (400, "The provided token is malformed or otherwise invalid.");
+    // romange/helio#15 (full HTTP response), mountpoint-s3 parse_400_expired_token.
+    ExpiredToken => (400, "The provided token has expired.");
     InvalidURI => (400, "Couldn't parse the specified URI.");
     KeyTooLongError => (400, "Your key is too long");
     MalformedACLError => (400, "The XML you provided was not well-formed or did not validate against our published schema");

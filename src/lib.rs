@@ -128,6 +128,7 @@ pub mod seed;
 pub mod server;
 pub mod service;
 pub mod storage;
+pub mod sts;
 pub mod subresources;
 pub mod wire;
 pub mod xml;

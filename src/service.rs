@@ -103,6 +103,8 @@ struct Trace {
     /// The addressed bucket, for the CORS headers of the response.
     bucket: Option<String>,
     addressing: Option<&'static str>,
+    /// An STS request's refusal (STS answers in its own XML, not as an `S3Error`).
+    sts_refusal: Option<crate::sts::StsError>,
 }
 
 impl Trace {
@@ -230,6 +232,7 @@ fn record(
     };
     let signed = trace.auth().is_some_and(|a| a != AuthKind::Anonymous);
     let now = state.clock.now();
+    let sts = trace.sts_refusal.as_ref();
     inspector::Record {
         request_id,
         time: inspector::timestamp(now),
@@ -239,15 +242,19 @@ fn record(
         auth: trace.auth().map(AuthKind::as_str),
         access_key: trace.access_key().map(str::to_string),
         operation: trace.op,
-        verdict: if failure.is_some() {
+        verdict: if failure.is_some() || sts.is_some() {
             "refused"
         } else {
             "accepted"
         },
         status: resp.status().as_u16(),
-        code: failure.map(|e| e.code.as_str()),
-        message: failure.map(|e| e.message.to_string()),
-        reason: failure.and_then(|e| e.reason.clone()),
+        code: failure.map(|e| e.code.as_str()).or(sts.map(|e| e.code)),
+        message: failure
+            .map(|e| e.message.to_string())
+            .or(sts.map(|e| e.message.clone())),
+        reason: failure
+            .and_then(|e| e.reason.clone())
+            .or(sts.and_then(|e| e.reason.clone())),
         canonical_request: extra("CanonicalRequest"),
         string_to_sign: extra("StringToSign"),
         window: trace
@@ -276,6 +283,19 @@ fn log(
     // Everything the request chose (its path, the key it names, values quoted in the
     // message or the reason) goes through `for_log`: one request, one line.
     let (method, path) = (&sent.method, for_log(&sent.path));
+    if let (None, Some(e)) = (failure, &trace.sts_refusal) {
+        tracing::warn!(
+            target: "strict_s3::request",
+            "{request_id} {method} {path} → {status} {} auth={auth} op={op}: {}{} {ms:.1}ms",
+            e.code,
+            for_log(&e.message),
+            e.reason
+                .as_deref()
+                .map(|r| format!(" — {}", for_log(r)))
+                .unwrap_or_default(),
+        );
+        return;
+    }
     match failure {
         None => tracing::info!(
             target: "strict_s3::request",
@@ -330,6 +350,18 @@ async fn run(
         addressing::Style::Path => "path-style",
         addressing::Style::VirtualHosted => "virtual-hosted",
     });
+    if crate::sts::is_sts(&req, &addr) {
+        let (resp, outcome) = crate::sts::handle(state, &req, incoming, peer).await;
+        trace.op = Some(outcome.action.unwrap_or("STS"));
+        trace.attempt = Some(Attempt {
+            kind: auth::detect(&req),
+            access_key: outcome.access_key.map(Arc::from),
+            window: None,
+        });
+        trace.authenticated = outcome.refusal.is_none();
+        trace.sts_refusal = outcome.refusal;
+        return Ok(resp);
+    }
     if req.method == Method::OPTIONS {
         trace.op = Some("Preflight");
         return ops::cors::preflight(&*state.storage, &req, &addr).await;

@@ -48,7 +48,16 @@ pub(super) fn context(
         Some(req.query_param("max-keys").unwrap_or("1000").to_string())
     });
     let identity = who.identity.as_deref();
-    put("aws:PrincipalArn", &|| identity.map(Identity::arn));
+    put("aws:PrincipalArn", &|| {
+        identity.map(Identity::principal_arn)
+    });
+    put("aws:PrincipalType", &|| {
+        identity.map(|i| i.principal_type().to_string())
+    });
+    // "only available in requests that are signed using temporary security credentials".
+    put("aws:TokenIssueTime", &|| {
+        who.token_issued_at.map(crate::dates::iso)
+    });
     put("aws:PrincipalAccount", &|| {
         identity.map(|i| i.account().id.clone())
     });

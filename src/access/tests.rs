@@ -39,13 +39,7 @@ fn request(query: &str, headers: &[(&'static str, &'static str)]) -> S3Request {
 fn condition_keys_as_aws_sets_them() {
     let cred = Credential::user("alice", "AKIAALICE", "s", None);
     let signed_at = datetime!(2026-01-15 12:00:00 UTC);
-    let who = |kind| Authenticated {
-        kind,
-        access_key: Some(cred.access_key.clone()),
-        identity: Some(cred.identity.clone()),
-        signed_at: Some(signed_at),
-        payload: PayloadCheck::None,
-    };
+    let who = |kind| Authenticated::signed(kind, &cred, Some(signed_at), PayloadCheck::None);
     let req = request(
         "prefix=home/&delimiter=/",
         &[

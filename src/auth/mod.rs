@@ -20,6 +20,7 @@ pub mod params;
 pub mod post;
 pub mod signing;
 pub mod sigv2;
+pub mod sts;
 pub mod v2;
 mod verify;
 
@@ -143,6 +144,8 @@ pub struct Authenticated {
     pub identity: Option<Arc<crate::identity::Identity>>,
     /// When the request was signed (SigV4: its `X-Amz-Date`), for `s3:signatureAge`.
     pub signed_at: Option<time::OffsetDateTime>,
+    /// When its temporary credentials were issued (`aws:TokenIssueTime`).
+    pub token_issued_at: Option<time::OffsetDateTime>,
     pub payload: PayloadCheck,
 }
 
@@ -171,7 +174,25 @@ impl Authenticated {
             access_key: None,
             identity: None,
             signed_at: None,
+            token_issued_at: None,
             payload: PayloadCheck::None,
+        }
+    }
+
+    /// A request signed with `cred` (its key and identity shared, not copied).
+    pub(crate) fn signed(
+        kind: AuthKind,
+        cred: &crate::config::Credential,
+        signed_at: Option<time::OffsetDateTime>,
+        payload: PayloadCheck,
+    ) -> Self {
+        Authenticated {
+            kind,
+            access_key: Some(cred.access_key.clone()),
+            identity: Some(cred.identity.clone()),
+            signed_at,
+            token_issued_at: cred.lifetime.map(|l| l.issued_at),
+            payload,
         }
     }
 }
@@ -181,6 +202,8 @@ pub struct Authenticator {
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     keys: SigningKeyCache,
+    /// The temporary credentials STS has issued (shared with the STS endpoint).
+    sessions: Arc<crate::sts::Sessions>,
 }
 
 impl Authenticator {
@@ -189,7 +212,13 @@ impl Authenticator {
             config,
             clock,
             keys: SigningKeyCache::default(),
+            sessions: Arc::default(),
         }
+    }
+
+    /// The store of temporary credentials this authenticator accepts.
+    pub fn sessions(&self) -> &Arc<crate::sts::Sessions> {
+        &self.sessions
     }
 
     /// The region `addr`'s credential scope must name: its bucket's, when it exists.
@@ -298,7 +327,7 @@ const AUTH_QUERY_PARAMS: &[&str] = &[
 /// parameter, aws-sdk-go#1495): a repeated SigV4 parameter is the SigV4 query error
 /// (AuthorizationQueryParametersError, as before), the others 400 InvalidArgument
 /// naming the part.
-fn check_single_parts(req: &S3Request) -> Result<(), AuthError> {
+pub(crate) fn check_single_parts(req: &S3Request) -> Result<(), AuthError> {
     let repeated = |name: &str| {
         let mut values = req.headers.get_all(name).iter();
         values.next();

@@ -361,12 +361,8 @@ impl Authenticator {
         claim: &mut Claim<'a>,
     ) -> Result<Authenticated, AuthError> {
         let field = |name: &'static str| form.get(name).ok_or(AuthError::PostMissingField { name });
-        let authenticated = |kind, cred: &crate::config::Credential, signed_at| Authenticated {
-            kind,
-            access_key: Some(cred.access_key.clone()),
-            identity: Some(cred.identity.clone()),
-            signed_at,
-            payload: PayloadCheck::None,
+        let authenticated = |kind, cred: &crate::config::Credential, signed_at| {
+            Authenticated::signed(kind, cred, signed_at, PayloadCheck::None)
         };
         if let Some(algorithm) = form.get("x-amz-algorithm") {
             claim.access_key = form
@@ -402,7 +398,7 @@ impl Authenticator {
                 }
                 any => any,
             };
-            check_scope(&scope, amz.day(), region, Via::Query).map_err(|e| match e {
+            check_scope(&scope, amz.day(), region, Via::Query, "s3").map_err(|e| match e {
                 AuthError::WrongRegion {
                     got, expected, why, ..
                 } => AuthError::PostWrongRegion {
@@ -413,7 +409,7 @@ impl Authenticator {
                 },
                 e => e,
             })?;
-            let cred = self.credential(scope.access_key)?;
+            let cred = self.credential(scope.access_key, form.get("x-amz-security-token"), None)?;
             let key = self.keys.get(
                 scope.key_id(),
                 cred.secret_key.expose(),
@@ -425,7 +421,7 @@ impl Authenticator {
             if !Signature::from_hex(provided).is_some_and(|p| p.matches(&expected)) {
                 return Err(post_mismatch(scope.access_key, policy, provided));
             }
-            return Ok(authenticated(AuthKind::V4Post, cred, Some(amz.time)));
+            return Ok(authenticated(AuthKind::V4Post, &cred, Some(amz.time)));
         }
         if let Some(access_key) = form.get("awsaccesskeyid") {
             claim.access_key = Some(access_key);
@@ -434,13 +430,13 @@ impl Authenticator {
             if self.config.reject_sigv2 {
                 return Err(AuthError::Sigv2Refused);
             }
-            let cred = self.credential(access_key)?;
+            let cred = self.credential(access_key, form.get("x-amz-security-token"), None)?;
             let expected = sign_policy_v2(cred.secret_key.expose(), policy);
             let ok = Signature::from_base64(provided).is_some_and(|p| p.matches(&expected));
             if !ok {
                 return Err(post_mismatch(access_key, policy, provided));
             }
-            return Ok(authenticated(AuthKind::V2Post, cred, None));
+            return Ok(authenticated(AuthKind::V2Post, &cred, None));
         }
         if form.get("policy").is_some() || form.get("x-amz-signature").is_some() {
             return Err(AuthError::PostMissingField {

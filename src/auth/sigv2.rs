@@ -78,29 +78,42 @@ impl fmt::Display for StringToSignV2 {
     }
 }
 
-/// `x-amz-*` headers, lowercase, sorted, repeated values joined with `,`.
+/// `x-amz-*` headers, lowercase, sorted, repeated values joined with `,`. In a presigned
+/// URL the `x-amz-*` query parameters count as headers (how botocore's HmacV1QueryAuth
+/// signs a session token, and how the SigV2 page describes query authentication).
 fn amz_headers(req: &S3Request) -> Vec<Vec<u8>> {
-    let mut names: Vec<&str> = req
+    let query_auth = req.has_query("AWSAccessKeyId");
+    let mut pairs: Vec<(String, &[u8])> = req
         .headers
-        .keys()
-        .map(|k| k.as_str())
-        .filter(|k| k.starts_with("x-amz-"))
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("x-amz-"))
+        .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().trim_ascii()))
         .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-        .into_iter()
-        .map(|name| {
+    if query_auth {
+        pairs.extend(
+            req.query
+                .iter()
+                .filter(|(k, _)| k.to_ascii_lowercase().starts_with("x-amz-"))
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.as_bytes().trim_ascii())),
+        );
+    }
+    // Stable: repeated values keep their order.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let mut last: Option<&str> = None;
+    for (name, value) in &pairs {
+        if last == Some(name.as_str()) {
+            let line = lines.last_mut().expect("a line for the previous name");
+            line.push(b',');
+            line.extend_from_slice(value);
+        } else {
             let mut line = format!("{name}:").into_bytes();
-            for (i, v) in req.headers.get_all(name).iter().enumerate() {
-                if i > 0 {
-                    line.push(b',');
-                }
-                line.extend_from_slice(v.as_bytes().trim_ascii());
-            }
-            line
-        })
-        .collect()
+            line.extend_from_slice(value);
+            lines.push(line);
+            last = Some(name);
+        }
+    }
+    lines
 }
 
 /// `/bucket/key` as sent (the bucket prefixed for virtual-hosted requests), then the

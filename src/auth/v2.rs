@@ -10,7 +10,6 @@ use time::OffsetDateTime;
 use super::error::{AuthError, MismatchV2};
 use super::signing::Signature;
 use super::sigv2::{StringToSignV2, bucket_slash_twin, sign_v2};
-use super::verify::check_token;
 use super::{AuthKind, Authenticated, Authenticator, Claim, PayloadCheck, Window};
 use crate::addressing::Address;
 use crate::request::S3Request;
@@ -38,23 +37,21 @@ impl Authenticator {
             })?;
         claim.access_key = Some(access_key);
         let (raw_date, date) = v2_request_date(req)?;
-        let cred = self.credential(access_key)?;
+        let cred = self.credential(access_key, req.header("x-amz-security-token"), None)?;
         self.check_skew(&raw_date, date)?;
-        check_token(req.header("x-amz-security-token"), cred)?;
         let date_line = if req.headers.contains_key("x-amz-date") {
             String::new()
         } else {
             raw_date
         };
         let sts = StringToSignV2::from_request(req, addr, date_line);
-        self.check_v2_signature(req, addr, cred, provided, &sts, false)?;
-        Ok(Authenticated {
-            kind: AuthKind::V2Header,
-            access_key: Some(cred.access_key.clone()),
-            identity: Some(cred.identity.clone()),
-            signed_at: None,
-            payload: PayloadCheck::None,
-        })
+        self.check_v2_signature(req, addr, &cred, provided, &sts, false)?;
+        Ok(Authenticated::signed(
+            AuthKind::V2Header,
+            &cred,
+            None,
+            PayloadCheck::None,
+        ))
     }
 
     /// `?AWSAccessKeyId=…&Expires=<epoch seconds>&Signature=…`.
@@ -86,23 +83,21 @@ impl Authenticator {
             signed_at: expires_at.saturating_sub(time::Duration::hours(1)).min(now),
             expires_at,
         });
-        let cred = self.credential(access_key)?;
-        if now >= expires_at {
-            return Err(AuthError::ExpiredV2 { expires_at, now });
-        }
         let token = req
             .query_param("x-amz-security-token")
             .or_else(|| req.header("x-amz-security-token"));
-        check_token(token, cred)?;
+        let cred = self.credential(access_key, token, Some(expires_at))?;
+        if now >= expires_at {
+            return Err(AuthError::ExpiredV2 { expires_at, now });
+        }
         let sts = StringToSignV2::from_request(req, addr, expires.to_string());
-        self.check_v2_signature(req, addr, cred, provided, &sts, true)?;
-        Ok(Authenticated {
-            kind: AuthKind::V2Query,
-            access_key: Some(cred.access_key.clone()),
-            identity: Some(cred.identity.clone()),
-            signed_at: None,
-            payload: PayloadCheck::None,
-        })
+        self.check_v2_signature(req, addr, &cred, provided, &sts, true)?;
+        Ok(Authenticated::signed(
+            AuthKind::V2Query,
+            &cred,
+            None,
+            PayloadCheck::None,
+        ))
     }
 }
 

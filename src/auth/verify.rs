@@ -44,10 +44,10 @@ impl Authenticator {
             raw: &date_text,
             time: date,
         };
-        check_scope(&header.credential, amz.day(), region, Via::Header)?;
-        let cred = self.credential(header.credential.access_key)?;
+        check_scope(&header.credential, amz.day(), region, Via::Header, "s3")?;
+        let token = req.header("x-amz-security-token");
+        let cred = self.credential(header.credential.access_key, token, None)?;
         self.check_skew(sent_date, date)?;
-        check_token(req.header("x-amz-security-token"), cred)?;
         let payload_value = req
             .header("x-amz-content-sha256")
             .ok_or(AuthError::MissingContentSha256)?;
@@ -56,7 +56,7 @@ impl Authenticator {
                 value: payload_value.to_string(),
             })?;
         check_signed_headers(req, header.signed_headers)?;
-        let key = self.signing_key(&header.credential, cred);
+        let key = self.signing_key(&header.credential, &cred);
         let canonical =
             CanonicalRequest::from_request(req, header.signed_headers, payload_value, None);
         let expected = check_signature(
@@ -84,13 +84,12 @@ impl Authenticator {
             ),
             PayloadHash::StreamingEcdsa => return Err(AuthError::EcdsaStreaming),
         };
-        Ok(Authenticated {
-            kind: AuthKind::V4Header,
-            access_key: Some(cred.access_key.clone()),
-            identity: Some(cred.identity.clone()),
-            signed_at: Some(date),
+        Ok(Authenticated::signed(
+            AuthKind::V4Header,
+            &cred,
+            Some(date),
             payload,
-        })
+        ))
     }
 
     /// `?X-Amz-Algorithm=AWS4-HMAC-SHA256&…&X-Amz-Signature=…` (a presigned URL).
@@ -119,15 +118,15 @@ impl Authenticator {
             via: Via::Query,
             empty_key: false,
         })?;
-        check_scope(&scope, amz.day(), region, Via::Query)?;
-        let cred = self.credential(scope.access_key)?;
+        check_scope(&scope, amz.day(), region, Via::Query, "s3")?;
+        let url_expires = amz.time.saturating_add(Duration::seconds(expires as i64));
+        let cred = self.credential(scope.access_key, q.security_token, Some(url_expires))?;
         self.check_validity_window(amz.time, expires)?;
-        check_token(q.security_token, cred)?;
         check_signed_headers(req, q.signed_headers)?;
         let payload_hash = req
             .query_param("X-Amz-Content-Sha256")
             .unwrap_or("UNSIGNED-PAYLOAD");
-        let key = self.signing_key(&scope, cred);
+        let key = self.signing_key(&scope, &cred);
         let canonical = CanonicalRequest::from_request(
             req,
             q.signed_headers,
@@ -139,24 +138,47 @@ impl Authenticator {
             Some(PayloadHash::Sha256(hex)) => PayloadCheck::Sha256(hex.to_ascii_lowercase()),
             _ => PayloadCheck::None,
         };
-        Ok(Authenticated {
-            kind: AuthKind::V4Query,
-            access_key: Some(cred.access_key.clone()),
-            identity: Some(cred.identity.clone()),
-            signed_at: Some(amz.time),
+        Ok(Authenticated::signed(
+            AuthKind::V4Query,
+            &cred,
+            Some(amz.time),
             payload,
-        })
+        ))
     }
 
-    pub(super) fn credential(&self, access_key: &str) -> Result<&Credential, AuthError> {
-        self.config
-            .credential(access_key)
-            .ok_or_else(|| AuthError::UnknownAccessKey {
-                access_key: access_key.to_string(),
-            })
+    /// The credential behind `access_key`, configured or issued by STS, with its session
+    /// token checked. The token comes right after the key: on AWS the token carries
+    /// the temporary key, so a bad or ended one is the answer whatever else is wrong
+    /// (docs/sts-regions-evidence.md, decision 7). `url_expires_at` is a presigned
+    /// URL's own expiry, for the reason of a session that ended before it.
+    pub(super) fn credential(
+        &self,
+        access_key: &str,
+        token: Option<&str>,
+        url_expires_at: Option<OffsetDateTime>,
+    ) -> Result<CredRef<'_>, AuthError> {
+        let cred = match self.config.credential(access_key) {
+            Some(c) => CredRef::Configured(c),
+            None => match self.sessions.get(access_key) {
+                Some(c) => CredRef::Issued(c),
+                None => {
+                    return Err(match token {
+                        Some(t) => AuthError::InvalidToken {
+                            token: t.to_string(),
+                            why: "no session of this server has this access key: it never issued these temporary credentials, or it restarted since (sessions are not kept across restarts)",
+                        },
+                        None => AuthError::UnknownAccessKey {
+                            access_key: access_key.to_string(),
+                        },
+                    });
+                }
+            },
+        };
+        check_token(token, &cred, self.clock.now(), url_expires_at)?;
+        Ok(cred)
     }
 
-    fn signing_key(&self, scope: &CredentialScope<'_>, cred: &Credential) -> [u8; 32] {
+    pub(super) fn signing_key(&self, scope: &CredentialScope<'_>, cred: &Credential) -> [u8; 32] {
         self.keys.get(
             scope.key_id(),
             cred.secret_key.expose(),
@@ -183,7 +205,7 @@ impl Authenticator {
 
     /// A presigned URL is valid from its date (tolerating the same skew for a fast client
     /// clock) until date + expires; at that instant it has expired.
-    fn check_validity_window(
+    pub(super) fn check_validity_window(
         &self,
         signed_at: OffsetDateTime,
         expires: u64,
@@ -240,7 +262,7 @@ fn streaming_limits(req: &S3Request, trailer: bool) -> Result<DecodeLimits, Auth
 
 /// The request's date: `x-amz-date`, else `Date` (an HTTP date). Returns the
 /// `yyyyMMdd'T'HHmmss'Z'` text the string to sign uses, and the time.
-fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), AuthError> {
+pub(super) fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), AuthError> {
     if let Some(v) = req.headers.get("x-amz-date") {
         let text = v
             .to_str()
@@ -264,6 +286,7 @@ pub(super) fn check_scope(
     day: &str,
     region: crate::regions::Expected<'_>,
     via: Via,
+    service: &str,
 ) -> Result<(), AuthError> {
     if scope.access_key.is_empty() {
         return Err(AuthError::CredentialMalformed {
@@ -305,7 +328,7 @@ pub(super) fn check_scope(
             why: region.why(),
         });
     }
-    if scope.service != "s3" {
+    if scope.service != service {
         return Err(AuthError::WrongService {
             via,
             got: scope.service.to_string(),
@@ -340,8 +363,31 @@ fn parse_expires(raw: &str) -> Result<u64, AuthError> {
     Ok(n)
 }
 
-/// A configured session token must be presented; an unexpected one is refused.
-pub(super) fn check_token(token: Option<&str>, cred: &Credential) -> Result<(), AuthError> {
+/// A credential found for a request: configured (borrowed from the configuration) or
+/// issued by STS (shared with the session store).
+pub(crate) enum CredRef<'a> {
+    Configured(&'a Credential),
+    Issued(std::sync::Arc<Credential>),
+}
+
+impl std::ops::Deref for CredRef<'_> {
+    type Target = Credential;
+    fn deref(&self) -> &Credential {
+        match self {
+            CredRef::Configured(c) => c,
+            CredRef::Issued(c) => c,
+        }
+    }
+}
+
+/// A key with a session token must present it, unchanged and unexpired; a long-term key
+/// must not present one.
+fn check_token(
+    token: Option<&str>,
+    cred: &Credential,
+    now: OffsetDateTime,
+    url_expires_at: Option<OffsetDateTime>,
+) -> Result<(), AuthError> {
     let invalid = |token: &str, why| AuthError::InvalidToken {
         token: token.to_string(),
         why,
@@ -352,27 +398,34 @@ pub(super) fn check_token(token: Option<&str>, cred: &Credential) -> Result<(), 
             t,
             "a security token was sent, but this access key is a long-term key with no session token",
         )),
-        (None, Some(_)) => Err(invalid(
-            "",
-            "this access key requires x-amz-security-token and none was sent",
-        )),
+        (None, Some(_)) => Err(AuthError::TokenMissing {
+            access_key: cred.access_key.to_string(),
+        }),
         (Some(t), Some(expected))
-            if bool::from(subtle::ConstantTimeEq::ct_eq(
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(
                 t.as_bytes(),
                 expected.expose().as_bytes(),
             )) =>
         {
-            Ok(())
+            Err(invalid(
+                t,
+                "the security token is not the one issued with this access key",
+            ))
         }
-        (Some(t), Some(_)) => Err(invalid(
-            t,
-            "the security token does not match the configured one",
-        )),
+        (Some(t), Some(_)) => match cred.lifetime {
+            Some(life) if now >= life.expires_at => Err(AuthError::ExpiredToken {
+                token: t.to_string(),
+                expired_at: life.expires_at,
+                now,
+                url_expires_at,
+            }),
+            _ => Ok(()),
+        },
     }
 }
 
 /// `host` must be signed, and so must every `x-amz-*` header the request carries.
-fn check_signed_headers(req: &S3Request, signed_headers: &str) -> Result<(), AuthError> {
+pub(super) fn check_signed_headers(req: &S3Request, signed_headers: &str) -> Result<(), AuthError> {
     let signed = |name: &str| {
         signed_headers
             .split(';')
@@ -405,7 +458,7 @@ fn check_signed_headers(req: &S3Request, signed_headers: &str) -> Result<(), Aut
 /// sent; returns the signature (an aws-chunked body's seed). On failure the error carries
 /// the canonical request and the string to sign the server built, as S3 does, so the
 /// client can diff its own, and, when one change explains the mismatch, the diagnosis.
-fn check_signature(
+pub(super) fn check_signature(
     auth: &Authenticator,
     req: &S3Request,
     key: &[u8; 32],

@@ -72,6 +72,8 @@ struct Raw {
     #[serde(default)]
     users: Vec<RawUser>,
     #[serde(default)]
+    roles: Vec<role::RawRole>,
+    #[serde(default)]
     buckets: Vec<RawBucket>,
 }
 
@@ -302,6 +304,7 @@ impl ConfigFile {
                 policy,
             ));
         }
+        self.roles(config)?;
         if let Some(seed) = &self.raw.seed {
             let specs = super::bucket::seed_buckets(&self.beside(seed.get_ref()))
                 .map_err(|e| self.error(seed.span(), "seed".into(), e))?;
@@ -462,27 +465,39 @@ impl ConfigFile {
         file: &Option<Spanned<String>>,
         field: &dyn Fn(&str) -> String,
     ) -> Result<Option<(String, std::ops::Range<usize>, String)>, ConfigFileError> {
+        self.policy_text_named(inline, file, &|f| field(f), "policy")
+    }
+
+    /// [`ConfigFile::policy_text`] for fields `{name}` and `{name}_file`.
+    fn policy_text_named(
+        &self,
+        inline: &Option<Spanned<toml::Value>>,
+        file: &Option<Spanned<String>>,
+        field: &dyn Fn(&str) -> String,
+        name: &str,
+    ) -> Result<Option<(String, std::ops::Range<usize>, String)>, ConfigFileError> {
+        let file_name = format!("{name}_file");
         match (inline, file) {
             (Some(_), Some(f)) => Err(self.error(
                 f.span(),
-                field("policy_file"),
-                "give the policy inline (policy) or as a file (policy_file), not both",
+                field(&file_name),
+                format!("give the policy inline ({name}) or as a file ({file_name}), not both"),
             )),
             (None, None) => Ok(None),
             (Some(p), None) => {
                 let text = match p.get_ref() {
                     toml::Value::String(s) => s.clone(),
                     toml::Value::Table(_) => serde_json::to_string(p.get_ref())
-                        .map_err(|e| self.error(p.span(), field("policy"), e.to_string()))?,
+                        .map_err(|e| self.error(p.span(), field(name), e.to_string()))?,
                     _ => {
                         return Err(self.error(
                             p.span(),
-                            field("policy"),
+                            field(name),
                             "a policy is a JSON string or a table",
                         ));
                     }
                 };
-                Ok(Some((text, p.span(), field("policy"))))
+                Ok(Some((text, p.span(), field(name))))
             }
             (None, Some(f)) => {
                 let dir = self.path.parent().unwrap_or(Path::new("."));
@@ -490,11 +505,11 @@ impl ConfigFile {
                 let text = std::fs::read_to_string(&path).map_err(|e| {
                     self.error(
                         f.span(),
-                        field("policy_file"),
+                        field(&file_name),
                         format!("cannot read {}: {e}", path.display()),
                     )
                 })?;
-                Ok(Some((text, f.span(), field("policy_file"))))
+                Ok(Some((text, f.span(), field(&file_name))))
             }
         }
     }
@@ -559,5 +574,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+mod role;
 #[cfg(test)]
 mod tests;

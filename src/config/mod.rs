@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::identity::{Account, Identity};
+use crate::identity::{Account, Identity, Role};
 
 mod bucket;
 pub mod file;
@@ -56,6 +56,18 @@ pub struct Credential {
     pub session_token: Option<Secret>,
     /// Whose key it is (shared with every request it authenticates).
     pub identity: std::sync::Arc<Identity>,
+    /// Temporary credentials (from STS): when they were issued and when they expire.
+    pub lifetime: Option<Lifetime>,
+}
+
+/// The validity of temporary credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetime {
+    pub issued_at: time::OffsetDateTime,
+    pub expires_at: time::OffsetDateTime,
+    /// Issued by GetSessionToken (which may then call only AssumeRole and
+    /// GetCallerIdentity of STS) or by AssumeRole (a role session).
+    pub from_session_token: bool,
 }
 
 impl Credential {
@@ -66,6 +78,7 @@ impl Credential {
             secret_key: Secret::new(secret_key),
             session_token: None,
             identity: std::sync::Arc::new(Identity::Root(Account::default_account())),
+            lifetime: None,
         }
     }
 
@@ -175,6 +188,8 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Buckets created at start if missing, with the rules they start with.
     pub buckets: Vec<BucketSpec>,
+    /// IAM roles that STS AssumeRole may hand out sessions of.
+    pub roles: Vec<std::sync::Arc<Role>>,
     pub max_skew: Duration,
     pub limits: Limits,
     /// Verify `x-amz-checksum-*` query parameters of presigned PUTs (AWS does not; R2,
@@ -209,6 +224,7 @@ impl Default for Config {
             domains: vec!["localhost".to_string()],
             storage: StorageConfig::Disk(PathBuf::from("data")),
             buckets: Vec::new(),
+            roles: Vec::new(),
             max_skew: MAX_SKEW,
             limits: Limits::default(),
             strict_query_checksums: false,
@@ -247,7 +263,7 @@ impl Config {
             .unwrap_or(&self.region)
     }
 
-    /// The account whose 12-digit id is `id`, among the credentials' accounts.
+    /// The account whose 12-digit id is `id`, among the credentials' and roles' accounts.
     pub fn account_by_id(&self, id: &str) -> Option<std::sync::Arc<Account>> {
         if id == crate::identity::DEFAULT_ACCOUNT_ID {
             return Some(self.default_account());
@@ -256,6 +272,17 @@ impl Config {
             .iter()
             .find(|c| c.identity.account().id == id)
             .map(|c| c.identity.account_arc())
+            .or_else(|| {
+                self.roles
+                    .iter()
+                    .find(|r| r.account.id == id)
+                    .map(|r| r.account.clone())
+            })
+    }
+
+    /// The role an ARN names (`arn:aws:iam::<account>:role/<path><name>`).
+    pub fn role(&self, arn: &str) -> Option<&std::sync::Arc<Role>> {
+        self.roles.iter().find(|r| r.arn() == arn)
     }
 
     /// The account whose canonical id is `id`, among the credentials' accounts.

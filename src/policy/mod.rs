@@ -8,6 +8,7 @@
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
 
 pub mod condition;
+mod parse;
 mod resource_types;
 mod wildcard;
 
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 use condition::Condition;
 pub use condition::Context;
+use parse::{Kind, parse_statement};
 
 /// Allow or Deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,8 @@ struct Principals {
 pub struct Caller<'a> {
     /// `None` for an anonymous request.
     pub arn: Option<&'a str>,
+    /// A role session's role ARN: a statement naming the role applies to its sessions.
+    pub role: Option<&'a str>,
     pub account_root: Option<&'a str>,
     pub canonical_id: Option<&'a str>,
     /// The account's root user: a statement naming the account applies to it directly;
@@ -62,6 +66,9 @@ impl Principals {
     fn names(&self, caller: &Caller<'_>, effect: Effect) -> bool {
         let hit = self.everyone
             || caller.arn.is_some_and(|a| self.arns.iter().any(|p| p == a))
+            || caller
+                .role
+                .is_some_and(|a| self.arns.iter().any(|p| p == a))
             || caller.account_root.is_some_and(|root| {
                 (caller.is_root || caller.delegated || effect == Effect::Deny)
                     && self.arns.iter().any(|p| p == root)
@@ -72,67 +79,6 @@ impl Principals {
             });
         hit != self.negated
     }
-}
-
-/// Parses `Principal` / `NotPrincipal`: `"*"`, `{"AWS": …}` (ARNs, account ids, `"*"`),
-/// `{"CanonicalUser": …}`. An account id is stored as its root ARN, as S3 stores it.
-fn principals(
-    s: &serde_json::Map<String, Value>,
-    known: &dyn Fn(&str) -> bool,
-) -> Result<Principals, PolicyError> {
-    let invalid = || PolicyError::syntax("Invalid principal in policy");
-    let (negated, value) = match (s.get("Principal"), s.get("NotPrincipal")) {
-        (Some(v), None) => (false, v),
-        (None, Some(v)) => (true, v),
-        (Some(_), Some(_)) => return Err(invalid()),
-        (None, None) => return Err(PolicyError::syntax("Missing required field Principal")),
-    };
-    let mut out = Principals {
-        negated,
-        everyone: false,
-        arns: Vec::new(),
-        canonical: Vec::new(),
-    };
-    let list = |v: &Value| -> Result<Vec<String>, PolicyError> {
-        match v {
-            Value::String(one) => Ok(vec![one.clone()]),
-            Value::Array(items) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string).ok_or_else(invalid))
-                .collect(),
-            _ => Err(invalid()),
-        }
-    };
-    match value {
-        Value::String(star) if star == "*" => out.everyone = true,
-        Value::Object(map) if !map.is_empty() => {
-            for (kind, v) in map {
-                for name in list(v)? {
-                    match kind.as_str() {
-                        "AWS" if name == "*" => out.everyone = true,
-                        "AWS" => {
-                            let arn =
-                                if name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit()) {
-                                    format!("arn:aws:iam::{name}:root")
-                                } else {
-                                    name
-                                };
-                            if !known(&arn) {
-                                return Err(invalid());
-                            }
-                            out.arns.push(arn);
-                        }
-                        "CanonicalUser" if known(&name) => out.canonical.push(name),
-                        // A service principal never signs an S3 request here.
-                        "Service" => {}
-                        _ => return Err(invalid()),
-                    }
-                }
-            }
-        }
-        _ => return Err(invalid()),
-    }
-    Ok(out)
 }
 
 /// One statement of a policy.
@@ -260,6 +206,11 @@ impl Policy {
         known: &dyn Fn(&str) -> bool,
     ) -> Result<Policy, PolicyError> {
         Self::parse(text, &Kind::Bucket { bucket, known })
+    }
+
+    /// A role's trust policy: who may assume the role (each principal `known`).
+    pub fn parse_trust(text: &str, known: &dyn Fn(&str) -> bool) -> Result<Policy, PolicyError> {
+        Self::parse(text, &Kind::Trust { known })
     }
 
     fn parse(text: &str, kind: &Kind<'_>) -> Result<Policy, PolicyError> {
@@ -395,148 +346,6 @@ impl Policy {
         });
         action != s.actions.negated && resource != s.resources.negated
     }
-}
-
-/// Which kind of policy is being parsed.
-enum Kind<'a> {
-    Identity,
-    Bucket {
-        bucket: &'a str,
-        known: &'a dyn Fn(&str) -> bool,
-    },
-}
-
-fn parse_statement(v: &Value, position: usize, kind: &Kind<'_>) -> Result<Statement, PolicyError> {
-    let Value::Object(s) = v else {
-        return Err(PolicyError::syntax("each Statement must be an object"));
-    };
-    for key in s.keys() {
-        match key.as_str() {
-            "Sid" | "Effect" | "Action" | "NotAction" | "Resource" | "NotResource"
-            | "Condition" => {}
-            "Principal" | "NotPrincipal" if matches!(kind, Kind::Identity) => {
-                return Err(PolicyError::syntax(
-                    "Policy document should not specify a principal.",
-                ));
-            }
-            "Principal" | "NotPrincipal" => {}
-            other => return Err(PolicyError(format!("Unknown field {other}"))),
-        }
-    }
-    let principals = match kind {
-        Kind::Identity => None,
-        Kind::Bucket { known, .. } => Some(principals(s, *known)?),
-    };
-    let effect = match s.get("Effect").and_then(Value::as_str) {
-        Some("Allow") => Effect::Allow,
-        Some("Deny") => Effect::Deny,
-        Some(other) => return Err(PolicyError(format!("Invalid effect: {other}"))),
-        None => return Err(PolicyError::syntax("Missing required field Effect")),
-    };
-    let actions = patterns(s, "Action", "NotAction")?;
-    for a in &actions.patterns {
-        if a != "*" && !a.to_ascii_lowercase().starts_with("s3:") {
-            return Err(PolicyError(format!(
-                "Policy has invalid action ({a:?}: only s3:* actions apply to S3)"
-            )));
-        }
-    }
-    let resources = patterns(s, "Resource", "NotResource")?;
-    for r in &resources.patterns {
-        let valid = match kind {
-            Kind::Identity => r == "*" || r.starts_with("arn:aws:s3:::"),
-            // This bucket or its objects only: another bucket, or `*`, is refused
-            // (aws-samples/aws-serverless-appsync-app#4; noobaa#10058).
-            Kind::Bucket { bucket, .. } => r
-                .strip_prefix("arn:aws:s3:::")
-                .and_then(|rest| rest.strip_prefix(*bucket))
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
-        };
-        if !valid {
-            return Err(PolicyError(format!(
-                "Policy has invalid resource ({r:?}: S3 resources are arn:aws:s3:::bucket or arn:aws:s3:::bucket/key{})",
-                match kind {
-                    Kind::Bucket { bucket, .. } =>
-                        format!(", and a bucket policy names only {bucket} and its objects"),
-                    Kind::Identity => String::new(),
-                }
-            )));
-        }
-    }
-    if let Kind::Bucket { bucket, .. } = kind
-        && !actions.negated
-        && !resources.negated
-    {
-        let rest = |r: &String| r["arn:aws:s3:::".len() + bucket.len()..].to_string();
-        let on_bucket = resources.patterns.iter().any(|r| rest(r).is_empty());
-        let on_object = resources.patterns.iter().any(|r| !rest(r).is_empty());
-        if !resource_types::applies(&actions.patterns, on_bucket, on_object) {
-            return Err(PolicyError(format!(
-                "Action does not apply to any resource(s) in statement ({}: {} applies to none of {})",
-                match s.get("Sid").and_then(Value::as_str) {
-                    Some(sid) => format!("statement {sid:?}"),
-                    None => format!("statement {position}"),
-                },
-                actions.patterns.join(", "),
-                resources.patterns.join(", "),
-            )));
-        }
-    }
-    let conditions = match s.get("Condition") {
-        Some(block) => condition::parse_block(block)?,
-        None => Vec::new(),
-    };
-    Ok(Statement {
-        sid: s.get("Sid").and_then(Value::as_str).map(str::to_string),
-        position,
-        effect,
-        principals,
-        actions,
-        resources,
-        conditions,
-    })
-}
-
-/// `Action` or `NotAction` (exactly one), a string or a list of strings.
-fn patterns(
-    s: &serde_json::Map<String, Value>,
-    name: &str,
-    not_name: &str,
-) -> Result<Patterns, PolicyError> {
-    let (negated, value) = match (s.get(name), s.get(not_name)) {
-        (Some(v), None) => (false, v),
-        (None, Some(v)) => (true, v),
-        (Some(_), Some(_)) => {
-            return Err(PolicyError(format!(
-                "a statement may have {name} or {not_name}, not both"
-            )));
-        }
-        (None, None) => {
-            return Err(PolicyError(format!(
-                "Missing required field {name} (or {not_name})"
-            )));
-        }
-    };
-    let list = match value {
-        Value::String(one) => vec![one.clone()],
-        Value::Array(items) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| PolicyError(format!("{name} must be a string or a list of strings")))?,
-        _ => {
-            return Err(PolicyError(format!(
-                "{name} must be a string or a list of strings"
-            )));
-        }
-    };
-    if list.is_empty() {
-        return Err(PolicyError(format!("{name} must not be empty")));
-    }
-    Ok(Patterns {
-        negated,
-        patterns: list,
-    })
 }
 
 /// The variable names in a text (`${aws:username}` → `aws:username`).

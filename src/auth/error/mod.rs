@@ -213,6 +213,19 @@ pub enum AuthError {
         token: String,
         why: &'static str,
     },
+    /// Temporary credentials used without their session token: S3's 403
+    /// InvalidAccessKeyId (databendlabs/databend#8069; docs/sts-regions-evidence.md §4).
+    TokenMissing {
+        access_key: String,
+    },
+    /// The session behind temporary credentials has ended.
+    ExpiredToken {
+        token: String,
+        expired_at: OffsetDateTime,
+        now: OffsetDateTime,
+        /// A presigned URL's own expiry, when the URL was still inside it.
+        url_expires_at: Option<OffsetDateTime>,
+    },
     // Signed headers.
     HeadersNotSigned {
         names: Vec<String>,
@@ -255,7 +268,7 @@ impl AuthError {
             | WrongTerminal { .. } => Check::CredentialScope,
             UnknownAccessKey { .. } => Check::AccessKey,
             Skewed { .. } | NotYetValid { .. } | ExpiredV4 { .. } | ExpiredV2 { .. } => Check::Time,
-            InvalidToken { .. } => Check::SecurityToken,
+            InvalidToken { .. } | TokenMissing { .. } | ExpiredToken { .. } => Check::SecurityToken,
             HeadersNotSigned { .. } => Check::SignedHeaders,
             SignatureMismatchV4(_) | SignatureMismatchV2(_) | PostSignatureMismatch { .. } => {
                 Check::Signature

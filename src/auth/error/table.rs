@@ -283,6 +283,36 @@ pub(super) fn to_s3(err: AuthError) -> S3Error {
         InvalidToken { token, why } => S3Error::new(S3ErrorCode::InvalidToken)
             .extra("Token-0", token)
             .reason(why),
+        TokenMissing { access_key } => S3Error::new(S3ErrorCode::InvalidAccessKeyId)
+            .extra("AWSAccessKeyId", access_key.clone())
+            .reason(format!(
+                "{access_key} is a temporary access key: a request signed with it must carry its session token \
+                 (x-amz-security-token header, or X-Amz-Security-Token in a presigned URL or POST form), and none was sent"
+            )),
+        ExpiredToken {
+            token,
+            expired_at,
+            now,
+            url_expires_at,
+        } => {
+            let reason = match url_expires_at {
+                Some(url) if url > expired_at => format!(
+                    "the URL was signed with temporary credentials that expired at {}, before the URL's own expiry at {} \
+                     (server time {}): a presigned URL works only as long as the credentials that signed it",
+                    iso(expired_at),
+                    iso(url),
+                    iso(now)
+                ),
+                _ => format!(
+                    "the temporary credentials expired at {} (server time {}); get new ones from STS",
+                    iso(expired_at),
+                    iso(now)
+                ),
+            };
+            S3Error::new(S3ErrorCode::ExpiredToken)
+                .extra("Token-0", token)
+                .reason(reason)
+        }
         HeadersNotSigned { names } => S3Error::with_message(
             S3ErrorCode::AccessDenied,
             "There were headers present in the request which were not signed",
