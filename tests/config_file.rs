@@ -46,6 +46,57 @@ async fn the_example_file_sets_up_accounts_users_and_bucket_rules() {
         "User: arn:aws:iam::123456789012:user/uploader is not authorized to perform: s3:DeleteObject on resource: \"arn:aws:s3:::uploads/a.txt\" because no identity-based policy allows the s3:DeleteObject action",
     ));
 
+    // The uploader may assume the ci-uploader role; its sessions may put under ci/ only.
+    let form = format!(
+        "Action=AssumeRole&Version=2011-06-15&RoleSessionName=build-1&RoleArn={}",
+        "arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fci%2Fci-uploader"
+    );
+    let resp = s
+        .send(&Raw::new("POST", "/").body(form.as_bytes()).sign_with(
+            &s.host,
+            UPLOADER.0,
+            UPLOADER.1,
+            REGION,
+            "sts",
+            s.clock_now(),
+            PayloadMode::Body,
+        ))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body_text());
+    assert_eq!(
+        resp.xml("Arn").as_deref(),
+        Some("arn:aws:sts::123456789012:assumed-role/ci-uploader/build-1")
+    );
+    let (ak, sk, token) = (
+        resp.xml("AccessKeyId").unwrap(),
+        resp.xml("SecretAccessKey").unwrap(),
+        resp.xml("SessionToken").unwrap(),
+    );
+    let as_role = |r: Raw| signed(&s, r.header("x-amz-security-token", &token), (&ak, &sk));
+    let resp = s
+        .send(&as_role(Raw::new("PUT", "/uploads/ci/out.bin").body(b"1")))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body_text());
+    s.send(&as_role(Raw::new("PUT", "/uploads/other.bin").body(b"1")))
+        .await
+        .assert_error(403, "AccessDenied", None);
+    // The auditor (another account, not trusted) may not.
+    let resp = s
+        .send(&Raw::new("POST", "/").body(form.as_bytes()).sign_with(
+            &s.host,
+            AUDITOR.0,
+            AUDITOR.1,
+            REGION,
+            "sts",
+            s.clock_now(),
+            PayloadMode::Body,
+        ))
+        .await;
+    assert_eq!(
+        (resp.status, resp.code().as_deref()),
+        (403, Some("AccessDenied"))
+    );
+
     // The partner account's root reads uploads through the bucket policy, cannot write.
     let get = signed(&s, Raw::new("GET", "/uploads/a.txt"), PARTNER);
     assert_eq!(s.send(&get).await.status, 200);

@@ -140,6 +140,26 @@ fn mistakes_name_the_line_and_the_field() {
             "[[accounts]]\nid = \"12345\"\naccess_key = \"AK\"\nsecret_key = \"s\"\n",
             "/cfg/strict-s3.toml:2:6: accounts[0].id: an account id is 12 digits",
         ),
+        (
+            "[[roles]]\nname = \"r\"\n",
+            "/cfg/strict-s3.toml:2:8: roles[0].trust_policy: a role needs a trust policy",
+        ),
+        (
+            "[[roles]]\nname = \"r\"\nmax_session_duration = 60\ntrust_policy = '{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"sts:AssumeRole\"}}'\n",
+            "/cfg/strict-s3.toml:3:24: roles[0].max_session_duration: MaxSessionDuration is 3600 to 43200 seconds",
+        ),
+        (
+            "[[roles]]\nname = \"r\"\ntrust_policy = '{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"sts:AssumeRole\", \"Resource\": \"*\"}}'\n",
+            "/cfg/strict-s3.toml:3:16: roles[0].trust_policy: the trust policy is refused: Has prohibited field Resource",
+        ),
+        (
+            "[[roles]]\nname = \"r\"\ntrust_policy = '{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::123456789012:user/nobody\"}, \"Action\": \"sts:AssumeRole\"}}'\n",
+            "/cfg/strict-s3.toml:3:16: roles[0].trust_policy: the trust policy is refused: Invalid principal in policy",
+        ),
+        (
+            "[[roles]]\nname = \"a/b\"\ntrust_policy = '{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"sts:AssumeRole\"}}'\n",
+            "/cfg/strict-s3.toml:2:8: roles[0].name: a role name is 1 to 64 characters",
+        ),
         ("[[users]\n", "/cfg/strict-s3.toml:1:"),
     ];
     for (text, expected) in cases {
