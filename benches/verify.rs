@@ -196,13 +196,12 @@ fn bench_authorize(c: &mut Criterion) {
     let req = presigned_get();
     let addr = address(&req, &config);
     let op = strict_s3::ops::route(&req, &addr).unwrap();
-    let who = Authenticated {
-        kind: AuthKind::V4Query,
-        access_key: Some(cred.access_key.clone()),
-        identity: Some(cred.identity.clone()),
-        signed_at: Some(datetime!(2013-05-24 00:00:00 UTC)),
-        payload: PayloadCheck::None,
-    };
+    let who = Authenticated::signed(
+        AuthKind::V4Query,
+        &cred,
+        Some(datetime!(2013-05-24 00:00:00 UTC)),
+        PayloadCheck::None,
+    );
     let now = datetime!(2013-05-24 00:05:00 UTC);
     let rules = Arc::new(strict_s3::access::BucketRules {
         acl: strict_s3::acl::Acl::private(strict_s3::identity::DEFAULT_CANONICAL_ID),

@@ -180,7 +180,7 @@ impl Authenticated {
     }
 
     /// A request signed with `cred` (its key and identity shared, not copied).
-    pub(crate) fn signed(
+    pub fn signed(
         kind: AuthKind,
         cred: &crate::config::Credential,
         signed_at: Option<time::OffsetDateTime>,
