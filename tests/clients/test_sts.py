@@ -253,3 +253,18 @@ def test_assume_role_refusals(srv):
         chained.assume_role(RoleArn=reader, RoleSessionName="p2", ExternalId="shared-secret", DurationSeconds=7200)
     assert_client_error(e, 400, "ValidationError",
                         "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+
+
+def test_post_forms_signed_with_temporary_credentials_carry_the_token(srv):
+    creds = sts_client(srv.endpoint, *DEV).get_session_token()["Credentials"]
+    s3 = s3_with(srv.endpoint, creds)
+    s3.create_bucket(Bucket="forms")
+    post = s3.generate_presigned_post("forms", "up/${filename}", ExpiresIn=600)
+    assert post["fields"]["x-amz-security-token"] == creds["SessionToken"]
+    resp = requests.post(post["url"], data=post["fields"], files={"file": ("a.txt", b"form body")}, timeout=10)
+    assert resp.status_code == 204, resp.text
+    assert s3.get_object(Bucket="forms", Key="up/a.txt")["Body"].read() == b"form body"
+    # The same form without its token field: the temporary key alone is unknown.
+    fields = {k: v for k, v in post["fields"].items() if k != "x-amz-security-token"}
+    resp = requests.post(post["url"], data=fields, files={"file": ("b.txt", b"x")}, timeout=10)
+    assert_http_error(resp, 403, "InvalidAccessKeyId")
