@@ -170,6 +170,19 @@ async fn stss_own_refusals() {
     let resp = s.send(&tampered).await;
     assert_eq!(resp.status, 403);
     assert_eq!(resp.code().as_deref(), Some("SignatureDoesNotMatch"));
+    // A body past the bound is refused unread, and the connection closed.
+    let big = format!(
+        "Action=GetCallerIdentity&Version=2011-06-15&Pad={}",
+        "x".repeat(70_000)
+    );
+    let resp = s.send(&sts_request(&s, &big, DEV, None)).await;
+    sts_error(
+        &resp,
+        413,
+        "RequestEntityTooLarge",
+        "The request body exceeds 65536 bytes",
+    );
+    assert_eq!(resp.header("connection"), Some("close"));
     // And the good one.
     let resp = s.send(&sts_request(&s, form, DEV, None)).await;
     assert_eq!(resp.status, 200, "{}", resp.body_text());

@@ -78,6 +78,10 @@ pub async fn handle(
     if let Some(reason) = reason {
         builder = builder.header(REASON_HEADER, reason_header_value(&reason));
     }
+    // An oversized body was left unread: the connection cannot carry another request.
+    if status == 413 {
+        builder = builder.header(http::header::CONNECTION, "close");
+    }
     let resp = builder
         .body(body::full(xml))
         .unwrap_or_else(|_| Response::new(body::empty()));
