@@ -80,7 +80,9 @@ impl fmt::Display for StringToSignV2 {
 
 /// `x-amz-*` headers, lowercase, sorted, repeated values joined with `,`. In a presigned
 /// URL the `x-amz-*` query parameters count as headers (how botocore's HmacV1QueryAuth
-/// signs a session token, and how the SigV2 page describes query authentication).
+/// signs a session token, and how the SigV2 page describes query authentication); a
+/// name also sent as a header is signed once, from the header (botocore signs its
+/// request headers and copies them into the query, and clients then send both).
 fn amz_headers(req: &S3Request) -> Vec<Vec<u8>> {
     let query_auth = req.has_query("AWSAccessKeyId");
     let mut pairs: Vec<(String, &[u8])> = req
@@ -90,12 +92,13 @@ fn amz_headers(req: &S3Request) -> Vec<Vec<u8>> {
         .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().trim_ascii()))
         .collect();
     if query_auth {
-        pairs.extend(
-            req.query
-                .iter()
-                .filter(|(k, _)| k.to_ascii_lowercase().starts_with("x-amz-"))
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.as_bytes().trim_ascii())),
-        );
+        let from_query: Vec<(String, &[u8])> = req
+            .query
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_bytes().trim_ascii()))
+            .filter(|(k, _)| k.starts_with("x-amz-") && !req.headers.contains_key(k.as_str()))
+            .collect();
+        pairs.extend(from_query);
     }
     // Stable: repeated values keep their order.
     pairs.sort_by(|a, b| a.0.cmp(&b.0));

@@ -232,4 +232,22 @@ mod tests {
             "PUT\n\ntext/plain\n123\nx-amz-meta-a:1,3\nx-amz-meta-b:2\n/bkt/k?acl&partNumber=2&uploadId=abc"
         );
     }
+
+    /// A presigned URL's `x-amz-*` query parameters are signed as headers (a session
+    /// token), once when the header is sent too.
+    #[test]
+    fn presigned_amz_query_parameters_count_as_headers() {
+        let req = request(
+            Method::PUT,
+            "/bkt/k",
+            "AWSAccessKeyId=AK&Expires=123&Signature=x&x-amz-security-token=tok&x-amz-meta-owner=me",
+            &[("x-amz-meta-owner", "me")],
+        );
+        let addr = crate::addressing::resolve(&req, &[], 1024).unwrap();
+        let sts = StringToSignV2::from_request(&req, &addr, "123".into());
+        assert_eq!(
+            sts.to_string(),
+            "PUT\n\n\n123\nx-amz-meta-owner:me\nx-amz-security-token:tok\n/bkt/k"
+        );
+    }
 }

@@ -174,7 +174,7 @@ impl Authenticator {
                 }
             },
         };
-        check_token(token, &cred, self.clock.now(), url_expires_at)?;
+        check_token(token, &cred, &*self.clock, url_expires_at)?;
         Ok(cred)
     }
 
@@ -385,7 +385,8 @@ impl std::ops::Deref for CredRef<'_> {
 fn check_token(
     token: Option<&str>,
     cred: &Credential,
-    now: OffsetDateTime,
+    // Read only for temporary credentials: a long-term key costs no clock read here.
+    clock: &dyn crate::clock::Clock,
     url_expires_at: Option<OffsetDateTime>,
 ) -> Result<(), AuthError> {
     let invalid = |token: &str, why| AuthError::InvalidToken {
@@ -413,13 +414,19 @@ fn check_token(
             ))
         }
         (Some(t), Some(_)) => match cred.lifetime {
-            Some(life) if now >= life.expires_at => Err(AuthError::ExpiredToken {
-                token: t.to_string(),
-                expired_at: life.expires_at,
-                now,
-                url_expires_at,
-            }),
-            _ => Ok(()),
+            Some(life) => {
+                let now = clock.now();
+                if now >= life.expires_at {
+                    return Err(AuthError::ExpiredToken {
+                        token: t.to_string(),
+                        expired_at: life.expires_at,
+                        now,
+                        url_expires_at,
+                    });
+                }
+                Ok(())
+            }
+            None => Ok(()),
         },
     }
 }
