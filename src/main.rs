@@ -490,15 +490,9 @@ fn parse_user(spec: &str) -> Result<Credential, String> {
     Ok(Credential::user(name, access_key, secret, policy))
 }
 
-/// mimalloc keeps freed memory for reuse. With glibc's allocator a large upload's
-/// ~400 KiB read buffers were mmapped, unmapped and faulted in again for every chunk:
-/// `perf` showed 73 % of a 256 MiB presigned PUT in the kernel zeroing fresh pages, and
-/// the PUT ran at 0.07 GB/s (issue 14; figures in the closing note).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
+    strict_s3::connections::tune_allocator();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let given = Given::of(&matches);
     let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
