@@ -203,6 +203,23 @@ impl AcceptBackoff {
     }
 }
 
+/// Keeps the buffers of large bodies in the allocator's heap instead of returning them to
+/// the OS. With glibc's defaults a large upload's ~400 KiB read buffers were mmapped,
+/// unmapped and faulted in again for every chunk: `perf` showed 73 % of a 256 MiB
+/// presigned PUT in the kernel zeroing fresh pages, at 0.07 GB/s (issue 14; figures in
+/// the closing note). Allocations under 32 MiB come from the heap, and freed memory is
+/// given back once 64 MiB of it sit unused at the top. (mimalloc fixed the speed too,
+/// but raised the peak memory of hostile XML uploads past their 64 MiB bound.)
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters (glibc takes its own lock); it is
+    // called once, at start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,22 +256,5 @@ mod tests {
         );
         let reset = std::io::Error::from_raw_os_error(libc::ECONNABORTED);
         assert_eq!(b.failed(&reset, t0 + LOG_EVERY).0, Duration::ZERO);
-    }
-}
-
-/// Keeps the buffers of large bodies in the allocator's heap instead of returning them to
-/// the OS. With glibc's defaults a large upload's ~400 KiB read buffers were mmapped,
-/// unmapped and faulted in again for every chunk: `perf` showed 73 % of a 256 MiB
-/// presigned PUT in the kernel zeroing fresh pages, at 0.07 GB/s (issue 14; figures in
-/// the closing note). Allocations under 32 MiB come from the heap, and freed memory is
-/// given back once 64 MiB of it sit unused at the top. (mimalloc fixed the speed too,
-/// but raised the peak memory of hostile XML uploads past their 64 MiB bound.)
-pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters (glibc takes its own lock); it is
-    // called once, at start.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     }
 }
