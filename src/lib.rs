@@ -119,6 +119,7 @@ pub mod form;
 pub mod fuzzing;
 pub mod identity;
 pub mod inspector;
+pub mod logs;
 pub mod ops;
 pub mod policy;
 pub mod regions;

@@ -509,19 +509,18 @@ async fn main() -> ExitCode {
         };
     }
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone());
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_target(false);
-    match cli.log_format {
-        LogFormat::Json => logs.json().init(),
+    // Colour codes only for a person at a terminal (https://no-color.org).
+    let format = match cli.log_format {
+        LogFormat::Json => strict_s3::logs::Format::Json,
         LogFormat::Text => {
-            // Colour codes only for a person at a terminal (https://no-color.org).
             use std::io::IsTerminal;
             let ansi = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            logs.with_ansi(ansi).init();
+            strict_s3::logs::Format::Text { ansi }
         }
-    }
+    };
+    // Held to the end of `main`: dropping it flushes the buffered log lines.
+    let _logs = strict_s3::logs::init(&filter, format);
     // A server may use the descriptors its hard limit allows; the connection cap is then
     // derived from the raised limit.
     let _ = strict_s3::connections::raise_fd_limit();

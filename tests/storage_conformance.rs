@@ -753,14 +753,10 @@ async fn a_large_body_streams_in_chunks(fx: Fixture) {
     }
     assert_eq!(total, LEN);
     assert_eq!(hex::encode(md5.finalize()), expected);
-    assert!(chunks >= 64, "streamed in {chunks} chunks");
+    // Streamed in bounded chunks, never the body whole: the disk store reads 1 MiB
+    // blocks ahead, the memory store hands out its stored chunks.
+    assert!(chunks >= LEN >> 20, "streamed in {chunks} chunks");
     assert!(largest <= 1 << 20, "a chunk of {largest} bytes");
-    if fx.root.is_some() {
-        assert!(
-            largest <= 64 * 1024,
-            "disk chunks are at most 64 KiB, got {largest}"
-        );
-    }
     // A range in the middle, across chunk boundaries.
     let start = (5 << 20) - 10;
     let got = read(s, "b", "big", Some((start, start + 99))).await;

@@ -43,6 +43,18 @@ impl TempFile {
         }
     }
 
+    /// [`TempFile::settle`] from a blocking task.
+    pub(super) fn settle_blocking<T>(mut self, result: Result<T, S3Error>) -> Result<T, S3Error> {
+        self.armed = false;
+        if result.is_err()
+            && let Err(e) = fs::remove_file(&self.path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot remove temp file");
+        }
+        result
+    }
+
     /// Removes the file now (the normal error path).
     async fn discard(mut self) {
         if self.armed {
@@ -106,13 +118,6 @@ pub(super) fn sync_dir(dir: &Path) -> Result<(), S3Error> {
 pub(super) fn parent(path: &Path) -> Result<&Path, S3Error> {
     path.parent()
         .ok_or_else(|| internal(format!("{} has no parent directory", path.display())))
-}
-
-/// Renames a durable temp file to `dest`, creating `dest`'s fan-out directory (under
-/// `objects`) first if needed. The caller fsyncs `dest`'s directory.
-pub(super) fn place_file(src: &Path, objects: &Path, dest: &Path) -> Result<(), S3Error> {
-    ensure_dir(parent(dest)?, objects)?;
-    fs::rename(src, dest).map_err(io_context("rename into", dest))
 }
 
 /// Creates `dir` (a child of `parent_dir`) durably if it does not exist.

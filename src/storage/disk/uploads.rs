@@ -40,6 +40,7 @@ use super::durable::{
 };
 use super::durable::{file_name, read_dir_paths};
 use super::format::{READ_CHUNK, create_temp, read_meta, seal_temp};
+use super::put::WriteOf;
 use super::{DiskBucket, DiskStorage, PART_SUFFIX, UPLOAD_FILE, UPLOADS_DIR};
 use crate::error::S3Error;
 use crate::storage::multipart::{self, CompletePart, MAX_PART_NUMBER, Part, Upload, UploadOptions};
@@ -165,11 +166,13 @@ pub(super) async fn put_part(
     let written = store
         .write_temp(
             &temp.path,
-            key,
             req.body,
-            req.content_md5,
-            req.attrs,
-            req.trailing,
+            WriteOf {
+                key,
+                content_md5: req.content_md5,
+                attrs: req.attrs,
+                trailing: req.trailing,
+            },
         )
         .await;
     let result = match written {
