@@ -30,7 +30,7 @@ pub const EC2_BUNDLE_READER: &str =
     "6aa5a366c34c1cbe25dc49211496e913e0351eb0e8c37aa3477e40942ec6b97c";
 
 /// A permission an ACL grants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Permission {
     Read,
@@ -69,7 +69,7 @@ impl Permission {
 }
 
 /// S3's predefined groups.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Group {
     AllUsers,
     AuthenticatedUsers,
@@ -99,14 +99,14 @@ impl Group {
 }
 
 /// Who a grant is for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Grantee {
     /// An account, by canonical user id.
     User(String),
     Group(Group),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Grant {
     pub grantee: Grantee,
     pub permission: Permission,
@@ -129,7 +129,7 @@ impl Grant {
 }
 
 /// An owner (canonical id) and its grants.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Acl {
     pub owner: String,
     pub grants: Vec<Grant>,

@@ -1,7 +1,8 @@
 //! One page of a ListObjects listing, computed from a bucket's ordered key index.
 //!
-//! Both backends keep a `BTreeMap<String, ObjectMeta>` per bucket; `String`'s `Ord` is
-//! byte order of the UTF-8 encoding, which is the order S3 lists in. This module is the
+//! Both backends keep a `BTreeMap` from key to metadata per bucket (the memory store of
+//! `ObjectMeta`, the disk store of compact entries); `str`'s `Ord` is byte order of the
+//! UTF-8 encoding, which is the order S3 lists in. This module is the
 //! only place the listing rules live, so the two backends cannot disagree:
 //!
 //! - only keys beginning with `prefix`, strictly after `start_after`;
@@ -17,14 +18,15 @@
 //!
 //! See <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use super::{ListPage, ListQuery, ObjectMeta};
 
 /// One entry of a listing, before the `max_keys` cut.
-enum Entry<'a> {
-    Object(&'a ObjectMeta),
+enum Entry<'a, V> {
+    Object(&'a str, &'a V),
     /// A common prefix to return, and where the scan resumes (`None`: nothing can follow).
     Prefix(&'a str, Option<String>),
     /// A common prefix at or before `start_after`: skipped, the scan resumes after it.
@@ -33,6 +35,16 @@ enum Entry<'a> {
 
 /// Computes one page of `index` for `query`.
 pub fn list_page(index: &BTreeMap<String, ObjectMeta>, query: &ListQuery<'_>) -> ListPage {
+    list_page_with(index, query, |_, meta| meta.clone())
+}
+
+/// [`list_page`] for an index that stores something else than `ObjectMeta` (the disk
+/// store's compact entries): `meta` makes each listed object's metadata.
+pub fn list_page_with<K: Borrow<str> + Ord, V>(
+    index: &BTreeMap<K, V>,
+    query: &ListQuery<'_>,
+    meta: impl Fn(&str, &V) -> ObjectMeta,
+) -> ListPage {
     let mut page = ListPage::default();
     let mut from = start_bound(query);
     loop {
@@ -40,13 +52,13 @@ pub fn list_page(index: &BTreeMap<String, ObjectMeta>, query: &ListQuery<'_>) ->
             return page;
         };
         let resume = match entry {
-            Entry::Object(meta) => {
+            Entry::Object(key, value) => {
                 if !take(&mut page, query.max_keys) {
                     return page;
                 }
-                page.objects.push(meta.clone());
-                page.last = Some(meta.key.clone());
-                Some(Bound::Excluded(meta.key.clone()))
+                page.objects.push(meta(key, value));
+                page.last = Some(key.to_owned());
+                Some(Bound::Excluded(key.to_owned()))
             }
             Entry::Prefix(prefix, resume) => {
                 if !take(&mut page, query.max_keys) {
@@ -85,18 +97,19 @@ fn start_bound(query: &ListQuery<'_>) -> Bound<String> {
 }
 
 /// The first entry at or after `from`, or `None` when no key with the prefix remains.
-fn next_entry<'a>(
-    index: &'a BTreeMap<String, ObjectMeta>,
+fn next_entry<'a, K: Borrow<str> + Ord, V>(
+    index: &'a BTreeMap<K, V>,
     query: &ListQuery<'_>,
     from: &Bound<String>,
-) -> Option<Entry<'a>> {
+) -> Option<Entry<'a, V>> {
     let from = from.as_ref().map(String::as_str);
-    let (key, meta) = index.range::<str, _>((from, Bound::Unbounded)).next()?;
+    let (key, value) = index.range::<str, _>((from, Bound::Unbounded)).next()?;
+    let key: &str = key.borrow();
     if !key.starts_with(query.prefix) {
         return None;
     }
     let Some(common) = common_prefix(key, query) else {
-        return Some(Entry::Object(meta));
+        return Some(Entry::Object(key, value));
     };
     let resume = successor_of_prefix(common);
     if query.start_after.is_some_and(|after| common <= after) {

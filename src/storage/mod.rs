@@ -37,7 +37,7 @@ pub use memory::MemoryStorage;
 pub use multipart::{CompletePart, Initiator, Part, Upload, UploadChecksum, UploadOptions};
 
 /// What the client set on an object and gets back on GET/HEAD.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ObjectAttrs {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,

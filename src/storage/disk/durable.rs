@@ -93,13 +93,13 @@ pub(super) async fn blocking<T: Send + 'static>(
         .map_err(|e| S3Error::internal(format!("storage task failed: {e}")))?
 }
 
-/// Maps an I/O error to `InternalError`, saying what was being done to which path.
-pub(super) fn io_context(
+/// Maps an I/O error to `InternalError`, saying what was being done to which path. The
+/// path is formatted only if there is an error (this runs on every GET's open).
+pub(super) fn io_context<'a>(
     what: &'static str,
-    path: &Path,
-) -> impl FnOnce(io::Error) -> S3Error + use<> {
-    let path = path.display().to_string();
-    move |e| S3Error::internal(format!("{what} {path}: {e}"))
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> S3Error + 'a {
+    move |e| S3Error::internal(format!("{what} {}: {e}", path.display()))
 }
 
 pub(super) fn internal(what: impl Display) -> S3Error {

@@ -19,7 +19,7 @@
 //! hash collision, however unlikely).
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::Path;
 
 use std::os::unix::fs::FileExt;
@@ -130,17 +130,23 @@ fn encode_trailer(meta: &ObjectMeta) -> Result<Vec<u8>, S3Error> {
 
 // ---- reading ----
 
+/// How much of a file's end [`read_meta`] reads at once: the trailer and, nearly always,
+/// the whole JSON before it, so a store opens with one `pread` per object.
+const TAIL_READ: u64 = 4096;
+
 /// Reads an object file's metadata, checking the trailer and the body length.
-pub(super) fn read_meta(file: &mut File, path: &Path) -> Result<ObjectMeta, S3Error> {
+pub(super) fn read_meta(file: &File, path: &Path) -> Result<ObjectMeta, S3Error> {
     let corrupt = |why: &str| internal(format!("corrupt object file {}: {why}", path.display()));
     let file_len = file.metadata().map_err(io_context("stat", path))?.len();
     if file_len < TRAILER_LEN {
         return Err(corrupt("shorter than its trailer"));
     }
-    let mut trailer = [0u8; TRAILER_LEN as usize];
-    file.seek(SeekFrom::Start(file_len - TRAILER_LEN))
-        .and_then(|_| file.read_exact(&mut trailer))
+    let tail_len = file_len.min(TAIL_READ);
+    // At most TAIL_READ bytes.
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact_at(&mut tail, file_len - tail_len)
         .map_err(io_context("read trailer of", path))?;
+    let (rest, trailer) = tail.split_at(tail.len() - TRAILER_LEN as usize);
     let (len_bytes, magic) = trailer.split_at(8);
     if magic != MAGIC {
         return Err(corrupt("bad magic"));
@@ -152,13 +158,16 @@ pub(super) fn read_meta(file: &mut File, path: &Path) -> Result<ObjectMeta, S3Er
         .checked_sub(json_len)
         .filter(|_| json_len <= MAX_META_LEN)
         .ok_or_else(|| corrupt("bad metadata length"))?;
-    // At most MAX_META_LEN, checked above.
-    let mut json = vec![0u8; json_len as usize];
-    file.seek(SeekFrom::Start(body_len))
-        .and_then(|_| file.read_exact(&mut json))
-        .map_err(io_context("read metadata of", path))?;
-    let meta: ObjectMeta =
-        serde_json::from_slice(&json).map_err(|e| corrupt(&format!("metadata: {e}")))?;
+    let meta: ObjectMeta = if json_len <= rest.len() as u64 {
+        serde_json::from_slice(&rest[rest.len() - json_len as usize..])
+    } else {
+        // At most MAX_META_LEN, checked above.
+        let mut json = vec![0u8; json_len as usize];
+        file.read_exact_at(&mut json, body_len)
+            .map_err(io_context("read metadata of", path))?;
+        serde_json::from_slice(&json)
+    }
+    .map_err(|e| corrupt(&format!("metadata: {e}")))?;
     if meta.size != body_len {
         return Err(corrupt("body length differs from the stored size"));
     }

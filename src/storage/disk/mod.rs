@@ -45,6 +45,7 @@
 mod durable;
 mod format;
 mod group_sync;
+mod index;
 mod open;
 mod put;
 mod uploads;
@@ -60,7 +61,6 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::keymap::{ObjectName, check_bucket_name, check_document_name};
-use super::listing::list_page;
 use super::multipart::{CompletePart, Part, Upload, UploadOptions};
 use super::{
     AttrsUpdate, BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectMeta, OpenObject,
@@ -74,6 +74,7 @@ use durable::{
 };
 use format::{DiskBody, Hashed, copy_hashed, create_temp, seal_temp};
 use group_sync::GroupSync;
+use index::Index;
 use open::open_root;
 use uploads::Uploads;
 
@@ -115,18 +116,13 @@ struct DiskBucket {
     /// Held while an object or document is committed or removed; `true` once the bucket
     /// is deleted, so a put that was in flight cannot land in a removed bucket.
     commit: Arc<tokio::sync::Mutex<bool>>,
-    index: Mutex<BTreeMap<String, ObjectMeta>>,
+    index: Mutex<Index>,
     /// Uploads in progress, by id; the same as the directories in `uploads/`.
     uploads: Mutex<Uploads>,
 }
 
 impl DiskBucket {
-    fn new(
-        info: BucketInfo,
-        dir: PathBuf,
-        index: BTreeMap<String, ObjectMeta>,
-        uploads: Uploads,
-    ) -> DiskBucket {
+    fn new(info: BucketInfo, dir: PathBuf, index: Index, uploads: Uploads) -> DiskBucket {
         DiskBucket {
             info,
             dir,
@@ -136,7 +132,7 @@ impl DiskBucket {
         }
     }
 
-    fn index(&self) -> MutexGuard<'_, BTreeMap<String, ObjectMeta>> {
+    fn index(&self) -> MutexGuard<'_, Index> {
         // Nothing panics while holding the lock, so a poisoned lock still holds whole data.
         self.index.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -168,7 +164,7 @@ impl DiskBucket {
         check: Option<CommitCheck>,
     ) -> Result<ObjectMeta, S3Error> {
         if let Some(check) = check {
-            check(self.index().get(&meta.key))?;
+            check(self.index().get(&meta.key).as_ref())?;
         }
         let dir = self.place_object(temp, meta.clone())?;
         sync_dir(&dir)?;
@@ -185,7 +181,7 @@ impl DiskBucket {
         ensure_dir(&dir, &self.objects_dir())?;
         let mut index = self.index();
         fs::rename(temp, &dest).map_err(io_context("rename into", &dest))?;
-        index.insert(meta.key.clone(), meta);
+        index.insert(meta);
         Ok(dir)
     }
 
@@ -198,7 +194,7 @@ impl DiskBucket {
             // Only a key the index holds has a file of its own (the index was built from
             // the files, checking each file's key), so a hash collision can never delete
             // another key's object.
-            if index.remove(key).is_none() {
+            if !index.remove(key) {
                 return Ok(());
             }
             match fs::remove_file(&path) {
@@ -287,7 +283,7 @@ impl Storage for DiskStorage {
         blocking(move || {
             let _admin = admin;
             create_dir_atomic(&staging, &dir, |s| build_bucket_dir(s, &created, &docs))?;
-            let bucket = DiskBucket::new(created, dir, BTreeMap::new(), BTreeMap::new());
+            let bucket = DiskBucket::new(created, dir, Index::default(), BTreeMap::new());
             write_lock(&buckets).insert(bucket.info.name.clone(), Arc::new(bucket));
             Ok(())
         })
@@ -373,7 +369,7 @@ impl Storage for DiskStorage {
             let index = bucket.index();
             let meta = index.get(key).ok_or_else(|| S3Error::no_such_key(key))?;
             let file = File::open(&path).map_err(io_context("open", &path))?;
-            (meta.clone(), file)
+            (meta, file)
         };
         let body = DiskBody {
             file,
@@ -390,7 +386,6 @@ impl Storage for DiskStorage {
         self.handle(bucket)?
             .index()
             .get(key)
-            .cloned()
             .ok_or_else(|| S3Error::no_such_key(key))
     }
 
@@ -460,9 +455,7 @@ impl Storage for DiskStorage {
     }
 
     async fn list_objects(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, S3Error> {
-        let bucket = self.handle(bucket)?;
-        let index = bucket.index();
-        Ok(list_page(&index, query))
+        Ok(self.handle(bucket)?.index().list(query))
     }
 
     async fn create_upload(

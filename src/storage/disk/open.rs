@@ -7,9 +7,11 @@ use std::fs::{self, File};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::durable::{file_name, internal, io_context, read_dir_paths};
 use super::format::read_meta;
+use super::index::Index;
 use super::uploads::{self, scan_uploads};
 use super::{
     BUCKET_FILE, BUCKETS_DIR, Buckets, DiskBucket, LOCK_FILE, OBJECTS_DIR, TMP_DIR, UPLOADS_DIR,
@@ -88,22 +90,58 @@ fn load_bucket(dir: &Path) -> Result<Option<DiskBucket>, S3Error> {
     )))
 }
 
-/// Rebuilds a bucket's index from its object files.
-fn scan_objects(objects: &Path) -> Result<BTreeMap<String, ObjectMeta>, S3Error> {
-    let mut index = BTreeMap::new();
+/// Rebuilds a bucket's index from its object files, reading the fan-out directories on
+/// as many threads as there are cores (at most [`SCAN_THREADS`]): the reads are from the
+/// page cache after a restart, so opening a large bucket is bound by CPU (system calls
+/// and JSON), not by the disk.
+fn scan_objects(objects: &Path) -> Result<Index, S3Error> {
+    let mut fanouts = Vec::new();
     for fanout in read_dir_paths(objects)? {
-        if !ObjectName::is_fanout_name(file_name(&fanout)) {
+        if ObjectName::is_fanout_name(file_name(&fanout)) {
+            fanouts.push(fanout);
+        } else {
             tracing::warn!(path = %fanout.display(), "unexpected entry in objects dir; ignored");
-            continue;
         }
-        for path in read_dir_paths(&fanout)? {
-            if let Some(meta) = load_object_meta(&path) {
-                index.insert(meta.key.clone(), meta);
-            }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, SCAN_THREADS);
+    let next = AtomicUsize::new(0);
+    let scanned: Vec<Result<Vec<ObjectMeta>, S3Error>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut metas = Vec::new();
+                    loop {
+                        let Some(fanout) = fanouts.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            return Ok(metas);
+                        };
+                        for path in read_dir_paths(fanout)? {
+                            metas.extend(load_object_meta(&path));
+                        }
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(internal("a thread scanning objects panicked")))
+            })
+            .collect()
+    });
+    let mut index = Index::default();
+    for metas in scanned {
+        for meta in metas? {
+            index.insert(meta);
         }
     }
     Ok(index)
 }
+
+/// The most threads [`scan_objects`] uses.
+const SCAN_THREADS: usize = 8;
 
 /// One object file's metadata, if it is a well-formed object file stored under the name
 /// of its own key; anything else is logged and left out of the index.
@@ -115,7 +153,7 @@ fn load_object_meta(path: &Path) -> Option<ObjectMeta> {
     }
     let meta = File::open(path)
         .map_err(io_context("open", path))
-        .and_then(|mut f| read_meta(&mut f, path));
+        .and_then(|f| read_meta(&f, path));
     match meta {
         Ok(meta) if ObjectName::of_key(&meta.key).file == name => Some(meta),
         Ok(meta) => {

@@ -123,7 +123,7 @@ impl DiskStorage {
                         return Err(S3Error::no_such_bucket(&bucket.info.name));
                     }
                     if let Some(check) = check {
-                        check(bucket.index().get(&meta.key))?;
+                        check(bucket.index().get(&meta.key).as_ref())?;
                     }
                     bucket.place_object(&temp.path, meta.clone())?;
                 }

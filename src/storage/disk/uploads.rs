@@ -40,6 +40,7 @@ use super::durable::{
 };
 use super::durable::{file_name, read_dir_paths};
 use super::format::{READ_CHUNK, create_temp, read_meta, seal_temp};
+use super::index::Index;
 use super::put::WriteOf;
 use super::{DiskBucket, DiskStorage, PART_SUFFIX, UPLOAD_FILE, UPLOADS_DIR};
 use crate::error::S3Error;
@@ -283,7 +284,7 @@ fn commit_completion(
 pub(super) fn recover_completions(
     uploads_dir: &Path,
     uploads: &mut Uploads,
-    index: &BTreeMap<String, ObjectMeta>,
+    index: &Index,
 ) -> Result<(), S3Error> {
     let interrupted: Vec<String> = uploads
         .keys()
@@ -442,13 +443,13 @@ fn load_parts(dir: &Path, upload: &Upload) -> Result<Option<Vec<Part>>, S3Error>
         let Some(number) = part_number(file_name(&path)) else {
             continue;
         };
-        let mut file = match File::open(&path) {
+        let file = match File::open(&path) {
             Ok(file) => file,
             // Removed with its upload while we listed.
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(io_context("open", &path)(e)),
         };
-        let meta = read_meta(&mut file, &path)?;
+        let meta = read_meta(&file, &path)?;
         if meta.key != upload.key {
             return Err(internal(format!(
                 "part file {} names key {:?}",
