@@ -753,7 +753,7 @@ async fn a_large_body_streams_in_chunks(fx: Fixture) {
     }
     assert_eq!(total, LEN);
     assert_eq!(hex::encode(md5.finalize()), expected);
-    // Streamed in bounded chunks, never the body whole: the disk store reads 1 MiB
+    // Streamed in bounded chunks, never the body whole: the disk store reads 512 KiB
     // blocks ahead, the memory store hands out its stored chunks.
     assert!(chunks >= LEN >> 20, "streamed in {chunks} chunks");
     assert!(largest <= 1 << 20, "a chunk of {largest} bytes");

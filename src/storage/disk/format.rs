@@ -184,15 +184,17 @@ pub(super) struct DiskBody {
 /// A body (or range) up to this size is read in one `pread` on the calling worker: for
 /// a file in the page cache that is a `memcpy`, cheaper than any hand-off to a thread.
 const INLINE_READ: u64 = 128 * 1024;
-/// Larger bodies are read ahead by one blocking thread in blocks of this size...
-const READ_BLOCK: usize = 1024 * 1024;
+/// Larger bodies are read ahead by one blocking thread in blocks of this size (under
+/// the allocator's mmap threshold, `connections::tune_allocator`, so a block's memory is
+/// reused from the heap instead of faulted in fresh)...
+const READ_BLOCK: usize = 512 * 1024;
 /// ...at most this many blocks ahead of the client (bounds memory per download).
-const READ_AHEAD: usize = 2;
+const READ_AHEAD: usize = 4;
 
 impl ObjectBody for DiskBody {
     /// Why two paths: profiling showed tokio's file reader costs a thread hop per 64 KiB
     /// chunk (about 1.1 GB/s for a 256 MiB GET here); one reader thread per large body,
-    /// reading 1 MiB blocks with `pread` and handing them over a bounded channel, reaches
+    /// reading 512 KiB blocks with `pread` and handing them over a bounded channel, reaches
     /// the limit server's speed, and a small body needs no thread at all.
     fn stream(self: Box<Self>, range: Option<(u64, u64)>) -> ByteStream {
         let DiskBody { file, size } = *self;

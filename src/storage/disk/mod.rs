@@ -24,11 +24,13 @@
 //!
 //! # Writes
 //!
-//! A put streams into `tmp/<unique>` through a buffered writer, hashing MD5 as bytes pass,
-//! appends the metadata and trailer, and `fsync`s the file. Then, under the bucket's
-//! commit lock (a `tokio::sync::Mutex`), it runs the [`CommitCheck`](super::CommitCheck)
-//! against the current index entry, renames the file into place, updates the in-memory
-//! index and `fsync`s the directory. That commit runs in one blocking task which owns the
+//! A put's body becomes a temp file in `tmp/` (hashed with MD5 as bytes pass), with its
+//! metadata and trailer appended. Then, under the bucket's commit lock (a
+//! `tokio::sync::Mutex`), the [`CommitCheck`](super::CommitCheck) runs against the current
+//! index entry, and the file is renamed into place and indexed under the index lock. Small
+//! bodies do all of this in one blocking task made durable by two group syncs (before the
+//! rename and after it, `group_sync`); large ones are `fsync`ed as files and their
+//! directory is `fsync`ed (see `put`). The commit runs in a blocking task which owns the
 //! lock guard, so a request dropped mid-commit (the client went away) cannot leave the
 //! index out of step with the files. Any failure before the rename (body error,
 //! `BadDigest`, a failed check) deletes the temp file and leaves the previous object as it
@@ -37,10 +39,11 @@
 //!
 //! # Index
 //!
-//! Listings need keys in order; each bucket keeps a `BTreeMap<String, ObjectMeta>`. It is
-//! rebuilt at open by reading every object file's trailer, so it survives restarts and is
-//! correct after any crash: the files are authoritative and each is either wholly there
-//! or absent. The uploads of each bucket are likewise loaded from `uploads/` at open.
+//! Listings need keys in order and GET and HEAD need metadata without reading a file;
+//! each bucket keeps a compact ordered `index::Index`. It is rebuilt at open by reading
+//! every object file's trailer, so it survives restarts and is correct after any crash:
+//! the files are authoritative and each is either wholly there or absent. The uploads of
+//! each bucket are likewise loaded from `uploads/` at open.
 
 mod durable;
 mod format;
@@ -359,7 +362,7 @@ impl Storage for DiskStorage {
     }
 
     /// The metadata comes from the index and the file is opened under the index lock
-    /// (see [`DiskBucket::place_object`]), on the calling worker: opening a file whose
+    /// (see `DiskBucket::place_object`), on the calling worker: opening a file whose
     /// directory is cached is a few microseconds, less than a hand-off to a blocking
     /// thread, and no trailer is read.
     async fn open_object(&self, bucket: &str, key: &str) -> Result<OpenObject, S3Error> {
