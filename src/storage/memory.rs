@@ -16,10 +16,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::body_md5::BodyMd5;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use md5::{Digest, Md5};
 
 use super::keymap::{check_bucket_name, check_document_name};
 use super::listing::list_page;
@@ -125,18 +125,17 @@ impl MemoryStorage {
 
 /// Consumes a body stream, keeping its chunks and hashing them as they pass.
 async fn collect_hashed(mut body: ByteStream) -> Result<(Vec<Bytes>, u64, [u8; 16]), S3Error> {
-    let mut md5 = Md5::new();
+    let mut md5 = BodyMd5::default();
     let mut chunks = Vec::new();
-    let mut size = 0u64;
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
-        md5.update(&chunk);
-        size += chunk.len() as u64;
+        md5.update(&chunk).await?;
         if !chunk.is_empty() {
             chunks.push(chunk);
         }
     }
-    Ok((chunks, size, md5.finalize().into()))
+    let (size, md5) = md5.finish().await?;
+    Ok((chunks, size, md5))
 }
 
 #[async_trait]

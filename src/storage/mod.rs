@@ -14,6 +14,7 @@
 //! - **Order:** listings are in UTF-8 byte order of the key, as S3 lists.
 //! - **Hashes as bytes pass:** the MD5 (the ETag) is computed while the body is written.
 
+pub mod body_md5;
 pub mod disk;
 pub mod keymap;
 pub mod listing;

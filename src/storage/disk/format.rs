@@ -26,12 +26,12 @@ use std::os::unix::fs::FileExt;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use md5::{Digest, Md5};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
 use super::durable::{internal, io_context};
 use crate::body::ByteStream;
 use crate::error::S3Error;
+use crate::storage::body_md5::BodyMd5;
 use crate::storage::{ObjectBody, ObjectMeta};
 
 /// The last four bytes of every object file (format version 1).
@@ -71,35 +71,16 @@ pub(super) async fn seal_temp(
         .map_err(io_context("fsync", temp))
 }
 
-/// The MD5 and size of a body, computed as its bytes pass.
-#[derive(Default)]
-pub(super) struct Hashed {
-    md5: Md5,
-    pub(super) size: u64,
-}
-
-impl Hashed {
-    pub(super) fn update(&mut self, chunk: &[u8]) {
-        self.md5.update(chunk);
-        self.size += chunk.len() as u64;
-    }
-
-    /// The size and the MD5.
-    pub(super) fn finish(self) -> (u64, [u8; 16]) {
-        (self.size, self.md5.finalize().into())
-    }
-}
-
 /// Copies the rest of the body stream into `out`, hashing it into `hashed`.
 pub(super) async fn copy_hashed(
     mut body: ByteStream,
     out: &mut BufWriter<tokio::fs::File>,
     path: &Path,
-    hashed: &mut Hashed,
+    hashed: &mut BodyMd5,
 ) -> Result<(), S3Error> {
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
-        hashed.update(&chunk);
+        hashed.update(&chunk).await?;
         out.write_all(&chunk)
             .await
             .map_err(io_context("write", path))?;

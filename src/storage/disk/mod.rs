@@ -75,7 +75,7 @@ use durable::{
     TempFile, blocking, create_dir_atomic, ensure_dir, internal, io_context, parent,
     remove_durably, remove_moved_dir, sync_dir, write_atomic, write_synced,
 };
-use format::{DiskBody, Hashed, copy_hashed, create_temp, seal_temp};
+use format::{DiskBody, copy_hashed, create_temp, seal_temp};
 use group_sync::GroupSync;
 use index::Index;
 use open::open_root;
@@ -409,7 +409,7 @@ impl Storage for DiskStorage {
             update(&mut meta.attrs)?;
             let temp = TempFile::new(self.temp_path());
             let mut out = create_temp(&temp.path).await?;
-            let mut hashed = Hashed::default();
+            let mut hashed = super::body_md5::BodyMd5::default();
             let body = opened.body.stream(None);
             let copied = copy_hashed(body, &mut out, &temp.path, &mut hashed).await;
             let sealed = match copied {

@@ -27,10 +27,11 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use super::durable::{TempFile, blocking, io_context};
-use super::format::{Hashed, copy_hashed, create_temp, seal_temp, write_small};
+use super::format::{copy_hashed, create_temp, seal_temp, write_small};
 use super::{DiskBucket, DiskStorage, commit};
 use crate::body::ByteStream;
 use crate::error::S3Error;
+use crate::storage::body_md5::BodyMd5;
 use crate::storage::{
     CommitCheck, ObjectAttrs, ObjectMeta, PutRequest, TrailingAttrs, finish_meta,
 };
@@ -68,14 +69,14 @@ impl DiskStorage {
             trailing,
         };
         let mut staged = Vec::new();
-        let mut hashed = Hashed::default();
-        while hashed.size <= SMALL_BODY {
+        let mut hashed = BodyMd5::default();
+        while hashed.size() <= SMALL_BODY {
             let Some(chunk) = body.next().await else {
-                let meta = self.finish(of, hashed)?;
+                let meta = self.finish(of, hashed).await?;
                 return self.put_small(bucket, staged, meta, check).await;
             };
             let chunk = chunk?;
-            hashed.update(&chunk);
+            hashed.update(&chunk).await?;
             staged.push(chunk);
         }
         let temp = TempFile::new(self.temp_path());
@@ -90,8 +91,8 @@ impl DiskStorage {
     }
 
     /// The metadata of a body that has ended (checks Content-MD5 and the trailer).
-    fn finish(&self, of: WriteOf<'_>, hashed: Hashed) -> Result<ObjectMeta, S3Error> {
-        let (size, md5) = hashed.finish();
+    async fn finish(&self, of: WriteOf<'_>, hashed: BodyMd5) -> Result<ObjectMeta, S3Error> {
+        let (size, md5) = hashed.finish().await?;
         finish_meta(
             of.key,
             size,
@@ -143,7 +144,7 @@ impl DiskStorage {
         body: ByteStream,
         of: WriteOf<'_>,
     ) -> Result<ObjectMeta, S3Error> {
-        self.write_temp_from(temp, Vec::new(), body, Hashed::default(), of)
+        self.write_temp_from(temp, Vec::new(), body, BodyMd5::default(), of)
             .await
     }
 
@@ -154,7 +155,7 @@ impl DiskStorage {
         temp: &Path,
         staged: Vec<Bytes>,
         body: ByteStream,
-        mut hashed: Hashed,
+        mut hashed: BodyMd5,
         of: WriteOf<'_>,
     ) -> Result<ObjectMeta, S3Error> {
         let mut out = create_temp(temp).await?;
@@ -165,7 +166,7 @@ impl DiskStorage {
                 .map_err(io_context("write", temp))?;
         }
         copy_hashed(body, &mut out, temp, &mut hashed).await?;
-        let meta = self.finish(of, hashed)?;
+        let meta = self.finish(of, hashed).await?;
         seal_temp(out, &meta, temp).await?;
         Ok(meta)
     }
