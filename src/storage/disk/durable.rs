@@ -149,8 +149,18 @@ pub(super) fn write_atomic(temp: &Path, dest: &Path, contents: &[u8]) -> Result<
 
 /// Removes a file and fsyncs its directory; `false` if it was not there.
 pub(super) fn remove_durably(path: &Path) -> Result<bool, S3Error> {
+    let removed = remove_if_present(path)?;
+    if removed {
+        sync_dir(parent(path)?)?;
+    }
+    Ok(removed)
+}
+
+/// Removes a file, not yet durably (the caller syncs its directory); `false` if it was
+/// not there.
+pub(super) fn remove_if_present(path: &Path) -> Result<bool, S3Error> {
     match fs::remove_file(path) {
-        Ok(()) => sync_dir(parent(path)?).map(|_| true),
+        Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(io_context("remove", path)(e)),
     }

@@ -71,19 +71,22 @@ pub(super) async fn seal_temp(
         .map_err(io_context("fsync", temp))
 }
 
-/// Copies the rest of the body stream into `out`, hashing it into `hashed`. Every
-/// [`WRITEBACK_EVERY`] bytes it asks the kernel to start writing what it has (see
-/// [`start_writeback`]), so the `fsync` that ends a large upload finds little left to do.
-pub(super) async fn copy_hashed(
+/// Copies the rest of the body stream into `out`, hashing it into `hashed` if given (a
+/// copy of a stored body already knows its ETag). Every [`WRITEBACK_EVERY`] bytes it asks
+/// the kernel to start writing what it has (see [`start_writeback`]), so the `fsync` that
+/// ends a large upload finds little left to do.
+pub(super) async fn copy_body(
     mut body: ByteStream,
     out: &mut BufWriter<tokio::fs::File>,
     path: &Path,
-    hashed: &mut BodyMd5,
+    mut hashed: Option<&mut BodyMd5>,
 ) -> Result<(), S3Error> {
     let mut unflushed = 0u64;
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
-        hashed.update(&chunk).await?;
+        if let Some(hashed) = hashed.as_deref_mut() {
+            hashed.update(&chunk).await?;
+        }
         out.write_all(&chunk)
             .await
             .map_err(io_context("write", path))?;
@@ -235,7 +238,7 @@ impl ObjectBody for DiskBody {
                 at += n;
             }
         });
-        Box::pin(tokio_stream_of(rx))
+        Box::pin(receiver_stream(rx))
     }
 }
 
@@ -248,7 +251,7 @@ fn read_block(file: &File, at: u64, len: usize) -> Result<Bytes, S3Error> {
 }
 
 /// The blocks a reader thread sends, as a stream.
-fn tokio_stream_of(
+fn receiver_stream(
     rx: tokio::sync::mpsc::Receiver<Result<Bytes, S3Error>>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, S3Error>> + Send {
     futures_util::stream::unfold(rx, |mut rx| async move {

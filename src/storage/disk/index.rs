@@ -45,22 +45,26 @@ enum Etag {
 }
 
 impl Etag {
+    /// Compact only where writing it back gives the same text: lower-case hex, a part
+    /// count in plain digits (no `-01`, no `-+1`). Checked on the text itself, so an insert
+    /// (every put, every object at open) formats nothing.
     fn of(etag: &str) -> Etag {
         let (hex_part, parts) = match etag.split_once('-') {
-            Some((h, n)) => (h, n.parse::<u32>().ok()),
+            Some((hex_part, count)) => match plain_count(count) {
+                Some(n) => (hex_part, Some(n)),
+                None => return Etag::Other(etag.into()),
+            },
             None => (etag, None),
         };
         let mut md5 = [0u8; 16];
-        let compact = match (hex::decode_to_slice(hex_part, &mut md5), parts) {
-            (Ok(()), None) => Etag::Md5(md5),
-            (Ok(()), Some(n)) => Etag::Multipart(md5, n),
-            _ => return Etag::Other(etag.into()),
-        };
-        // Only where writing it back gives the same text (lower-case hex, no `-01`).
-        if compact.to_text() == etag {
-            compact
-        } else {
-            Etag::Other(etag.into())
+        if hex_part.bytes().any(|b| b.is_ascii_uppercase())
+            || hex::decode_to_slice(hex_part, &mut md5).is_err()
+        {
+            return Etag::Other(etag.into());
+        }
+        match parts {
+            None => Etag::Md5(md5),
+            Some(n) => Etag::Multipart(md5, n),
         }
     }
 
@@ -71,6 +75,14 @@ impl Etag {
             Etag::Other(text) => text.to_string(),
         }
     }
+}
+
+/// A part count written as `{n}` writes it: digits, no leading zero.
+fn plain_count(count: &str) -> Option<u32> {
+    let plain = !count.is_empty()
+        && count.bytes().all(|b| b.is_ascii_digit())
+        && (count == "0" || !count.starts_with('0'));
+    plain.then(|| count.parse().ok()).flatten()
 }
 
 impl Index {
@@ -172,6 +184,11 @@ mod tests {
             "9e107d9d372bb6826bd81d3542a419d6-12",
             "9E107D9D372BB6826BD81D3542A419D6",
             "9e107d9d372bb6826bd81d3542a419d6-012",
+            "9e107d9d372bb6826bd81d3542a419d6-+12",
+            "9e107d9d372bb6826bd81d3542a419d6-",
+            "9e107d9d372bb6826bd81d3542a419d6-1-2",
+            "9e107d9d372bb6826bd81d3542a419d6-0",
+            "9e107d9d372bb6826bd81d3542a419d6-99999999999",
             "not-an-md5",
             "",
         ] {

@@ -73,9 +73,9 @@ use crate::clock::Clock;
 use crate::error::{S3Error, S3ErrorCode};
 use durable::{
     TempFile, blocking, create_dir_atomic, ensure_dir, internal, io_context, parent,
-    remove_durably, remove_moved_dir, sync_dir, write_atomic, write_synced,
+    remove_durably, remove_if_present, remove_moved_dir, sync_dir, write_atomic, write_synced,
 };
-use format::{DiskBody, copy_hashed, create_temp, seal_temp};
+use format::{DiskBody, copy_body, create_temp, seal_temp};
 use group_sync::GroupSync;
 use index::Index;
 use open::open_root;
@@ -200,11 +200,7 @@ impl DiskBucket {
             if !index.remove(key) {
                 return Ok(());
             }
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_context("remove", &path)(e)),
-            }
+            remove_if_present(&path)?;
         }
         sync_dir(parent(&path)?)
     }
@@ -409,9 +405,7 @@ impl Storage for DiskStorage {
             update(&mut meta.attrs)?;
             let temp = TempFile::new(self.temp_path());
             let mut out = create_temp(&temp.path).await?;
-            let mut hashed = super::body_md5::BodyMd5::default();
-            let body = opened.body.stream(None);
-            let copied = copy_hashed(body, &mut out, &temp.path, &mut hashed).await;
+            let copied = copy_body(opened.body.stream(None), &mut out, &temp.path, None).await;
             let sealed = match copied {
                 Ok(_) => seal_temp(out, &meta, &temp.path).await,
                 Err(e) => Err(e),

@@ -27,7 +27,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use super::durable::{TempFile, blocking, io_context};
-use super::format::{copy_hashed, create_temp, seal_temp, write_small};
+use super::format::{copy_body, create_temp, seal_temp, write_small};
 use super::{DiskBucket, DiskStorage, commit};
 use crate::body::ByteStream;
 use crate::error::S3Error;
@@ -165,7 +165,7 @@ impl DiskStorage {
                 .await
                 .map_err(io_context("write", temp))?;
         }
-        copy_hashed(body, &mut out, temp, &mut hashed).await?;
+        copy_body(body, &mut out, temp, Some(&mut hashed)).await?;
         let meta = self.finish(of, hashed).await?;
         seal_temp(out, &meta, temp).await?;
         Ok(meta)
