@@ -619,12 +619,18 @@ async fn hostile_keys_round_trip(fx: Fixture) {
     let long = long_keys();
     let mut all: Vec<&str> = HOSTILE_KEYS.to_vec();
     all.extend(long.iter().map(String::as_str));
-    for key in &all {
-        let meta = put(s, "b", key, key.as_bytes()).await;
+    // Every other body is large (past the disk store's segment records, a file of its
+    // own), so keys reach both of its layouts.
+    let body_of = |i: usize, key: &str| match i % 2 {
+        0 => key.repeat(300 * 1024 / key.len().max(1) + 1).into_bytes(),
+        _ => key.as_bytes().to_vec(),
+    };
+    for (i, key) in all.iter().enumerate() {
+        let meta = put(s, "b", key, &body_of(i, key)).await;
         assert_eq!(meta.key, *key);
     }
-    for key in &all {
-        assert_eq!(read(s, "b", key, None).await, key.as_bytes(), "{key:?}");
+    for (i, key) in all.iter().enumerate() {
+        assert_eq!(read(s, "b", key, None).await, body_of(i, key), "{key:?}");
         assert_eq!(s.head_object("b", key).await.expect("head").key, *key);
     }
     let mut sorted = all.clone();
@@ -649,7 +655,8 @@ async fn hostile_keys_round_trip(fx: Fixture) {
         .expect("all gone, bucket deletable");
 }
 
-/// Every file is the lock, a bucket file, a document or an object named by a hash.
+/// Every file is the lock, a bucket file, a document, an object named by a hash or a
+/// numbered segment.
 fn assert_files_are_where_they_belong(root: &Path) {
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
     for file in files_under(root) {
@@ -665,6 +672,9 @@ fn assert_files_are_where_they_belong(root: &Path) {
             ["buckets", _, "objects", fan, name] => {
                 hex(fan, 2) && hex(name, 64) && name.starts_with(fan)
             }
+            ["buckets", _, "segments", name] => name
+                .strip_suffix(".seg")
+                .is_some_and(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_digit())),
             _ => false,
         };
         assert!(ok, "unexpected file {}", rel.display());

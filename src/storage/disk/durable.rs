@@ -43,18 +43,6 @@ impl TempFile {
         }
     }
 
-    /// [`TempFile::settle`] from a blocking task.
-    pub(super) fn settle_blocking<T>(mut self, result: Result<T, S3Error>) -> Result<T, S3Error> {
-        self.armed = false;
-        if result.is_err()
-            && let Err(e) = fs::remove_file(&self.path)
-            && e.kind() != io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %self.path.display(), error = %e, "cannot remove temp file");
-        }
-        result
-    }
-
     /// Removes the file now (the normal error path).
     async fn discard(mut self) {
         if self.armed {

@@ -6,8 +6,13 @@
 //! # Object file format
 //!
 //! ```text
-//! [ body: size bytes ][ ObjectMeta as JSON: n bytes ][ n: u64 little-endian ][ b"S3O1" ]
+//! [ body: size bytes ][ ObjectMeta as JSON: n bytes ][ seq: u64 ][ n: u64 ][ b"S3O2" ]
 //! ```
+//!
+//! (integers little-endian). `seq` is the commit's number in the bucket's sequence,
+//! stamped under the commit lock just before the rename ([`stamp_seq`]); it orders the
+//! file against the bucket's segment records (see `segments`). Files of format 1
+//! (`[ body ][ JSON ][ n ][ b"S3O1" ]`, before segments existed) read as sequence 0.
 //!
 //! Metadata and body share one file so that a single rename publishes both at once:
 //! no reader can see new metadata with an old body or the reverse. The metadata goes
@@ -19,10 +24,9 @@
 //! hash collision, however unlikely).
 
 use std::fs::File;
-use std::io::Write;
-use std::path::Path;
-
 use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -34,10 +38,13 @@ use crate::error::S3Error;
 use crate::storage::body_md5::BodyMd5;
 use crate::storage::{ObjectBody, ObjectMeta};
 
-/// The last four bytes of every object file (format version 1).
-const MAGIC: [u8; 4] = *b"S3O1";
-/// `u64` JSON length + magic.
-const TRAILER_LEN: u64 = 12;
+/// The last four bytes of every object file this version writes (format 2)...
+const MAGIC: [u8; 4] = *b"S3O2";
+/// `u64` sequence + `u64` JSON length + magic.
+const TRAILER_LEN: u64 = 20;
+/// ...and of format 1, still read.
+const MAGIC_V1: [u8; 4] = *b"S3O1";
+const TRAILER_LEN_V1: u64 = 12;
 /// Object metadata is a few KiB at most; anything larger is a corrupt file.
 const MAX_META_LEN: u64 = 16 * 1024 * 1024;
 /// Chunk size of object body streams.
@@ -120,22 +127,13 @@ fn start_writeback(file: &tokio::fs::File) {
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &tokio::fs::File) {}
 
-/// Writes a whole small object file (body chunks, then metadata and trailer) in one go;
-/// not synced (the caller's group sync does that). Blocking.
-pub(super) fn write_small(path: &Path, body: &[Bytes], meta: &ObjectMeta) -> Result<(), S3Error> {
-    let trailer = encode_trailer(meta)?;
-    let mut file = File::create(path).map_err(io_context("create temp file", path))?;
-    body.iter()
-        .try_for_each(|chunk| file.write_all(chunk))
-        .and_then(|_| file.write_all(&trailer))
-        .map_err(io_context("write", path))
-}
-
-/// The JSON metadata and the trailer that follow the body.
+/// The JSON metadata and the trailer that follow the body, with sequence 0 until the
+/// commit stamps it.
 fn encode_trailer(meta: &ObjectMeta) -> Result<Vec<u8>, S3Error> {
     let mut out =
         serde_json::to_vec(meta).map_err(|e| internal(format!("encode object metadata: {e}")))?;
     let json_len = out.len() as u64;
+    out.extend_from_slice(&0u64.to_le_bytes());
     out.extend_from_slice(&json_len.to_le_bytes());
     out.extend_from_slice(&MAGIC);
     Ok(out)
@@ -147,11 +145,29 @@ fn encode_trailer(meta: &ObjectMeta) -> Result<Vec<u8>, S3Error> {
 /// the whole JSON before it, so a store opens with one `pread` per object.
 const TAIL_READ: u64 = 4096;
 
-/// Reads an object file's metadata, checking the trailer and the body length.
-pub(super) fn read_meta(file: &File, path: &Path) -> Result<ObjectMeta, S3Error> {
+/// Writes the commit's sequence number into a sealed temp file's trailer and makes it
+/// durable (`fdatasync`: eight bytes, no size change). Blocking; under the commit lock,
+/// so numbers follow the order in which objects are placed.
+pub(super) fn stamp_seq(path: &Path, seq: u64) -> Result<(), S3Error> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(io_context("open", path))?;
+    let len = file.metadata().map_err(io_context("stat", path))?.len();
+    let at = len
+        .checked_sub(TRAILER_LEN)
+        .ok_or_else(|| internal(format!("{} has no trailer", path.display())))?;
+    file.write_all_at(&seq.to_le_bytes(), at)
+        .and_then(|_| file.sync_data())
+        .map_err(io_context("stamp", path))
+}
+
+/// Reads an object file's metadata and sequence number, checking the trailer and the
+/// body length.
+pub(super) fn read_meta(file: &File, path: &Path) -> Result<(ObjectMeta, u64), S3Error> {
     let corrupt = |why: &str| internal(format!("corrupt object file {}: {why}", path.display()));
     let file_len = file.metadata().map_err(io_context("stat", path))?.len();
-    if file_len < TRAILER_LEN {
+    if file_len < TRAILER_LEN_V1 {
         return Err(corrupt("shorter than its trailer"));
     }
     let tail_len = file_len.min(TAIL_READ);
@@ -159,15 +175,22 @@ pub(super) fn read_meta(file: &File, path: &Path) -> Result<ObjectMeta, S3Error>
     let mut tail = vec![0u8; tail_len as usize];
     file.read_exact_at(&mut tail, file_len - tail_len)
         .map_err(io_context("read trailer of", path))?;
-    let (rest, trailer) = tail.split_at(tail.len() - TRAILER_LEN as usize);
-    let (len_bytes, magic) = trailer.split_at(8);
-    if magic != MAGIC {
-        return Err(corrupt("bad magic"));
-    }
-    let mut json_len = [0u8; 8];
-    json_len.copy_from_slice(len_bytes);
-    let json_len = u64::from_le_bytes(json_len);
-    let body_len = (file_len - TRAILER_LEN)
+    let u64_at = |bytes: &[u8]| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(bytes);
+        u64::from_le_bytes(b)
+    };
+    let (trailer_len, seq) = match &tail[tail.len() - 4..] {
+        m if m == MAGIC && tail.len() as u64 >= TRAILER_LEN => {
+            let t = tail.len() - TRAILER_LEN as usize;
+            (TRAILER_LEN, u64_at(&tail[t..t + 8]))
+        }
+        m if m == MAGIC_V1 => (TRAILER_LEN_V1, 0),
+        _ => return Err(corrupt("bad magic")),
+    };
+    let rest = &tail[..tail.len() - trailer_len as usize];
+    let json_len = u64_at(&tail[tail.len() - 12..tail.len() - 4]);
+    let body_len = (file_len - trailer_len)
         .checked_sub(json_len)
         .filter(|_| json_len <= MAX_META_LEN)
         .ok_or_else(|| corrupt("bad metadata length"))?;
@@ -184,13 +207,16 @@ pub(super) fn read_meta(file: &File, path: &Path) -> Result<ObjectMeta, S3Error>
     if meta.size != body_len {
         return Err(corrupt("body length differs from the stored size"));
     }
-    Ok(meta)
+    Ok((meta, seq))
 }
 
-/// An opened object file: reads come from this descriptor, so a later rename over the
-/// same name does not change what is read.
+/// An opened body: an object file, or a record in a segment. Reads come from this
+/// descriptor, so a later rename over the same name (or a compaction that deletes the
+/// segment) does not change what is read.
 pub(super) struct DiskBody {
-    pub(super) file: File,
+    pub(super) file: Arc<File>,
+    /// Where the body starts in the file.
+    pub(super) base: u64,
     pub(super) size: u64,
 }
 
@@ -210,7 +236,7 @@ impl ObjectBody for DiskBody {
     /// reading 512 KiB blocks with `pread` and handing them over a bounded channel, reaches
     /// the limit server's speed, and a small body needs no thread at all.
     fn stream(self: Box<Self>, range: Option<(u64, u64)>) -> ByteStream {
-        let DiskBody { file, size } = *self;
+        let DiskBody { file, base, size } = *self;
         // Clamp to the body: reading past it would read the metadata trailer.
         let (start, end_exclusive) = match range {
             Some((start, end)) => (start, end.saturating_add(1).min(size)),
@@ -221,7 +247,7 @@ impl ObjectBody for DiskBody {
             return Box::pin(futures_util::stream::empty());
         }
         if len <= INLINE_READ {
-            let read = read_block(&file, start, len as usize);
+            let read = read_block(&file, base + start, len as usize);
             return Box::pin(futures_util::stream::once(async move { read }));
         }
         let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
@@ -229,7 +255,7 @@ impl ObjectBody for DiskBody {
             let mut at = start;
             while at < end_exclusive {
                 let n = (end_exclusive - at).min(READ_BLOCK as u64);
-                let block = read_block(&file, at, n as usize);
+                let block = read_block(&file, base + at, n as usize);
                 let failed = block.is_err();
                 // The receiver is gone when the client went away: stop reading.
                 if tx.blocking_send(block).is_err() || failed {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::segments::{Loc, Segment, Segments};
 use crate::storage::listing::list_page_with;
 use crate::storage::{ListPage, ListQuery, ObjectAttrs, ObjectMeta};
 
@@ -25,9 +26,21 @@ pub(super) struct Index {
     /// Every distinct `ObjectAttrs` an entry holds, once. An attribute set leaves when
     /// the last entry holding it does ([`Index::release`]).
     attrs: HashSet<Arc<ObjectAttrs>>,
+    /// The bucket's segments, and how much of each is live: kept here because an entry's
+    /// location and its segment's accounting change together, under one lock.
+    pub(super) segments: Segments,
+}
+
+/// What the store knows of an object besides its metadata: its commit's number in the
+/// bucket's sequence (see `segments`) and where its bytes are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Stored {
+    pub(super) seq: u64,
+    pub(super) loc: Loc,
 }
 
 struct Entry {
+    stored: Stored,
     size: u64,
     etag: Etag,
     /// `last_modified` as Unix nanoseconds (UTC), exact to the nanosecond stored.
@@ -90,13 +103,32 @@ impl Index {
         self.entries.get(key).map(|entry| entry.meta(key))
     }
 
+    /// Where the key's object is, and its sequence number.
+    pub(super) fn stored(&self, key: &str) -> Option<Stored> {
+        self.entries.get(key).map(|entry| entry.stored)
+    }
+
+    /// The key's metadata with what a reader needs to open its body: the segment, when
+    /// it is in one.
+    pub(super) fn open(&self, key: &str) -> Option<(ObjectMeta, Loc, Option<Arc<Segment>>)> {
+        let entry = self.entries.get(key)?;
+        let seg = match entry.stored.loc {
+            Loc::Segment { seg, .. } => Some(self.segments.get(seg)?.clone()),
+            Loc::File => None,
+        };
+        Some((entry.meta(key), entry.stored.loc, seg))
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub(super) fn insert(&mut self, meta: ObjectMeta) {
+    /// Indexes an object; returns where the object it replaces was.
+    pub(super) fn insert(&mut self, meta: ObjectMeta, stored: Stored) -> Option<Stored> {
         let attrs = self.intern(meta.attrs);
+        self.segments.account(stored.loc, true);
         let entry = Entry {
+            stored,
             size: meta.size,
             etag: Etag::of(&meta.etag),
             // Nanoseconds since 1970 fit an i64 until the year 2262.
@@ -104,20 +136,34 @@ impl Index {
             attrs,
             parts: meta.parts.into_boxed_slice(),
         };
-        if let Some(old) = self.entries.insert(meta.key.into_boxed_str(), entry) {
-            self.release(old.attrs);
-        }
+        let old = self.entries.insert(meta.key.into_boxed_str(), entry)?;
+        Some(self.forget(old))
     }
 
-    /// Removes the key; whether it was there.
-    pub(super) fn remove(&mut self, key: &str) -> bool {
-        match self.entries.remove(key) {
-            Some(old) => {
-                self.release(old.attrs);
-                true
-            }
-            None => false,
+    /// Removes the key; where its object was, if it was there.
+    pub(super) fn remove(&mut self, key: &str) -> Option<Stored> {
+        let old = self.entries.remove(key)?;
+        Some(self.forget(old))
+    }
+
+    /// Points the key at a copy of its record (compaction), if it still is at `from`.
+    pub(super) fn relocate(&mut self, key: &str, from: Loc, to: Loc) -> bool {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return false;
+        };
+        if entry.stored.loc != from {
+            return false;
         }
+        entry.stored.loc = to;
+        self.segments.account(from, false);
+        self.segments.account(to, true);
+        true
+    }
+
+    fn forget(&mut self, old: Entry) -> Stored {
+        self.segments.account(old.stored.loc, false);
+        self.release(old.attrs);
+        old.stored
     }
 
     pub(super) fn list(&self, query: &ListQuery<'_>) -> ListPage {
@@ -161,6 +207,11 @@ impl Entry {
 mod tests {
     use super::*;
 
+    const FILE: Stored = Stored {
+        seq: 1,
+        loc: Loc::File,
+    };
+
     fn meta(key: &str, etag: &str, content_type: &str) -> ObjectMeta {
         ObjectMeta {
             key: key.into(),
@@ -193,7 +244,7 @@ mod tests {
             "",
         ] {
             let stored = meta("k", etag, "image/png");
-            index.insert(stored.clone());
+            index.insert(stored.clone(), FILE);
             assert_eq!(index.get("k"), Some(stored));
         }
         assert_eq!(index.entries.len(), 1);
@@ -202,15 +253,17 @@ mod tests {
     #[test]
     fn identical_attributes_are_stored_once_and_leave_with_their_last_object() {
         let mut index = Index::default();
-        index.insert(meta("a", "x", "image/png"));
-        index.insert(meta("b", "x", "image/png"));
-        index.insert(meta("c", "x", "text/plain"));
+        index.insert(meta("a", "x", "image/png"), FILE);
+        index.insert(meta("b", "x", "image/png"), FILE);
+        index.insert(meta("c", "x", "text/plain"), FILE);
         assert_eq!(index.attrs.len(), 2);
         // Replacing `c` with png attributes drops the text/plain set.
-        index.insert(meta("c", "x", "image/png"));
+        index.insert(meta("c", "x", "image/png"), FILE);
         assert_eq!(index.attrs.len(), 1);
-        assert!(index.remove("a") && index.remove("b") && index.remove("c"));
-        assert!(!index.remove("c"));
+        for key in ["a", "b", "c"] {
+            assert_eq!(index.remove(key), Some(FILE));
+        }
+        assert_eq!(index.remove("c"), None);
         assert!(index.attrs.is_empty() && index.is_empty());
     }
 
@@ -218,7 +271,7 @@ mod tests {
     fn lists_in_key_order() {
         let mut index = Index::default();
         for key in ["b", "a/2", "a/1", "c"] {
-            index.insert(meta(key, "x", "t"));
+            index.insert(meta(key, "x", "t"), FILE);
         }
         let query = ListQuery {
             prefix: "a/",

@@ -1,4 +1,5 @@
-//! The disk backend: one file per object, made visible by one atomic rename.
+//! The disk backend: small objects as records appended to segment files, larger ones as
+//! a file each made visible by one atomic rename.
 //!
 //! # Layout
 //!
@@ -7,7 +8,8 @@
 //! <root>/tmp/                                   temp files and staging dirs; emptied at open
 //! <root>/buckets/<bucket>/bucket.json           BucketInfo
 //! <root>/buckets/<bucket>/docs/<name>           bucket documents (`cors`, …)
-//! <root>/buckets/<bucket>/objects/<ab>/<ab…64>  one file per object, named by keymap
+//! <root>/buckets/<bucket>/objects/<ab>/<ab…64>  one file per large object, named by keymap
+//! <root>/buckets/<bucket>/segments/<nnnnnnnn>.seg  small objects and deletes, as records
 //! <root>/buckets/<bucket>/uploads/<id>/upload.json      a multipart upload in progress
 //! <root>/buckets/<bucket>/uploads/<id>/<nnnnn>.part     its parts, by number
 //! ```
@@ -24,13 +26,16 @@
 //!
 //! # Writes
 //!
-//! A put's body becomes a temp file in `tmp/` (hashed with MD5 as bytes pass), with its
-//! metadata and trailer appended. Then, under the bucket's commit lock (a
-//! `tokio::sync::Mutex`), the [`CommitCheck`](super::CommitCheck) runs against the current
-//! index entry, and the file is renamed into place and indexed under the index lock. Small
-//! bodies do all of this in one blocking task made durable by two group syncs (before the
-//! rename and after it, `group_sync`); large ones are `fsync`ed as files and their
-//! directory is `fsync`ed (see `put`). The commit runs in a blocking task which owns the
+//! A small body (most presigned PUTs) is held in memory as it arrives and, under the
+//! bucket's commit lock (a `tokio::sync::Mutex`), after the
+//! [`CommitCheck`](super::CommitCheck) ran against the current index entry, appended to the
+//! bucket's active segment as one record and indexed; concurrent puts share one
+//! `fdatasync` (`segments`, `records`, `group_sync`). A large body becomes a temp file in
+//! `tmp/` (hashed with MD5 as bytes pass) with its metadata in a trailer, `fsync`ed, then
+//! under the commit lock checked, renamed into place, indexed under the index lock, and
+//! its directory `fsync`ed (see `put`). Every commit takes the next number of the
+//! bucket's sequence, which decides between a file and a record of the same key after a
+//! crash (`segments`). The commit runs in a blocking task which owns the
 //! lock guard, so a request dropped mid-commit (the client went away) cannot leave the
 //! index out of step with the files. Any failure before the rename (body error,
 //! `BadDigest`, a failed check) deletes the temp file and leaves the previous object as it
@@ -41,8 +46,10 @@
 //!
 //! Listings need keys in order and GET and HEAD need metadata without reading a file;
 //! each bucket keeps a compact ordered `index::Index`. It is rebuilt at open by reading
-//! every object file's trailer, so it survives restarts and is correct after any crash:
-//! the files are authoritative and each is either wholly there or absent. The uploads of
+//! every object file's trailer and every segment's records, so it survives restarts and
+//! is correct after any crash: the files and records are authoritative, each file is
+//! wholly there or absent, a torn record is cut off, and the highest sequence number of
+//! a key wins. The uploads of
 //! each bucket are likewise loaded from `uploads/` at open.
 
 mod durable;
@@ -51,13 +58,15 @@ mod group_sync;
 mod index;
 mod open;
 mod put;
+mod records;
+mod segments;
 mod uploads;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
@@ -73,12 +82,12 @@ use crate::clock::Clock;
 use crate::error::{S3Error, S3ErrorCode};
 use durable::{
     TempFile, blocking, create_dir_atomic, ensure_dir, internal, io_context, parent,
-    remove_durably, remove_if_present, remove_moved_dir, sync_dir, write_atomic, write_synced,
+    remove_durably, remove_moved_dir, sync_dir, write_atomic, write_synced,
 };
-use format::{DiskBody, copy_body, create_temp, seal_temp};
-use group_sync::GroupSync;
-use index::Index;
+use format::{DiskBody, copy_body, create_temp, seal_temp, stamp_seq};
+use index::{Index, Stored};
 use open::open_root;
+use segments::{Loc, SEGMENT_LIMIT, SEGMENTS_DIR};
 use uploads::Uploads;
 
 const BUCKETS_DIR: &str = "buckets";
@@ -99,8 +108,6 @@ pub struct DiskStorage {
     /// Serializes bucket creation and deletion.
     admin: Arc<tokio::sync::Mutex<()>>,
     temp_seq: AtomicU64,
-    /// Where small puts make their writes durable, together ([`group_sync`]).
-    sync: Arc<GroupSync>,
     /// Holds the advisory lock on `<root>/lock` for as long as the store is open, so a
     /// second server cannot clear this one's temp files or race its renames.
     _lock: File,
@@ -122,16 +129,33 @@ struct DiskBucket {
     index: Mutex<Index>,
     /// Uploads in progress, by id; the same as the directories in `uploads/`.
     uploads: Mutex<Uploads>,
+    /// The next number of the bucket's commit sequence (see `segments`), taken under the
+    /// commit lock.
+    next_seq: AtomicU64,
+    /// A segment takes records until it holds this much ([`SEGMENT_LIMIT`]; smaller in
+    /// tests of compaction).
+    segment_limit: AtomicU64,
+    /// Set while a compaction runs (one at a time).
+    compacting: AtomicBool,
 }
 
 impl DiskBucket {
-    fn new(info: BucketInfo, dir: PathBuf, index: Index, uploads: Uploads) -> DiskBucket {
+    fn new(
+        info: BucketInfo,
+        dir: PathBuf,
+        index: Index,
+        uploads: Uploads,
+        next_seq: u64,
+    ) -> DiskBucket {
         DiskBucket {
             info,
             dir,
             commit: Arc::new(tokio::sync::Mutex::new(false)),
             index: Mutex::new(index),
             uploads: Mutex::new(uploads),
+            next_seq: AtomicU64::new(next_seq),
+            segment_limit: AtomicU64::new(SEGMENT_LIMIT),
+            compacting: AtomicBool::new(false),
         }
     }
 
@@ -158,8 +182,9 @@ impl DiskBucket {
         Ok(guard)
     }
 
-    /// Check, rename into place, index, fsync the directory: the commit of a put, run
-    /// in a blocking task while holding the commit lock.
+    /// Check, stamp the sequence number, rename into place, index, fsync the directory:
+    /// the commit of an object file, run in a blocking task while holding the commit lock.
+    /// A record of the key in a segment is outvoted by the file's higher number.
     fn commit_object(
         &self,
         temp: &Path,
@@ -169,7 +194,9 @@ impl DiskBucket {
         if let Some(check) = check {
             check(self.index().get(&meta.key).as_ref())?;
         }
-        let dir = self.place_object(temp, meta.clone())?;
+        let seq = self.next_seq();
+        stamp_seq(temp, seq)?;
+        let dir = self.place_object(temp, meta.clone(), seq)?;
         sync_dir(&dir)?;
         Ok(meta)
     }
@@ -178,31 +205,20 @@ impl DiskBucket {
     /// the index lock, so a reader that takes the metadata and opens the file under that
     /// lock ([`DiskStorage::open_object`]) always gets a matching pair. Returns the
     /// directory, which the caller makes durable.
-    fn place_object(&self, temp: &Path, meta: ObjectMeta) -> Result<PathBuf, S3Error> {
+    fn place_object(&self, temp: &Path, meta: ObjectMeta, seq: u64) -> Result<PathBuf, S3Error> {
         let dest = self.object_path(&meta.key);
         let dir = parent(&dest)?.to_path_buf();
         ensure_dir(&dir, &self.objects_dir())?;
         let mut index = self.index();
         fs::rename(temp, &dest).map_err(io_context("rename into", &dest))?;
-        index.insert(meta);
+        index.insert(
+            meta,
+            Stored {
+                seq,
+                loc: Loc::File,
+            },
+        );
         Ok(dir)
-    }
-
-    /// Removes the key's file and index entry (under the index lock, as in
-    /// [`DiskBucket::place_object`]), holding the commit lock.
-    fn remove_object(&self, key: &str) -> Result<(), S3Error> {
-        let path = self.object_path(key);
-        {
-            let mut index = self.index();
-            // Only a key the index holds has a file of its own (the index was built from
-            // the files, checking each file's key), so a hash collision can never delete
-            // another key's object.
-            if !index.remove(key) {
-                return Ok(());
-            }
-            remove_if_present(&path)?;
-        }
-        sync_dir(parent(&path)?)
     }
 }
 
@@ -215,18 +231,13 @@ impl DiskStorage {
     ) -> Result<DiskStorage, S3Error> {
         let root = root.as_ref().to_path_buf();
         let opened_root = root.clone();
-        let (lock, buckets, sync) = blocking(move || {
-            let (lock, buckets) = open_root(&opened_root)?;
-            Ok((lock, buckets, GroupSync::open(&opened_root)?))
-        })
-        .await?;
+        let (lock, buckets) = blocking(move || open_root(&opened_root)).await?;
         Ok(DiskStorage {
             root,
             clock,
             buckets: Arc::new(RwLock::new(buckets)),
             admin: Arc::new(tokio::sync::Mutex::new(())),
             temp_seq: AtomicU64::new(0),
-            sync: Arc::new(sync),
             _lock: lock,
         })
     }
@@ -282,7 +293,7 @@ impl Storage for DiskStorage {
         blocking(move || {
             let _admin = admin;
             create_dir_atomic(&staging, &dir, |s| build_bucket_dir(s, &created, &docs))?;
-            let bucket = DiskBucket::new(created, dir, Index::default(), BTreeMap::new());
+            let bucket = DiskBucket::new(created, dir, Index::default(), BTreeMap::new(), 1);
             write_lock(&buckets).insert(bucket.info.name.clone(), Arc::new(bucket));
             Ok(())
         })
@@ -357,22 +368,33 @@ impl Storage for DiskStorage {
         self.put(self.handle(bucket)?, key, req).await
     }
 
-    /// The metadata comes from the index and the file is opened under the index lock
-    /// (see `DiskBucket::place_object`), on the calling worker: opening a file whose
-    /// directory is cached is a few microseconds, less than a hand-off to a blocking
-    /// thread, and no trailer is read.
+    /// The metadata comes from the index. A record's body is read from its segment's open
+    /// descriptor; an object file is opened under the index lock (see
+    /// `DiskBucket::place_object`), on the calling worker: opening a file whose directory
+    /// is cached is a few microseconds, less than a hand-off to a blocking thread.
     async fn open_object(&self, bucket: &str, key: &str) -> Result<OpenObject, S3Error> {
         let bucket = self.handle(bucket)?;
-        let path = bucket.object_path(key);
-        let (meta, file) = {
+        let (meta, body) = {
             let index = bucket.index();
-            let meta = index.get(key).ok_or_else(|| S3Error::no_such_key(key))?;
-            let file = File::open(&path).map_err(io_context("open", &path))?;
-            (meta, file)
-        };
-        let body = DiskBody {
-            file,
-            size: meta.size,
+            let (meta, loc, seg) = index.open(key).ok_or_else(|| S3Error::no_such_key(key))?;
+            let size = meta.size;
+            let body = match (loc, seg) {
+                (Loc::Segment { at, len, .. }, Some(seg)) => DiskBody {
+                    file: seg.file.clone(),
+                    base: at + u64::from(len) - size,
+                    size,
+                },
+                _ => {
+                    let path = bucket.object_path(key);
+                    let file = File::open(&path).map_err(io_context("open", &path))?;
+                    DiskBody {
+                        file: Arc::new(file),
+                        base: 0,
+                        size,
+                    }
+                }
+            };
+            (meta, body)
         };
         Ok(OpenObject {
             meta,
@@ -442,13 +464,7 @@ impl Storage for DiskStorage {
 
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
         let bucket = self.handle(bucket)?;
-        let commit = bucket.lock_commit().await?;
-        let key = key.to_owned();
-        blocking(move || {
-            let _commit = commit;
-            bucket.remove_object(&key)
-        })
-        .await
+        bucket.delete_key(key).await
     }
 
     async fn list_objects(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, S3Error> {
@@ -535,7 +551,7 @@ fn build_bucket_dir(
 ) -> Result<(), S3Error> {
     let json =
         serde_json::to_vec_pretty(info).map_err(|e| internal(format!("encode bucket: {e}")))?;
-    for sub in [DOCS_DIR, OBJECTS_DIR, UPLOADS_DIR] {
+    for sub in [DOCS_DIR, OBJECTS_DIR, UPLOADS_DIR, SEGMENTS_DIR] {
         let path = staging.join(sub);
         fs::create_dir(&path).map_err(io_context("create directory", &path))?;
     }

@@ -1,17 +1,22 @@
 //! Opening a store: the root's lock, a clean `tmp/`, and every bucket's index rebuilt
-//! from the object files' trailers (the files are authoritative, so this is correct
-//! after any crash), with its uploads and interrupted completions recovered.
+//! from the object files' trailers and the segments' records (they are authoritative,
+//! so this is correct after any crash: the highest sequence number of a key wins, see
+//! `segments`), with its uploads and interrupted completions recovered, stale object
+//! files removed and half-dead segments compacted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::durable::{file_name, internal, io_context, read_dir_paths};
+use super::durable::{
+    file_name, internal, io_context, parent, read_dir_paths, remove_if_present, sync_dir,
+};
 use super::format::read_meta;
-use super::index::Index;
+use super::index::{Index, Stored};
+use super::segments::{Loc, SEGMENTS_DIR, ScannedKind, recover_segment, segment_files};
 use super::uploads::{self, scan_uploads};
 use super::{
     BUCKET_FILE, BUCKETS_DIR, Buckets, DiskBucket, LOCK_FILE, OBJECTS_DIR, TMP_DIR, UPLOADS_DIR,
@@ -28,6 +33,7 @@ pub(super) fn open_root(root: &Path) -> Result<(File, Buckets), S3Error> {
     let mut buckets = BTreeMap::new();
     for dir in read_dir_paths(&buckets_dir)? {
         if let Some(bucket) = load_bucket(&dir)? {
+            bucket.compact()?;
             buckets.insert(bucket.info.name.clone(), Arc::new(bucket));
         }
     }
@@ -79,22 +85,86 @@ fn load_bucket(dir: &Path) -> Result<Option<DiskBucket>, S3Error> {
             info.name
         )));
     }
-    let index = scan_objects(&dir.join(OBJECTS_DIR))?;
+    let (mut index, files_seq) = scan_objects(&dir.join(OBJECTS_DIR))?;
+    let (stale, records_seq) = replay_segments(&dir.join(SEGMENTS_DIR), &mut index)?;
     let mut uploads = scan_uploads(&dir.join(UPLOADS_DIR))?;
     uploads::recover_completions(&dir.join(UPLOADS_DIR), &mut uploads, &index)?;
-    Ok(Some(DiskBucket::new(
+    let bucket = DiskBucket::new(
         info,
         dir.to_path_buf(),
         index,
         uploads,
-    )))
+        files_seq.max(records_seq) + 1,
+    );
+    remove_stale_files(&bucket, &stale)?;
+    Ok(Some(bucket))
+}
+
+/// Reads the bucket's segments into the index (which holds the object files already):
+/// each record counts if its sequence number is above every other of its key. Returns
+/// the keys whose object file was outvoted, and the highest number seen.
+fn replay_segments(dir: &Path, index: &mut Index) -> Result<(Vec<String>, u64), S3Error> {
+    let mut deleted: HashMap<String, u64> = HashMap::new();
+    let mut stale = Vec::new();
+    let mut newest = 0u64;
+    for seg in segment_files(dir)? {
+        let (id, seg) = (seg.id, Arc::new(seg));
+        index.segments.add(seg.clone(), 0);
+        let end = recover_segment(&seg, |record| {
+            newest = newest.max(record.seq);
+            let key = record.key();
+            let current = index
+                .stored(key)
+                .map(|s| s.seq)
+                .max(deleted.get(key).copied());
+            if current.is_some_and(|seq| seq >= record.seq) {
+                return;
+            }
+            let loc = record.loc(id);
+            let outvoted_file = index
+                .stored(key)
+                .is_some_and(|s| s.loc == Loc::File)
+                .then(|| key.to_owned());
+            match record.what {
+                ScannedKind::Object(meta) => {
+                    index.insert(
+                        *meta,
+                        Stored {
+                            seq: record.seq,
+                            loc,
+                        },
+                    );
+                }
+                ScannedKind::Delete(key) => {
+                    index.remove(&key);
+                    deleted.insert(key, record.seq);
+                }
+            }
+            stale.extend(outvoted_file);
+        })?;
+        index.segments.grow(id, end);
+    }
+    Ok((stale, newest))
+}
+
+/// Removes the object files outvoted by a newer record (a small put or a delete whose
+/// file removal a crash interrupted), durably.
+fn remove_stale_files(bucket: &DiskBucket, keys: &[String]) -> Result<(), S3Error> {
+    for key in keys {
+        let path = bucket.object_path(key);
+        if remove_if_present(&path)? {
+            sync_dir(parent(&path)?)?;
+            tracing::info!(key = %key, "removed an object file a newer record replaced");
+        }
+    }
+    Ok(())
 }
 
 /// Rebuilds a bucket's index from its object files, reading the fan-out directories on
 /// as many threads as there are cores (at most [`SCAN_THREADS`]): the reads are from the
 /// page cache after a restart, so opening a large bucket is bound by CPU (system calls
-/// and JSON), not by the disk.
-fn scan_objects(objects: &Path) -> Result<Index, S3Error> {
+/// and JSON), not by the disk. Returns the highest sequence number seen.
+fn scan_objects(objects: &Path) -> Result<(Index, u64), S3Error> {
     let mut fanouts = Vec::new();
     for fanout in read_dir_paths(objects)? {
         if ObjectName::is_fanout_name(file_name(&fanout)) {
@@ -107,7 +177,7 @@ fn scan_objects(objects: &Path) -> Result<Index, S3Error> {
         .map_or(1, |n| n.get())
         .clamp(1, SCAN_THREADS);
     let next = AtomicUsize::new(0);
-    let scanned: Vec<Result<Vec<ObjectMeta>, S3Error>> = std::thread::scope(|scope| {
+    let scanned: Vec<Result<Vec<(ObjectMeta, u64)>, S3Error>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
@@ -132,20 +202,29 @@ fn scan_objects(objects: &Path) -> Result<Index, S3Error> {
             .collect()
     });
     let mut index = Index::default();
+    let mut newest = 0;
     for metas in scanned {
-        for meta in metas? {
-            index.insert(meta);
+        for (meta, seq) in metas? {
+            newest = newest.max(seq);
+            index.insert(
+                meta,
+                Stored {
+                    seq,
+                    loc: Loc::File,
+                },
+            );
         }
     }
-    Ok(index)
+    Ok((index, newest))
 }
 
 /// The most threads [`scan_objects`] uses.
 const SCAN_THREADS: usize = 8;
 
-/// One object file's metadata, if it is a well-formed object file stored under the name
-/// of its own key; anything else is logged and left out of the index.
-fn load_object_meta(path: &Path) -> Option<ObjectMeta> {
+/// One object file's metadata and sequence number, if it is a well-formed object file
+/// stored under the name of its own key; anything else is logged and left out of the
+/// index.
+fn load_object_meta(path: &Path) -> Option<(ObjectMeta, u64)> {
     let name = file_name(path);
     if !ObjectName::is_object_file_name(name) {
         tracing::warn!(path = %path.display(), "unexpected file in objects dir; ignored");
@@ -155,8 +234,8 @@ fn load_object_meta(path: &Path) -> Option<ObjectMeta> {
         .map_err(io_context("open", path))
         .and_then(|f| read_meta(&f, path));
     match meta {
-        Ok(meta) if ObjectName::of_key(&meta.key).file == name => Some(meta),
-        Ok(meta) => {
+        Ok((meta, seq)) if ObjectName::of_key(&meta.key).file == name => Some((meta, seq)),
+        Ok((meta, _)) => {
             tracing::warn!(path = %path.display(), key = %meta.key, "object file under another key's name; ignored");
             None
         }

@@ -449,7 +449,7 @@ fn load_parts(dir: &Path, upload: &Upload) -> Result<Option<Vec<Part>>, S3Error>
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(io_context("open", &path)(e)),
         };
-        let meta = read_meta(&file, &path)?;
+        let (meta, _) = read_meta(&file, &path)?;
         if meta.key != upload.key {
             return Err(internal(format!(
                 "part file {} names key {:?}",

@@ -1,0 +1,214 @@
+//! The segment store's own rules, through the store: which write of a key wins after a
+//! reopen, tombstones, stale files, torn tails and compaction.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use super::super::put::SMALL_BODY;
+use super::super::{DiskStorage, SEGMENTS_DIR};
+use crate::clock::SystemClock;
+use crate::storage::{ObjectAttrs, PutRequest, Storage};
+
+async fn open(root: &Path) -> DiskStorage {
+    DiskStorage::open(root, Arc::new(SystemClock))
+        .await
+        .expect("open")
+}
+
+async fn with_bucket(root: &Path) -> DiskStorage {
+    let s = open(root).await;
+    s.create_bucket_with("b", "us-east-1", Vec::new())
+        .await
+        .expect("create");
+    s
+}
+
+async fn put(s: &DiskStorage, key: &str, data: &[u8]) {
+    let body = crate::body::from_chunks(vec![Bytes::copy_from_slice(data)]);
+    s.put_object("b", key, PutRequest::new(ObjectAttrs::default(), body))
+        .await
+        .expect("put");
+}
+
+async fn get(s: &DiskStorage, key: &str) -> Option<Vec<u8>> {
+    let object = s.open_object("b", key).await.ok()?;
+    let mut stream = object.body.stream(None);
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk.expect("chunk"));
+    }
+    assert_eq!(out.len() as u64, object.meta.size);
+    Some(out)
+}
+
+fn large(byte: u8) -> Vec<u8> {
+    vec![byte; SMALL_BODY as usize + 1000]
+}
+
+fn object_file(s: &DiskStorage, key: &str) -> PathBuf {
+    s.handle("b").expect("bucket").object_path(key)
+}
+
+fn segment_ids(s: &DiskStorage) -> Vec<u32> {
+    s.handle("b").expect("bucket").index().segments.ids()
+}
+
+fn segment_files(root: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(root.join("buckets/b").join(SEGMENTS_DIR))
+        .expect("segments dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn a_small_and_a_large_put_of_one_key_come_back_as_acknowledged_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = with_bucket(dir.path()).await;
+    put(&s, "k", b"small one").await;
+    assert!(!object_file(&s, "k").exists(), "a small body is a record");
+    drop(s);
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "k").await.as_deref(), Some(&b"small one"[..]));
+    // A large put over it: a file, newer than the record still in the segment.
+    put(&s, "k", &large(1)).await;
+    assert!(object_file(&s, "k").exists());
+    drop(s);
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "k").await, Some(large(1)));
+    // A small put over the file: the record wins and the file goes.
+    put(&s, "k", b"small two").await;
+    assert!(!object_file(&s, "k").exists());
+    drop(s);
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "k").await.as_deref(), Some(&b"small two"[..]));
+}
+
+/// A crash after a record that replaces a file was made durable, before the file was
+/// removed: at the next open the record outvotes the file, which is removed.
+#[tokio::test]
+async fn a_file_outvoted_by_a_newer_record_is_removed_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = with_bucket(dir.path()).await;
+    put(&s, "k", &large(2)).await;
+    let file = object_file(&s, "k");
+    let kept = std::fs::read(&file).unwrap();
+    put(&s, "k", b"newer").await;
+    assert!(!file.exists());
+    drop(s);
+    std::fs::write(&file, kept).unwrap();
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "k").await.as_deref(), Some(&b"newer"[..]));
+    assert!(!file.exists(), "the outvoted file is removed");
+}
+
+#[tokio::test]
+async fn deleted_keys_stay_deleted_after_reopen_whatever_held_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = with_bucket(dir.path()).await;
+    put(&s, "record", b"r").await;
+    put(&s, "file", &large(3)).await;
+    // A file whose delete a crash interrupted after the tombstone was durable.
+    let file = object_file(&s, "file");
+    let kept = std::fs::read(&file).unwrap();
+    s.delete_object("b", "record").await.unwrap();
+    s.delete_object("b", "file").await.unwrap();
+    assert!(!file.exists());
+    assert_eq!(get(&s, "record").await, None);
+    drop(s);
+    std::fs::write(&file, kept).unwrap();
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "record").await, None);
+    assert_eq!(get(&s, "file").await, None);
+    assert!(!file.exists());
+    // Deleted keys can be written again, and that write survives a reopen too.
+    put(&s, "record", b"again").await;
+    drop(s);
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "record").await.as_deref(), Some(&b"again"[..]));
+}
+
+/// A bucket of only object files (a store from before segments, or only large puts)
+/// deletes by removing the file, as before: no segment is created for a tombstone.
+#[tokio::test]
+async fn a_bucket_without_segments_deletes_without_a_tombstone() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = with_bucket(dir.path()).await;
+    put(&s, "file", &large(4)).await;
+    s.delete_object("b", "file").await.unwrap();
+    assert!(segment_ids(&s).is_empty());
+    assert!(segment_files(dir.path()).is_empty());
+    drop(s);
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "file").await, None);
+}
+
+#[tokio::test]
+async fn a_torn_record_at_the_end_is_cut_at_open_and_appends_follow_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = with_bucket(dir.path()).await;
+    put(&s, "a", b"first").await;
+    put(&s, "b", b"second").await;
+    drop(s);
+    let seg = segment_files(dir.path()).pop().expect("a segment");
+    let whole = std::fs::metadata(&seg).unwrap().len();
+    // Half a record's header and meta, as a crash mid-write leaves it.
+    let mut torn = std::fs::read(&seg).unwrap();
+    torn.extend_from_within(..60);
+    std::fs::write(&seg, &torn).unwrap();
+    let s = open(dir.path()).await;
+    assert_eq!(std::fs::metadata(&seg).unwrap().len(), whole);
+    assert_eq!(get(&s, "a").await.as_deref(), Some(&b"first"[..]));
+    put(&s, "c", b"third").await;
+    drop(s);
+    let s = open(dir.path()).await;
+    for (key, data) in [("a", "first"), ("b", "second"), ("c", "third")] {
+        assert_eq!(
+            get(&s, key).await.as_deref(),
+            Some(data.as_bytes()),
+            "{key}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn compaction_keeps_every_live_object_and_deletes_dead_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = with_bucket(dir.path()).await;
+    let bucket = s.handle("b").unwrap();
+    bucket.segment_limit.store(8 * 1024, Ordering::Relaxed);
+    for i in 0..10 {
+        put(&s, &format!("cold-{i}"), format!("cold {i}").as_bytes()).await;
+    }
+    put(&s, "gone", b"deleted soon").await;
+    s.delete_object("b", "gone").await.unwrap();
+    let hot = |i: usize| vec![(i % 251) as u8; 1024];
+    for i in 0..300 {
+        put(&s, "hot", &hot(i)).await;
+    }
+    let ids = segment_ids(&s);
+    // 300 KiB written; compacted, a few segments of 8 KiB remain, the first long gone.
+    assert!(ids.len() <= 4, "segments left: {ids:?}");
+    assert!(ids[0] > 1, "the first segment was compacted away: {ids:?}");
+    assert_eq!(segment_files(dir.path()).len(), ids.len());
+    let check = |s: DiskStorage| async move {
+        for i in 0..10 {
+            let want = format!("cold {i}");
+            assert_eq!(
+                get(&s, &format!("cold-{i}")).await.as_deref(),
+                Some(want.as_bytes())
+            );
+        }
+        assert_eq!(get(&s, "hot").await, Some(hot(299)));
+        assert_eq!(get(&s, "gone").await, None);
+        s
+    };
+    let s = check(s).await;
+    drop((s, bucket));
+    check(open(dir.path()).await).await;
+}
