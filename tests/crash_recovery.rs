@@ -289,7 +289,7 @@ async fn failed_writes_leave_no_temp_files() {
 async fn small_writes_killed_at_random_moments_keep_every_acknowledged_one() {
     const WRITERS: usize = 12;
     let dir = tempfile::tempdir().unwrap();
-    let mut next = vec![0u64; WRITERS];
+    let mut next = [0u64; WRITERS];
     // What each key may hold at the next restart.
     let mut allowed: Vec<Vec<Option<Vec<u8>>>> = vec![vec![None]; WRITERS];
     let (mut acked_total, mut in_flight_total) = (0, 0);
@@ -338,7 +338,7 @@ fn write_of(w: usize, n: u64) -> Option<Vec<u8>> {
     if n % 7 == 6 {
         return None;
     }
-    let len = if w == 0 && n % 3 == 0 {
+    let len = if w == 0 && n.is_multiple_of(3) {
         300 * 1024
     } else {
         200 + (w * 131 + n as usize * 17) % 4000
