@@ -33,7 +33,7 @@ pub(super) fn open_root(root: &Path) -> Result<(File, Buckets), S3Error> {
     let mut buckets = BTreeMap::new();
     for dir in read_dir_paths(&buckets_dir)? {
         if let Some(bucket) = load_bucket(&dir)? {
-            bucket.compact()?;
+            bucket.compact_in_place();
             buckets.insert(bucket.info.name.clone(), Arc::new(bucket));
         }
     }

@@ -158,8 +158,9 @@ impl DiskBucket {
     }
 
     /// Compacts, logging rather than failing: the put that started a new segment has
-    /// already succeeded, and a segment left uncompacted is only space.
-    fn compact_in_place(&self) {
+    /// already succeeded (and a store being opened is whole), and a segment left
+    /// uncompacted is only space.
+    pub(super) fn compact_in_place(&self) {
         if let Err(e) = self.compact() {
             tracing::warn!(bucket = %self.info.name, error = %e, "compaction stopped");
         }
@@ -168,7 +169,7 @@ impl DiskBucket {
     /// Compacts every full segment less than half alive (see `segments`). Blocking; one
     /// compaction at a time per bucket, each record copied under the commit lock so puts
     /// go on between them.
-    pub(super) fn compact(&self) -> Result<(), S3Error> {
+    fn compact(&self) -> Result<(), S3Error> {
         if self.compacting.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
