@@ -119,6 +119,14 @@ impl Index {
         Some((entry.meta(key), entry.stored.loc, seg))
     }
 
+    /// How many objects are in segment `seg` (a walk of every entry: compaction's check).
+    pub(super) fn references(&self, seg: u32) -> usize {
+        self.entries
+            .values()
+            .filter(|e| matches!(e.stored.loc, Loc::Segment { seg: s, .. } if s == seg))
+            .count()
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -137,6 +137,9 @@ struct DiskBucket {
     segment_limit: AtomicU64,
     /// Set while a compaction runs (one at a time).
     compacting: AtomicBool,
+    /// Set for good when a sync of one of its segments failed (see `group_sync`): its
+    /// small writes fail from then on, until the store is opened again and read back.
+    sync_failed: AtomicBool,
 }
 
 impl DiskBucket {
@@ -156,6 +159,7 @@ impl DiskBucket {
             next_seq: AtomicU64::new(next_seq),
             segment_limit: AtomicU64::new(SEGMENT_LIMIT),
             compacting: AtomicBool::new(false),
+            sync_failed: AtomicBool::new(false),
         }
     }
 

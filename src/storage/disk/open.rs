@@ -113,6 +113,11 @@ fn replay_segments(dir: &Path, index: &mut Index) -> Result<(Vec<String>, u64), 
         let end = recover_segment(&seg, |record| {
             newest = newest.max(record.seq);
             let key = record.key();
+            match &record.what {
+                ScannedKind::Object(_) => index.segments.note_key(id, key),
+                // Live until compaction finds it unneeded (see `records`).
+                ScannedKind::Delete(_) => index.segments.account(record.loc(id), true),
+            }
             let current = index
                 .stored(key)
                 .map(|s| s.seq)

@@ -49,6 +49,7 @@ impl DiskBucket {
             Record::Object { meta, .. } => meta.key.as_str(),
             Record::Delete { key } => key,
         };
+        self.check_syncs()?;
         if let Some(check) = check {
             check(self.index().get(key).as_ref())?;
         }
@@ -61,13 +62,13 @@ impl DiskBucket {
             let (bucket, seg, key) = (self.clone(), appended.seg.clone(), key.to_owned());
             blocking(move || {
                 let _commit = commit;
-                seg.sync_now()?;
+                bucket.noting_failure(seg.sync_now())?;
                 bucket.remove_file_of(&key)
             })
             .await?;
         } else {
             drop(commit);
-            appended.seg.sync().await?;
+            self.noting_failure(appended.seg.sync().await)?;
         }
         if appended.rolled {
             // The put waits for the compaction its segment started (once per
@@ -86,12 +87,21 @@ impl DiskBucket {
     /// in one, and the tombstone outvotes it at the next open), else just the file.
     pub(super) async fn delete_key(self: &Arc<Self>, key: &str) -> Result<(), S3Error> {
         let commit = self.lock_commit().await?;
-        let (stored, no_segments) = {
+        let (stored, no_segments, active) = {
             let index = self.index();
-            (index.stored(key), index.segments.is_empty())
+            let active = index.segments.active().map(|(seg, _)| seg);
+            (index.stored(key), index.segments.is_empty(), active)
         };
         match stored {
-            None => Ok(()),
+            // Nothing to delete, but perhaps a delete of it is still waiting for its sync:
+            // this answer must not come before that one is durable.
+            None => match active {
+                Some(active) => {
+                    drop(commit);
+                    self.noting_failure(active.sync().await)
+                }
+                None => Ok(()),
+            },
             Some(Stored { loc: Loc::File, .. }) if no_segments => {
                 let (bucket, key) = (self.clone(), key.to_owned());
                 blocking(move || {
@@ -106,6 +116,26 @@ impl DiskBucket {
                     .await
             }
         }
+    }
+
+    /// Fails once a sync in this bucket failed (see `DiskBucket::sync_failed`).
+    fn check_syncs(&self) -> Result<(), S3Error> {
+        if self.sync_failed.load(Ordering::SeqCst) {
+            return Err(S3Error::internal(format!(
+                "an earlier fdatasync in bucket {} failed, so what it wrote may be lost; \
+                 restart the server to read the store back",
+                self.info.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Passes a sync's result on, remembering a failure for good.
+    fn noting_failure(&self, synced: Result<(), S3Error>) -> Result<(), S3Error> {
+        if synced.is_err() {
+            self.sync_failed.store(true, Ordering::SeqCst);
+        }
+        synced
     }
 
     /// Removes the key's object file durably (its entry already left the index).
@@ -130,8 +160,15 @@ impl DiskBucket {
         let mut index = self.index();
         index.segments.grow(seg.id, bytes.len() as u64);
         let replaced = match record {
-            Record::Object { meta, .. } => index.insert((*meta).clone(), Stored { seq, loc }),
-            Record::Delete { key } => index.remove(key),
+            Record::Object { meta, .. } => {
+                index.segments.note_key(seg.id, &meta.key);
+                index.insert((*meta).clone(), Stored { seq, loc })
+            }
+            Record::Delete { key } => {
+                // A tombstone is live until compaction finds it unneeded.
+                index.segments.account(loc, true);
+                index.remove(key)
+            }
         };
         Ok(Appended {
             seg,
@@ -166,45 +203,37 @@ impl DiskBucket {
         }
     }
 
-    /// Compacts every full segment less than half alive (see `segments`). Blocking; one
+    /// Compacts every full segment less than half alive (see `segments`), each at most
+    /// once per call: segments filled by this compaction's own copies (tombstones still
+    /// needed, say) wait for the next one, so a call always ends. Blocking; one
     /// compaction at a time per bucket, each record copied under the commit lock so puts
     /// go on between them.
     fn compact(&self) -> Result<(), S3Error> {
         if self.compacting.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        let candidates = self.index().segments.compaction_candidates();
         let result = (|| {
-            loop {
-                let candidate = self.index().segments.compaction_candidate();
-                let Some(id) = candidate else {
-                    return Ok(());
-                };
+            for id in candidates {
                 if !self.compact_segment(id)? {
-                    return Ok(());
+                    break;
                 }
             }
+            Ok(())
         })();
         self.compacting.store(false, Ordering::Release);
         result
     }
 
     /// Copies a segment's live records (and the tombstones still needed) to the active
-    /// segment, makes the copies durable, and deletes the segment. `false` if the bucket
-    /// was deleted meanwhile.
+    /// segment, makes the copies and every newer segment durable, and deletes the
+    /// segment. `false` if the bucket was deleted meanwhile.
     fn compact_segment(&self, id: u32) -> Result<bool, S3Error> {
-        let (seg, oldest) = {
-            let index = self.index();
-            (
-                index.segments.get(id).cloned(),
-                index.segments.oldest() == Some(id),
-            )
-        };
-        let Some(seg) = seg else {
+        let Some((seg, size)) = self.index().segments.get_sized(id) else {
             return Ok(true);
         };
-        let mut written: Vec<Arc<Segment>> = Vec::new();
         let mut deleted = false;
-        scan(&seg, |record, raw| {
+        let end = scan(&seg, |record, raw| {
             let commit = self.commit.blocking_lock();
             if *commit {
                 deleted = true;
@@ -217,7 +246,10 @@ impl DiskBucket {
                     ScannedKind::Object(meta) => {
                         index.stored(&meta.key).map(|s| s.loc) == Some(from)
                     }
-                    ScannedKind::Delete(key) => !oldest && index.stored(key).is_none(),
+                    // Needed while an older segment may hold a record it outvotes.
+                    ScannedKind::Delete(key) => {
+                        index.stored(key).is_none() && index.segments.older_may_hold(id, key)
+                    }
                 }
             };
             if keep {
@@ -230,11 +262,14 @@ impl DiskBucket {
                 };
                 let mut index = self.index();
                 index.segments.grow(dest.id, raw.len() as u64);
-                if let ScannedKind::Object(meta) = &record.what {
-                    index.relocate(&meta.key, from, to);
-                }
-                if !written.iter().any(|s| s.id == dest.id) {
-                    written.push(dest);
+                match &record.what {
+                    ScannedKind::Object(meta) => {
+                        index.segments.note_key(dest.id, &meta.key);
+                        index.relocate(&meta.key, from, to);
+                    }
+                    // A tombstone kept is live data: it counts, so a segment of them is
+                    // not compacted again and again.
+                    ScannedKind::Delete(_) => index.segments.account(to, true),
                 }
             }
             Ok(true)
@@ -242,12 +277,32 @@ impl DiskBucket {
         if deleted {
             return Ok(false);
         }
-        for dest in &written {
-            dest.sync_now()?;
+        // The segment goes only if every byte of it was read (an I/O error is an error
+        // above) and no object points into it any more: a live record left behind, or a
+        // tombstone not seen, would be lost with it.
+        let left = self.index().references(id);
+        if end.end != size || left > 0 {
+            return Err(S3Error::internal(format!(
+                "segment {} read to byte {} of {size}, {left} objects still in it; not compacted",
+                seg.path.display(),
+                end.end
+            )));
+        }
+        // Every newer segment is made durable first: the writes that made this segment's
+        // records dead (and its tombstones unneeded) are in them, perhaps not yet synced.
+        let newer = self.index().segments.newer_than(id);
+        for later in &newer {
+            later.sync_now()?;
+        }
+        let commit = self.commit.blocking_lock();
+        if *commit {
+            // Deleted, perhaps created again under the same name: not ours to remove.
+            return Ok(false);
         }
         self.index().segments.remove(id);
         remove_segment(&seg)?;
-        tracing::debug!(bucket = %self.info.name, segment = id, copied_to = ?written.iter().map(|s| s.id).collect::<Vec<_>>(), "segment compacted");
+        drop(commit);
+        tracing::debug!(bucket = %self.info.name, segment = id, "segment compacted");
         Ok(true)
     }
 }

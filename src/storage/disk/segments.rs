@@ -45,8 +45,9 @@
 //! be in an older or the same segment: copies are only ever made of live records, into
 //! the newest segment).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
+use std::hash::{Hash, Hasher};
 use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -144,7 +145,8 @@ fn segment_file_name(id: u32) -> String {
 /// The id of a segment file's name, if it is one.
 pub(super) fn segment_id(name: &str) -> Option<u32> {
     let digits = name.strip_suffix(SUFFIX)?;
-    (digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()))
+    // Eight digits or more: past 99999999 the names grow a digit.
+    (digits.len() >= 8 && digits.bytes().all(|b| b.is_ascii_digit()))
         .then(|| digits.parse().ok())
         .flatten()
 }
@@ -234,52 +236,61 @@ impl Scanned {
     }
 }
 
-/// Reads a segment's records in order, calling `visit` with each and its bytes, until the
-/// end or the first torn record; `visit` returns `false` to stop. Returns the length of
-/// the whole records read (where a torn tail begins). A record whose CRC holds but whose
-/// metadata does not parse is skipped with a warning rather than ending the scan: it
-/// was written whole, and cutting there would lose the records after it.
+/// How far a [`scan`] got.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct ScanEnd {
+    /// Just past the last whole record: a torn tail, if any, starts here.
+    pub(super) end: u64,
+    /// Bytes of damaged records skipped before `end`.
+    pub(super) skipped: u64,
+}
+
+/// Reads a segment's records in order, calling `visit` with each and its bytes (the
+/// whole record as written), until the end; `visit` returns `false` to stop.
+///
+/// A damaged record (bad header, short, CRC mismatch) is skipped to the next whole record
+/// (found by its magic, header and CRC), so one bad byte loses one record, not the rest of
+/// the segment; with no whole record after it, it is the torn tail a crash leaves. A
+/// record whose CRC holds but whose metadata does not parse is skipped with a warning.
+/// An I/O error is an error: the caller must not take a cut-short scan for the whole.
 pub(super) fn scan(
     seg: &Segment,
     mut visit: impl FnMut(Scanned, &[u8]) -> Result<bool, S3Error>,
-) -> Result<u64, S3Error> {
+) -> Result<ScanEnd, S3Error> {
+    let read_error = || io_context("read segment", &seg.path);
     let file_len = seg
         .file
         .metadata()
         .map_err(io_context("stat", &seg.path))?
         .len();
-    let mut reader = BufReader::with_capacity(
-        1024 * 1024,
-        ReadAt {
-            file: &seg.file,
-            at: 0,
-        },
-    );
-    let mut at = 0u64;
+    let mut reader = reader_at(seg, 0);
+    let (mut at, mut skipped) = (0u64, 0u64);
     let mut record = Vec::new();
-    while at + HEADER_LEN as u64 <= file_len {
-        record.resize(HEADER_LEN, 0);
-        if reader.read_exact(&mut record).is_err() {
-            break;
-        }
-        let Some((kind, seq, meta_len, crc, body_len)) = header(&record) else {
-            break;
+    while at < file_len {
+        let Some((kind, seq, meta_len, body_len)) =
+            read_record(&mut reader, at, file_len, &mut record).map_err(read_error())?
+        else {
+            match find_record(seg, at + 1, file_len, &mut record)? {
+                Some(next) => {
+                    tracing::error!(segment = %seg.path.display(), from = at, to = next, "damaged record skipped; the object it held is lost");
+                    skipped += next - at;
+                    at = next;
+                    reader = reader_at(seg, next);
+                    continue;
+                }
+                None => break,
+            }
         };
-        let len = HEADER_LEN as u64 + u64::from(meta_len) + body_len;
-        if at + len > file_len {
-            break;
-        }
-        // At most MAX_META + MAX_BODY, checked by `header`.
-        record.resize(len as usize, 0);
-        if reader.read_exact(&mut record[HEADER_LEN..]).is_err() || crc32c(&record) != crc {
-            break;
-        }
+        let len = record.len() as u64;
         let meta_end = HEADER_LEN + meta_len as usize;
         let meta = &record[HEADER_LEN..meta_end];
         let what = match kind {
-            KIND_OBJECT => serde_json::from_slice(meta)
-                .map(ScannedKind::Object)
-                .map_err(|e| e.to_string()),
+            KIND_OBJECT => serde_json::from_slice::<Box<ObjectMeta>>(meta)
+                .map_err(|e| e.to_string())
+                .and_then(|m| match m.size == body_len {
+                    true => Ok(ScannedKind::Object(m)),
+                    false => Err(format!("size {} but a body of {body_len} bytes", m.size)),
+                }),
             _ => String::from_utf8(meta.to_vec())
                 .map(ScannedKind::Delete)
                 .map_err(|e| e.to_string()),
@@ -304,7 +315,86 @@ pub(super) fn scan(
             break;
         }
     }
-    Ok(at)
+    Ok(ScanEnd { end: at, skipped })
+}
+
+fn reader_at(seg: &Segment, at: u64) -> BufReader<ReadAt<'_>> {
+    BufReader::with_capacity(
+        1024 * 1024,
+        ReadAt {
+            file: &seg.file,
+            at,
+        },
+    )
+}
+
+/// Reads the record at `at` into `record` if it is a whole one: (kind, seq, meta_len,
+/// body_len). `Ok(None)` for a damaged or short one.
+fn read_record(
+    reader: &mut impl Read,
+    at: u64,
+    file_len: u64,
+    record: &mut Vec<u8>,
+) -> std::io::Result<Option<(u8, u64, u32, u64)>> {
+    let short = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => Ok(None),
+        _ => Err(e),
+    };
+    if at + HEADER_LEN as u64 > file_len {
+        return Ok(None);
+    }
+    record.resize(HEADER_LEN, 0);
+    if let Err(e) = reader.read_exact(record) {
+        return short(e);
+    }
+    let Some((kind, seq, meta_len, crc, body_len)) = header(record) else {
+        return Ok(None);
+    };
+    let len = HEADER_LEN as u64 + u64::from(meta_len) + body_len;
+    if at + len > file_len {
+        return Ok(None);
+    }
+    // At most MAX_META + MAX_BODY, checked by `header`.
+    record.resize(len as usize, 0);
+    if let Err(e) = reader.read_exact(&mut record[HEADER_LEN..]) {
+        return short(e);
+    }
+    Ok((crc32c(record) == crc).then_some((kind, seq, meta_len, body_len)))
+}
+
+/// The offset of the first whole record at or after `from`, if any.
+fn find_record(
+    seg: &Segment,
+    from: u64,
+    file_len: u64,
+    record: &mut Vec<u8>,
+) -> Result<Option<u64>, S3Error> {
+    const WINDOW: usize = 1024 * 1024;
+    let read_error = || io_context("read segment", &seg.path);
+    let mut window = vec![0u8; WINDOW];
+    let mut pos = from;
+    while pos + HEADER_LEN as u64 <= file_len {
+        // At most WINDOW.
+        let n = (file_len - pos).min(WINDOW as u64) as usize;
+        seg.file
+            .read_exact_at(&mut window[..n], pos)
+            .map_err(read_error())?;
+        for i in 0..n.saturating_sub(3) {
+            if window[i..i + 4] == MAGIC {
+                let candidate = pos + i as u64;
+                let mut reader = reader_at(seg, candidate);
+                if read_record(&mut reader, candidate, file_len, record)
+                    .map_err(read_error())?
+                    .is_some()
+                {
+                    return Ok(Some(candidate));
+                }
+            }
+        }
+        // The last three bytes again: a magic may straddle the windows.
+        pos += n.saturating_sub(3).max(1) as u64;
+    }
+    Ok(None)
 }
 
 /// Reads a file from a position of its own with `pread`: the descriptor is shared with
@@ -350,16 +440,59 @@ struct SegmentStat {
     seg: Arc<Segment>,
     size: u64,
     live: u64,
+    /// Hashes of the keys of the object records in it, dead or alive: a tombstone in a
+    /// newer segment is kept while one of these may be its key (a false positive only
+    /// keeps a tombstone longer). About 16 bytes a record.
+    keys: HashSet<u64>,
+}
+
+fn key_hash(key: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Segments {
     pub(super) fn add(&mut self, seg: Arc<Segment>, size: u64) {
-        self.table
-            .insert(seg.id, SegmentStat { seg, size, live: 0 });
+        self.table.insert(
+            seg.id,
+            SegmentStat {
+                seg,
+                size,
+                live: 0,
+                keys: HashSet::new(),
+            },
+        );
     }
 
     pub(super) fn get(&self, id: u32) -> Option<&Arc<Segment>> {
         self.table.get(&id).map(|s| &s.seg)
+    }
+
+    /// A segment and its size.
+    pub(super) fn get_sized(&self, id: u32) -> Option<(Arc<Segment>, u64)> {
+        self.table.get(&id).map(|s| (s.seg.clone(), s.size))
+    }
+
+    /// Records that segment `id` holds an object record of `key`.
+    pub(super) fn note_key(&mut self, id: u32, key: &str) {
+        if let Some(s) = self.table.get_mut(&id) {
+            s.keys.insert(key_hash(key));
+        }
+    }
+
+    /// Whether a segment older than `id` may hold an object record of `key`.
+    pub(super) fn older_may_hold(&self, id: u32, key: &str) -> bool {
+        let hash = key_hash(key);
+        self.table.range(..id).any(|(_, s)| s.keys.contains(&hash))
+    }
+
+    /// The segments newer than `id`.
+    pub(super) fn newer_than(&self, id: u32) -> Vec<Arc<Segment>> {
+        self.table
+            .range(id + 1..)
+            .map(|(_, s)| s.seg.clone())
+            .collect()
     }
 
     /// The segment records are appended to, and where its next record goes.
@@ -371,10 +504,6 @@ impl Segments {
 
     pub(super) fn next_id(&self) -> u32 {
         self.table.last_key_value().map_or(1, |(id, _)| id + 1)
-    }
-
-    pub(super) fn oldest(&self) -> Option<u32> {
-        self.table.first_key_value().map(|(id, _)| *id)
     }
 
     pub(super) fn grow(&mut self, id: u32, len: u64) {
@@ -400,13 +529,16 @@ impl Segments {
         }
     }
 
-    /// A full segment (not the active one) less than half alive, oldest first.
-    pub(super) fn compaction_candidate(&self) -> Option<u32> {
-        let active = self.table.last_key_value().map(|(id, _)| *id)?;
+    /// The full segments (not the active one) less than half alive, oldest first.
+    pub(super) fn compaction_candidates(&self) -> Vec<u32> {
+        let Some(active) = self.table.last_key_value().map(|(id, _)| *id) else {
+            return Vec::new();
+        };
         self.table
             .iter()
-            .find(|(id, s)| **id != active && (s.live * 2 < s.size || s.size == 0))
+            .filter(|(id, s)| **id != active && (s.live * 2 < s.size || s.size == 0))
             .map(|(id, _)| *id)
+            .collect()
     }
 
     pub(super) fn remove(&mut self, id: u32) -> Option<Arc<Segment>> {
@@ -452,12 +584,14 @@ pub(super) fn segment_files(dir: &Path) -> Result<Vec<Segment>, S3Error> {
 }
 
 /// Reads a segment at store open ([`scan`]) and cuts it at its first torn record, so the
-/// next append follows the last whole one. Returns its length.
+/// next append follows the last whole one; then syncs it, since what a killed process
+/// wrote may still be only in the page cache, and the open acts on it (an object file
+/// outvoted by a record is removed). Returns its length.
 pub(super) fn recover_segment(
     seg: &Segment,
     mut visit: impl FnMut(Scanned),
 ) -> Result<u64, S3Error> {
-    let end = scan(seg, |scanned, _| {
+    let ScanEnd { end, .. } = scan(seg, |scanned, _| {
         visit(scanned);
         Ok(true)
     })?;
@@ -473,6 +607,7 @@ pub(super) fn recover_segment(
             .and_then(|_| seg.file.sync_all())
             .map_err(io_context("truncate segment", &seg.path))?;
     }
+    seg.sync_now()?;
     Ok(end)
 }
 
@@ -499,7 +634,7 @@ mod tests {
         }
     }
 
-    fn scan_all(seg: &Segment) -> (Vec<(u64, String, Vec<u8>)>, u64) {
+    fn scan_all(seg: &Segment) -> (Vec<(u64, String, Vec<u8>)>, ScanEnd) {
         let mut seen = Vec::new();
         let end = scan(seg, |s, raw| {
             let body = match &s.what {
@@ -532,7 +667,13 @@ mod tests {
         seg.write(first.len() as u64, &second).unwrap();
         let whole = (first.len() + second.len()) as u64;
         let (seen, end) = scan_all(&seg);
-        assert_eq!(end, whole);
+        assert_eq!(
+            end,
+            ScanEnd {
+                end: whole,
+                skipped: 0
+            }
+        );
         assert_eq!(
             seen,
             [
@@ -544,15 +685,25 @@ mod tests {
         // last whole record either way.
         let third = encode(9, &Record::Delete { key: "b" }).unwrap();
         seg.write(whole, &third[..third.len() / 2]).unwrap();
-        assert_eq!(scan_all(&seg).1, whole);
+        assert_eq!(scan_all(&seg).1.end, whole);
         let mut flipped = third.clone();
         *flipped.last_mut().unwrap() ^= 1;
         seg.write(whole, &flipped).unwrap();
         let (seen, end) = scan_all(&seg);
-        assert_eq!((seen.len(), end), (2, whole));
-        // A flipped byte in the first record ends the scan at 0.
+        assert_eq!((seen.len(), end.end), (2, whole));
+        // A flipped byte in the first record loses that record only: the scan finds the
+        // next one by its magic and CRC.
+        seg.file.set_len(whole).unwrap();
         seg.write(HEADER_LEN as u64 + 60, b"\xff").unwrap();
-        assert_eq!(scan_all(&seg).1, 0);
+        let (seen, end) = scan_all(&seg);
+        assert_eq!(seen, [(8, "a".to_owned(), Vec::new())]);
+        assert_eq!(
+            end,
+            ScanEnd {
+                end: whole,
+                skipped: first.len() as u64
+            }
+        );
     }
 
     #[test]
