@@ -40,10 +40,19 @@
 //! Overwrites and deletes leave dead records behind. When a segment fills up
 //! ([`SEGMENT_LIMIT`]) a new one is started, and every full segment less than half alive
 //! is compacted: its live records are appended again (same sequence numbers) to the
-//! active segment, the copies made durable, and the old segment deleted. A tombstone is
-//! copied too unless its segment is the oldest (an older record it must outvote can only
-//! be in an older or the same segment: copies are only ever made of live records, into
-//! the newest segment).
+//! active segment, the copies and every newer segment made durable (the writes that made
+//! its records dead are there), and the old segment deleted — only if it was read to its
+//! end and no object points into it any more. A tombstone is copied too while an older
+//! segment may still hold a record of its key (each segment keeps the hashes of its
+//! records' keys), and counts as live while it is kept. An older record a tombstone must
+//! outvote can only be in an older or the same segment: copies are only ever made of live
+//! records, into the newest segment.
+//!
+//! # Damage
+//!
+//! A record that fails its checks is skipped to the next whole record (found by magic,
+//! header and CRC), so a flipped bit loses one object; with no whole record after it, it is
+//! a torn tail and the segment is cut there at open.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
