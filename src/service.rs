@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Each stage hands the next a typed value (`Address`, `Op`, `Authenticated`) and writes
-//! what it learned into the [`Trace`], from which the log line and the inspector record
+//! what it learned into the `Trace`, from which the log line and the inspector record
 //! are built: nothing here re-reads the request to find out what a stage decided.
 
 use std::convert::Infallible;

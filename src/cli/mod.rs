@@ -1,7 +1,7 @@
 //! The `strict-s3` subcommands, beside the server (which runs when none is given):
 //!
 //! - `presign`: presigned URLs and POST forms, signed with this crate's own SigV4 code
-//!   ([`crate::auth::canonical`], [`crate::auth::signing`]) and the configured key.
+//!   (`auth::sigv4::canonical`, [`crate::auth::signing`]) and the configured key.
 //! - `explain`: a request checked offline by the server's own [`crate::auth::Authenticator`],
 //!   with the canonical request, the string to sign, the times and the verdict laid out.
 //!

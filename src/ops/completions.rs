@@ -8,7 +8,7 @@ use crate::storage::CompletePart;
 /// ran it against S3). Another part list for a completed upload, or a completion this
 /// server no longer remembers, is `NoSuchUpload` (S3's documented answer for a completed
 /// upload; no capture of the different-list case exists). Kept in memory for the
-/// server's life, the most recent [`Completions::CAPACITY`] only: S3 itself forgets
+/// server's life, the most recent `Completions::CAPACITY` only: S3 itself forgets
 /// completed ids after some hours (minio#2250).
 #[derive(Default)]
 pub struct Completions(std::sync::Mutex<std::collections::VecDeque<Completed>>);

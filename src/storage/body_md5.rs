@@ -50,7 +50,7 @@ impl BodyMd5 {
         self.size
     }
 
-    /// Adds a chunk; waits only when the hashing thread is [`QUEUE`] chunks behind.
+    /// Adds a chunk; waits only when the hashing thread is `QUEUE` chunks behind.
     pub async fn update(&mut self, chunk: &Bytes) -> Result<(), S3Error> {
         self.size += chunk.len() as u64;
         match &mut self.state {

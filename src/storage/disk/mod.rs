@@ -28,7 +28,7 @@
 //!
 //! A small body (most presigned PUTs) is held in memory as it arrives and, under the
 //! bucket's commit lock (a `tokio::sync::Mutex`), after the
-//! [`CommitCheck`](super::CommitCheck) ran against the current index entry, appended to the
+//! [`CommitCheck`] ran against the current index entry, appended to the
 //! bucket's active segment as one record and indexed; concurrent puts share one
 //! `fdatasync` (`segments`, `records`, `group_sync`). A large body becomes a temp file in
 //! `tmp/` (hashed with MD5 as bytes pass) with its metadata in a trailer, `fsync`ed, then
