@@ -191,6 +191,9 @@ impl DiskBucket {
         }
         let seg = Arc::new(Segment::create(&self.segments_dir(), &self.dir, next)?);
         self.index().segments.add(seg.clone(), 0);
+        if let Some((full, size)) = &active {
+            full.seal(*size);
+        }
         Ok((seg, 0, active.is_some()))
     }
 

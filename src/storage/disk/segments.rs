@@ -61,6 +61,7 @@ use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use crc_fast::{CrcAlgorithm, Digest as CrcDigest};
@@ -101,7 +102,19 @@ pub(super) struct Segment {
     pub(super) path: PathBuf,
     pub(super) file: Arc<File>,
     sync: Arc<GroupSync>,
+    /// How far the file is written (records, then zeros ahead of them: [`ZERO_AHEAD`]).
+    written: AtomicU64,
 }
+
+/// How far ahead of its records a segment is filled with zeros. Why: a record's
+/// `fdatasync` then finds its blocks allocated and the file's size unchanged, so it is a
+/// flush of data pages with no journal commit for the metadata; an append that grows
+/// the file pays one (about 200 µs against 120 µs per sync here, `dd oflag=dsync`). The
+/// zeros after the last record are a torn tail to the next open, which cuts them off.
+/// A segment zeroes as far ahead as it already holds, from [`MIN_ZERO_AHEAD`] to this, so
+/// a bucket with a few small objects (most test buckets) costs 64 KiB, not 4 MiB.
+const ZERO_AHEAD: u64 = 4 * 1024 * 1024;
+const MIN_ZERO_AHEAD: u64 = 64 * 1024;
 
 impl Segment {
     /// Creates segment `id` durably (its directory entry is synced before any record in
@@ -125,6 +138,15 @@ impl Segment {
             path,
             file: Arc::new(file),
             sync: Arc::new(GroupSync::default()),
+            written: AtomicU64::new(0),
+        }
+    }
+
+    /// Cuts the zeros after the last record off a segment that takes no more records
+    /// (best effort: the next open would cut them too).
+    pub(super) fn seal(&self, size: u64) {
+        if let Err(e) = self.file.set_len(size) {
+            tracing::warn!(segment = %self.path.display(), error = %e, "cannot trim a full segment");
         }
     }
 
@@ -139,11 +161,35 @@ impl Segment {
         self.sync.sync_now(&self.file)
     }
 
-    /// Writes an encoded record at `at`.
+    /// Writes an encoded record at `at` (holding the bucket's commit lock, as every
+    /// writer of a segment does).
     pub(super) fn write(&self, at: u64, record: &[u8]) -> Result<(), S3Error> {
+        let end = at + record.len() as u64;
+        if end > self.written.load(Ordering::Relaxed) {
+            self.zero_ahead(end)?;
+        }
         self.file
             .write_all_at(record, at)
             .map_err(io_context("append to segment", &self.path))
+    }
+
+    /// Fills the file with zeros past `end` (see [`ZERO_AHEAD`]) and makes that durable.
+    fn zero_ahead(&self, end: u64) -> Result<(), S3Error> {
+        const BLOCK: usize = 1024 * 1024;
+        let zeros = vec![0u8; BLOCK];
+        let ahead = end.clamp(MIN_ZERO_AHEAD, ZERO_AHEAD);
+        let (mut at, to) = (self.written.load(Ordering::Relaxed), end + ahead);
+        while at < to {
+            // At most BLOCK.
+            let n = (to - at).min(BLOCK as u64) as usize;
+            self.file
+                .write_all_at(&zeros[..n], at)
+                .map_err(io_context("extend segment", &self.path))?;
+            at += n as u64;
+        }
+        self.sync_now()?;
+        self.written.store(to, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -555,6 +601,11 @@ impl Segments {
     }
 
     #[cfg(test)]
+    pub(super) fn total_size(&self) -> u64 {
+        self.table.values().map(|s| s.size).sum()
+    }
+
+    #[cfg(test)]
     pub(super) fn ids(&self) -> Vec<u32> {
         self.table.keys().copied().collect()
     }
@@ -610,14 +661,37 @@ pub(super) fn recover_segment(
         .map_err(io_context("stat", &seg.path))?
         .len();
     if end < len {
-        tracing::warn!(segment = %seg.path.display(), at = end, dropped = len - end, "segment cut at a record torn by a crash");
+        if zeros(seg, end, len)? {
+            tracing::debug!(segment = %seg.path.display(), at = end, "zeros written ahead of the records cut off");
+        } else {
+            tracing::warn!(segment = %seg.path.display(), at = end, dropped = len - end, "segment cut at a record torn by a crash");
+        }
         seg.file
             .set_len(end)
             .and_then(|_| seg.file.sync_all())
             .map_err(io_context("truncate segment", &seg.path))?;
     }
     seg.sync_now()?;
+    seg.written.store(end, Ordering::Relaxed);
     Ok(end)
+}
+
+/// Whether the bytes from `from` to `to` are all zeros.
+fn zeros(seg: &Segment, from: u64, to: u64) -> Result<bool, S3Error> {
+    let mut buf = vec![0u8; 1024 * 1024];
+    let mut at = from;
+    while at < to {
+        // At most the buffer's length.
+        let n = (to - at).min(buf.len() as u64) as usize;
+        seg.file
+            .read_exact_at(&mut buf[..n], at)
+            .map_err(io_context("read segment", &seg.path))?;
+        if buf[..n].iter().any(|b| *b != 0) {
+            return Ok(false);
+        }
+        at += n as u64;
+    }
+    Ok(true)
 }
 
 /// Deletes a compacted segment's file durably.

@@ -155,6 +155,8 @@ async fn a_torn_record_at_the_end_is_cut_at_open_and_appends_follow_it() {
     put(&s, "a", b"first").await;
     put(&s, "b", b"second").await;
     drop(s);
+    // An open cuts the zeros written ahead of the records (themselves a torn tail).
+    drop(open(dir.path()).await);
     let seg = segment_files(dir.path()).pop().expect("a segment");
     let whole = std::fs::metadata(&seg).unwrap().len();
     // Half a record's header and meta, as a crash mid-write leaves it.
@@ -280,15 +282,14 @@ async fn a_damaged_record_loses_itself_only() {
     drop(s);
     let seg = segment_files(dir.path()).pop().expect("a segment");
     let mut bytes = std::fs::read(&seg).unwrap();
-    let len = bytes.len();
-    // Inside b's body: a's record and b's metadata come first.
-    bytes[len / 2] ^= 0xff;
+    let in_b = bytes.windows(100).position(|w| w == [7u8; 100]).unwrap();
+    bytes[in_b + 2000] ^= 0xff;
     std::fs::write(&seg, &bytes).unwrap();
     let s = open(dir.path()).await;
     assert_eq!(get(&s, "a").await.as_deref(), Some(&b"first"[..]));
     assert_eq!(get(&s, "b").await, None);
+    // Found again past the damage, so the segment was not cut there.
     assert_eq!(get(&s, "c").await.as_deref(), Some(&b"third"[..]));
-    assert_eq!(std::fs::metadata(&seg).unwrap().len() as usize, len);
 }
 
 /// Keys put and deleted over and over beside a segment of cold data that never becomes
@@ -309,10 +310,7 @@ async fn tombstones_of_short_lived_keys_do_not_pile_up() {
         put(&s, &format!("tmp-{i}"), &[2u8; 300]).await;
         s.delete_object("b", &format!("tmp-{i}")).await.unwrap();
     }
-    let bytes: u64 = segment_files(dir.path())
-        .iter()
-        .map(|f| std::fs::metadata(f).unwrap().len())
-        .sum();
+    let bytes = s.handle("b").unwrap().index().segments.total_size();
     // 600 records and 600 tombstones were written (≈ 300 KiB); a few segments remain.
     // Carried forever, the 600 tombstones alone would be about 23 KiB.
     assert!(bytes < 16 * 1024, "{bytes} bytes of segments left");
