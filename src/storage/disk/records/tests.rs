@@ -322,3 +322,34 @@ async fn tombstones_of_short_lived_keys_do_not_pile_up() {
     assert_eq!(get(&s, "tmp-599").await, None);
     assert_eq!(get(&s, "tmp-0").await, None);
 }
+
+/// An object file of format 1 (before sequence numbers: `[body][json][len]["S3O1"]`), as
+/// an earlier version wrote it, opens as it was and is outvoted by any later write.
+#[tokio::test]
+async fn an_object_file_of_format_1_opens_and_later_writes_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = with_bucket(dir.path()).await;
+    put(&s, "old", &large(5)).await;
+    put(&s, "gone", &large(6)).await;
+    let files = [object_file(&s, "old"), object_file(&s, "gone")];
+    drop(s);
+    for file in &files {
+        // Format 2 ends [json][seq: 8][len: 8]["S3O2"]: drop the seq, change the magic.
+        let mut bytes = std::fs::read(file).unwrap();
+        assert_eq!(&bytes[bytes.len() - 4..], b"S3O2");
+        let n = bytes.len();
+        let len: [u8; 8] = bytes[n - 12..n - 4].try_into().unwrap();
+        bytes.truncate(n - 20);
+        bytes.extend_from_slice(&len);
+        bytes.extend_from_slice(b"S3O1");
+        std::fs::write(file, bytes).unwrap();
+    }
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "old").await, Some(large(5)));
+    put(&s, "old", b"new and small").await;
+    s.delete_object("b", "gone").await.unwrap();
+    drop(s);
+    let s = open(dir.path()).await;
+    assert_eq!(get(&s, "old").await.as_deref(), Some(&b"new and small"[..]));
+    assert_eq!(get(&s, "gone").await, None);
+}
