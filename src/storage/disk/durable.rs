@@ -94,6 +94,20 @@ pub(super) fn internal(what: impl Display) -> S3Error {
     S3Error::internal(what.to_string())
 }
 
+/// Runs blocking file-system work (a sync) from async code that must not `.await`
+/// meanwhile (it is in the middle of a commit): on tokio's multi-threaded runtime through
+/// `block_in_place`, so the worker's other tasks move to another worker while it blocks;
+/// anywhere else (a current-thread runtime, a blocking thread) directly.
+pub(super) fn off_worker<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 // ---- durable file-system steps (blocking) ----
 
 pub(super) fn sync_dir(dir: &Path) -> Result<(), S3Error> {

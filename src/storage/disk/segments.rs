@@ -66,7 +66,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use crc_fast::{CrcAlgorithm, Digest as CrcDigest};
 
-use super::durable::{ensure_dir, internal, io_context, remove_if_present, sync_dir};
+use super::durable::{ensure_dir, internal, io_context, off_worker, remove_if_present, sync_dir};
 use super::group_sync::GroupSync;
 use crate::error::S3Error;
 use crate::storage::ObjectMeta;
@@ -118,8 +118,12 @@ const MIN_ZERO_AHEAD: u64 = 64 * 1024;
 
 impl Segment {
     /// Creates segment `id` durably (its directory entry is synced before any record in
-    /// it can be acknowledged).
+    /// it can be acknowledged), off the async worker ([`off_worker`]).
     pub(super) fn create(dir: &Path, bucket_dir: &Path, id: u32) -> Result<Segment, S3Error> {
+        off_worker(|| Segment::create_here(dir, bucket_dir, id))
+    }
+
+    fn create_here(dir: &Path, bucket_dir: &Path, id: u32) -> Result<Segment, S3Error> {
         ensure_dir(dir, bucket_dir)?;
         let path = dir.join(segment_file_name(id));
         let file = OpenOptions::new()
@@ -166,7 +170,7 @@ impl Segment {
     pub(super) fn write(&self, at: u64, record: &[u8]) -> Result<(), S3Error> {
         let end = at + record.len() as u64;
         if end > self.written.load(Ordering::Relaxed) {
-            self.zero_ahead(end)?;
+            off_worker(|| self.zero_ahead(end))?;
         }
         self.file
             .write_all_at(record, at)
