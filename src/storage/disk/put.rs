@@ -1,24 +1,25 @@
-//! PutObject and UploadPart bodies on disk: how a body becomes a durable temp file and
-//! then an object.
+//! PutObject and UploadPart bodies on disk: how a body becomes a segment record, or a
+//! durable temp file and then an object file.
 //!
 //! Two shapes, chosen by size once the body has arrived or passed [`SMALL_BODY`]:
 //!
 //! - **Small bodies** (most presigned PUTs) are held in memory as they arrive (hashed as
-//!   they pass), and the whole commit runs in one blocking task: take the commit lock,
-//!   check, append one record to the bucket's active segment and index it, release the
-//!   lock, and wait for the group `fdatasync` that covers the record
+//!   they pass), and committed on the request's worker: take the commit lock, check,
+//!   append one record to the bucket's active segment and index it (no `.await` between
+//!   these), release the lock, and wait for the group `fdatasync` that covers the record
 //!   ([`super::records`]). Why: profiling a 1 KiB put showed its time in two `fsync`s
 //!   (file, then directory) and four hand-offs between async workers and blocking
 //!   threads; then in creating and renaming a file per put, which this file system does
-//!   about 4,000 times a second with no sync at all. Now it is one hand-off, one `pwrite`,
-//!   and a share of one sync.
+//!   about 4,000 times a second with no sync at all. Now it is no hand-off at all, one
+//!   `pwrite`, and a share of one sync.
 //! - **Large bodies** stream into the temp file through a buffered writer, which is
 //!   `fsync`ed, then committed under the commit lock like before (their time is the
 //!   disk's, not the sync's).
 //!
 //! Either way a failure before the commit (body error, `BadDigest`, a failed check)
 //! leaves the previous object as it was (and no temp file), and a request dropped
-//! mid-commit cannot stop the commit half-way: the blocking task runs to its end.
+//! mid-commit cannot stop the commit half-way (a record's commit has no `.await` inside;
+//! a file's runs in a blocking task to its end).
 
 use std::path::Path;
 use std::sync::Arc;
