@@ -72,6 +72,11 @@ impl GroupSync {
         }
     }
 
+    /// Whether a write may be waiting for a sync (a ticket not yet known durable).
+    pub(super) fn pending(&self) -> bool {
+        self.tickets.load(Ordering::SeqCst) > self.synced.load(Ordering::SeqCst)
+    }
+
     /// The leader's sync, covering every ticket taken before it starts. Blocking.
     fn lead(&self, file: &File) {
         let covered = self.tickets.load(Ordering::SeqCst);

@@ -94,7 +94,7 @@ fn load_bucket(dir: &Path) -> Result<Option<DiskBucket>, S3Error> {
         dir.to_path_buf(),
         index,
         uploads,
-        files_seq.max(records_seq) + 1,
+        files_seq.max(records_seq).saturating_add(1),
     );
     remove_stale_files(&bucket, &stale)?;
     Ok(Some(bucket))

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use super::durable::{blocking, parent, remove_if_present, sync_dir};
 use super::index::Stored;
 use super::segments::{
-    Loc, Record, SEGMENTS_DIR, ScannedKind, Segment, encode, remove_segment, scan,
+    Loc, Record, SEGMENT_HEADER, SEGMENTS_DIR, ScannedKind, Segment, encode, remove_segment, scan,
 };
 use super::{CommitGuard, DiskBucket};
 use crate::error::S3Error;
@@ -87,21 +87,22 @@ impl DiskBucket {
     /// in one, and the tombstone outvotes it at the next open), else just the file.
     pub(super) async fn delete_key(self: &Arc<Self>, key: &str) -> Result<(), S3Error> {
         let commit = self.lock_commit().await?;
-        let (stored, no_segments, active) = {
+        let (stored, no_segments, pending) = {
             let index = self.index();
-            let active = index.segments.active().map(|(seg, _)| seg);
-            (index.stored(key), index.segments.is_empty(), active)
+            let pending = index.segments.pending_syncs();
+            (index.stored(key), index.segments.is_empty(), pending)
         };
         match stored {
-            // Nothing to delete, but perhaps a delete of it is still waiting for its sync:
-            // this answer must not come before that one is durable.
-            None => match active {
-                Some(active) => {
-                    drop(commit);
-                    self.noting_failure(active.sync().await)
+            // Nothing to delete, but perhaps a delete of it is still waiting for its sync
+            // (in the active segment, or one just filled): this answer must not come
+            // before that one is durable.
+            None => {
+                drop(commit);
+                for seg in pending {
+                    self.noting_failure(seg.sync().await)?;
                 }
-                None => Ok(()),
-            },
+                Ok(())
+            }
             Some(Stored { loc: Loc::File, .. }) if no_segments => {
                 let (bucket, key) = (self.clone(), key.to_owned());
                 blocking(move || {
@@ -148,9 +149,9 @@ impl DiskBucket {
     /// Appends a record and indexes it; the caller holds the commit lock.
     fn append(&self, record: &Record<'_>) -> Result<Appended, S3Error> {
         let seq = self.next_seq();
-        let bytes = encode(seq, record)?;
+        let mut bytes = encode(seq, record)?;
         let (seg, at, rolled) = self.room_for(bytes.len() as u64)?;
-        seg.write(at, &bytes)?;
+        seg.write(at, &mut bytes)?;
         let loc = Loc::Segment {
             seg: seg.id,
             at,
@@ -185,16 +186,16 @@ impl DiskBucket {
             (index.segments.active(), index.segments.next_id())
         };
         if let Some((seg, size)) = &active
-            && (*size == 0 || size + len <= self.segment_limit.load(Ordering::Relaxed))
+            && (*size <= SEGMENT_HEADER || size + len <= self.segment_limit.load(Ordering::Relaxed))
         {
             return Ok((seg.clone(), *size, false));
         }
         let seg = Arc::new(Segment::create(&self.segments_dir(), &self.dir, next)?);
-        self.index().segments.add(seg.clone(), 0);
+        self.index().segments.add(seg.clone(), SEGMENT_HEADER);
         if let Some((full, size)) = &active {
             full.seal(*size);
         }
-        Ok((seg, 0, active.is_some()))
+        Ok((seg, SEGMENT_HEADER, active.is_some()))
     }
 
     /// Compacts, logging rather than failing: the put that started a new segment has
@@ -257,7 +258,8 @@ impl DiskBucket {
             };
             if keep {
                 let (dest, at, _) = self.room_for(raw.len() as u64)?;
-                dest.write(at, raw)?;
+                // Its CRC made again with the destination's salt.
+                dest.write(at, &mut raw.to_vec())?;
                 let to = Loc::Segment {
                     seg: dest.id,
                     at,
@@ -302,8 +304,9 @@ impl DiskBucket {
             // Deleted, perhaps created again under the same name: not ours to remove.
             return Ok(false);
         }
-        self.index().segments.remove(id);
+        // The table entry (and its key hashes) goes only once the file is durably gone.
         remove_segment(&seg)?;
+        self.index().segments.remove(id);
         drop(commit);
         tracing::debug!(bucket = %self.info.name, segment = id, "segment compacted");
         Ok(true)

@@ -82,6 +82,12 @@ pub(super) const SEGMENTS_DIR: &str = "segments";
 pub(super) const SEGMENT_LIMIT: u64 = 64 * 1024 * 1024;
 
 const MAGIC: [u8; 4] = *b"S3R1";
+/// A segment file starts with `b"S3SG"`, a `u32` version (1) and a random `u64` salt, which
+/// every record's CRC covers: bytes that look like a record inside an object's body (a
+/// segment file uploaded as an object, say) never pass for one when a scan looks for
+/// the next whole record past damage, since their CRC was not made with this file's salt.
+pub(super) const SEGMENT_HEADER: u64 = 16;
+const SEGMENT_MAGIC: [u8; 4] = *b"S3SG";
 const HEADER_LEN: usize = 32;
 const KIND_OBJECT: u8 = 1;
 const KIND_DELETE: u8 = 2;
@@ -106,6 +112,8 @@ pub(super) struct Segment {
     pub(super) id: u32,
     pub(super) path: PathBuf,
     pub(super) file: Arc<File>,
+    /// Mixed into every record's CRC (see [`SEGMENT_HEADER`]).
+    salt: u64,
     sync: Arc<GroupSync>,
     /// How far the file is written (records, then zeros ahead of them: [`ZERO_AHEAD`]).
     written: AtomicU64,
@@ -137,15 +145,57 @@ impl Segment {
             .create_new(true)
             .open(&path)
             .map_err(io_context("create segment", &path))?;
+        let mut salt = [0u8; 8];
+        getrandom::fill(&mut salt).map_err(|e| internal(format!("random salt: {e}")))?;
+        let salt = u64::from_le_bytes(salt);
+        let mut head = Vec::with_capacity(SEGMENT_HEADER as usize);
+        head.extend_from_slice(&SEGMENT_MAGIC);
+        head.extend_from_slice(&1u32.to_le_bytes());
+        head.extend_from_slice(&salt.to_le_bytes());
+        file.write_all_at(&head, 0)
+            .and_then(|_| file.sync_data())
+            .map_err(io_context("write segment header", &path))?;
         sync_dir(dir)?;
-        Ok(Segment::new(id, path, file))
+        let seg = Segment::new(id, path, file, salt);
+        seg.written.store(SEGMENT_HEADER, Ordering::Relaxed);
+        Ok(seg)
     }
 
-    fn new(id: u32, path: PathBuf, file: File) -> Segment {
+    /// An existing segment file, by its header: `None` (and the file removed) for one
+    /// whose creation a crash cut short (no record can have been acknowledged in it, as
+    /// the header is synced first); an error for a longer file with a damaged header,
+    /// which is left in place for whoever must look at it.
+    pub(super) fn open_existing(id: u32, path: PathBuf) -> Result<Option<Segment>, S3Error> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_context("open segment", &path))?;
+        let len = file.metadata().map_err(io_context("stat", &path))?.len();
+        let mut head = [0u8; SEGMENT_HEADER as usize];
+        let read = file.read_exact_at(&mut head, 0);
+        if read.is_err() || head[..4] != SEGMENT_MAGIC || head[4..8] != 1u32.to_le_bytes() {
+            if len <= SEGMENT_HEADER {
+                tracing::warn!(segment = %path.display(), "segment whose creation was cut short; removed");
+                remove_segment_file(&path)?;
+                return Ok(None);
+            }
+            return Err(internal(format!(
+                "segment {} has a damaged header; move it out of the way to open the store",
+                path.display()
+            )));
+        }
+        let mut salt = [0u8; 8];
+        salt.copy_from_slice(&head[8..]);
+        Ok(Some(Segment::new(id, path, file, u64::from_le_bytes(salt))))
+    }
+
+    fn new(id: u32, path: PathBuf, file: File, salt: u64) -> Segment {
         Segment {
             id,
             path,
             file: Arc::new(file),
+            salt,
             sync: Arc::new(GroupSync::default()),
             written: AtomicU64::new(0),
         }
@@ -165,14 +215,21 @@ impl Segment {
         self.sync.sync(&self.file).await
     }
 
+    /// Whether a write to this segment may still be waiting for its sync.
+    pub(super) fn sync_pending(&self) -> bool {
+        self.sync.pending()
+    }
+
     /// [`Segment::sync`] on this blocking thread, now.
     pub(super) fn sync_now(&self) -> Result<(), S3Error> {
         self.sync.sync_now(&self.file)
     }
 
-    /// Writes an encoded record at `at` (holding the bucket's commit lock, as every
-    /// writer of a segment does).
-    pub(super) fn write(&self, at: u64, record: &[u8]) -> Result<(), S3Error> {
+    /// Writes an encoded record at `at`, its CRC made with this segment's salt (holding
+    /// the bucket's commit lock, as every writer of a segment does).
+    pub(super) fn write(&self, at: u64, record: &mut [u8]) -> Result<(), S3Error> {
+        let crc = crc32c(self.salt, record);
+        record[20..24].copy_from_slice(&crc.to_le_bytes());
         let end = at + record.len() as u64;
         if end > self.written.load(Ordering::Relaxed) {
             off_worker(|| self.zero_ahead(end))?;
@@ -255,14 +312,14 @@ pub(super) fn encode(seq: u64, record: &Record<'_>) -> Result<Vec<u8>, S3Error> 
     for chunk in body {
         out.extend_from_slice(chunk);
     }
-    let crc = crc32c(&out);
-    out[20..24].copy_from_slice(&crc.to_le_bytes());
+    // The CRC field stays zero until the record is written to a segment (its salt).
     Ok(out)
 }
 
-/// CRC-32C of a record with its CRC field read as zero.
-fn crc32c(record: &[u8]) -> u32 {
+/// CRC-32C of a segment's salt and a record with its CRC field read as zero.
+fn crc32c(salt: u64, record: &[u8]) -> u32 {
     let mut digest = CrcDigest::new(CrcAlgorithm::Crc32Iscsi);
+    digest.update(&salt.to_le_bytes());
     digest.update(&record[..20]);
     digest.update(&[0; 4]);
     digest.update(&record[24..]);
@@ -320,8 +377,12 @@ fn header(h: &[u8]) -> Option<(u8, u64, u32, u32, u64)> {
 
 /// Deletes a compacted segment's file durably.
 pub(super) fn remove_segment(seg: &Segment) -> Result<(), S3Error> {
-    remove_if_present(&seg.path)?;
-    sync_dir(super::durable::parent(&seg.path)?)
+    remove_segment_file(&seg.path)
+}
+
+fn remove_segment_file(path: &Path) -> Result<(), S3Error> {
+    remove_if_present(path)?;
+    sync_dir(super::durable::parent(path)?)
 }
 
 #[cfg(test)]
@@ -369,10 +430,13 @@ mod tests {
             },
         )
         .unwrap();
-        let second = encode(8, &Record::Delete { key: "a" }).unwrap();
-        seg.write(0, &first).unwrap();
-        seg.write(first.len() as u64, &second).unwrap();
-        let whole = (first.len() + second.len()) as u64;
+        let mut first = first;
+        let mut second = encode(8, &Record::Delete { key: "a" }).unwrap();
+        let start = SEGMENT_HEADER;
+        seg.write(start, &mut first).unwrap();
+        seg.write(start + first.len() as u64, &mut second).unwrap();
+        let whole = start + (first.len() + second.len()) as u64;
+        let raw = |at: u64, bytes: &[u8]| seg.file.write_all_at(bytes, at).unwrap();
         let (seen, end) = scan_all(&seg);
         assert_eq!(
             end,
@@ -390,18 +454,26 @@ mod tests {
         );
         // A third record torn half-way, and one with a flipped byte: the scan ends at the
         // last whole record either way.
-        let third = encode(9, &Record::Delete { key: "b" }).unwrap();
-        seg.write(whole, &third[..third.len() / 2]).unwrap();
+        let mut third = encode(9, &Record::Delete { key: "b" }).unwrap();
+        seg.write(whole, &mut third).unwrap();
+        seg.file.set_len(whole + third.len() as u64 / 2).unwrap();
         assert_eq!(scan_all(&seg).1.end, whole);
         let mut flipped = third.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        seg.write(whole, &flipped).unwrap();
+        raw(whole, &flipped);
         let (seen, end) = scan_all(&seg);
         assert_eq!((seen.len(), end.end), (2, whole));
+        // A record made for another segment (another salt), as an object's body may hold
+        // one, is not taken for a record of this one.
+        let other = Segment::create(&dir.path().join("s"), dir.path(), 2).unwrap();
+        let mut foreign = encode(99, &Record::Delete { key: "x" }).unwrap();
+        other.write(SEGMENT_HEADER, &mut foreign).unwrap();
+        raw(whole, &foreign);
+        assert_eq!(scan_all(&seg).0.len(), 2);
         // A flipped byte in the first record loses that record only: the scan finds the
         // next one by its magic and CRC.
         seg.file.set_len(whole).unwrap();
-        seg.write(HEADER_LEN as u64 + 60, b"\xff").unwrap();
+        raw(start + HEADER_LEN as u64 + 60, b"\xff");
         let (seen, end) = scan_all(&seg);
         assert_eq!(seen, [(8, "a".to_owned(), Vec::new())]);
         assert_eq!(

@@ -1,14 +1,15 @@
 //! Reading segments back: the scan that finds every whole record (skipping damage), and
 //! a segment's recovery at store open.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use super::{
-    HEADER_LEN, KIND_OBJECT, MAGIC, Scanned, ScannedKind, Segment, crc32c, header, segment_id,
+    HEADER_LEN, KIND_OBJECT, MAGIC, SEGMENT_HEADER, Scanned, ScannedKind, Segment, crc32c, header,
+    segment_id,
 };
 use crate::error::S3Error;
 use crate::storage::ObjectMeta;
@@ -41,12 +42,12 @@ pub(in crate::storage::disk) fn scan(
         .metadata()
         .map_err(io_context("stat", &seg.path))?
         .len();
-    let mut reader = reader_at(seg, 0);
-    let (mut at, mut skipped) = (0u64, 0u64);
+    let mut reader = reader_at(seg, SEGMENT_HEADER);
+    let (mut at, mut skipped) = (SEGMENT_HEADER, 0u64);
     let mut record = Vec::new();
     while at < file_len {
         let Some((kind, seq, meta_len, body_len)) =
-            read_record(&mut reader, at, file_len, &mut record).map_err(read_error())?
+            read_record(seg, &mut reader, at, file_len, &mut record).map_err(read_error())?
         else {
             match find_record(seg, at + 1, file_len, &mut record)? {
                 Some(next) => {
@@ -109,6 +110,7 @@ fn reader_at(seg: &Segment, at: u64) -> BufReader<ReadAt<'_>> {
 /// Reads the record at `at` into `record` if it is a whole one: (kind, seq, meta_len,
 /// body_len). `Ok(None)` for a damaged or short one.
 fn read_record(
+    seg: &Segment,
     reader: &mut impl Read,
     at: u64,
     file_len: u64,
@@ -137,7 +139,7 @@ fn read_record(
     if let Err(e) = reader.read_exact(&mut record[HEADER_LEN..]) {
         return short(e);
     }
-    Ok((crc32c(record) == crc).then_some((kind, seq, meta_len, body_len)))
+    Ok((crc32c(seg.salt, record) == crc).then_some((kind, seq, meta_len, body_len)))
 }
 
 /// The offset of the first whole record at or after `from`, if any.
@@ -161,7 +163,7 @@ fn find_record(
             if window[i..i + 4] == MAGIC {
                 let candidate = pos + i as u64;
                 let mut reader = reader_at(seg, candidate);
-                if read_record(&mut reader, candidate, file_len, record)
+                if read_record(seg, &mut reader, candidate, file_len, record)
                     .map_err(read_error())?
                     .is_some()
                 {
@@ -209,17 +211,11 @@ pub(in crate::storage::disk) fn segment_files(dir: &Path) -> Result<Vec<Segment>
         Err(e) => return Err(io_context("read directory", dir)(e)),
     }
     found.sort();
-    found
-        .into_iter()
-        .map(|(id, path)| {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&path)
-                .map_err(io_context("open segment", &path))?;
-            Ok(Segment::new(id, path, file))
-        })
-        .collect()
+    let mut segments = Vec::with_capacity(found.len());
+    for (id, path) in found {
+        segments.extend(Segment::open_existing(id, path)?);
+    }
+    Ok(segments)
 }
 
 /// Reads a segment at store open ([`scan`]) and cuts it at its first torn record, so the

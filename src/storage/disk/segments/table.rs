@@ -64,6 +64,15 @@ impl Segments {
         self.table.range(..id).any(|(_, s)| s.keys.contains(&hash))
     }
 
+    /// The segments a write may still be waiting on (at most the last few).
+    pub(in crate::storage::disk) fn pending_syncs(&self) -> Vec<Arc<Segment>> {
+        self.table
+            .values()
+            .filter(|s| s.seg.sync_pending())
+            .map(|s| s.seg.clone())
+            .collect()
+    }
+
     /// The segments newer than `id`.
     pub(in crate::storage::disk) fn newer_than(&self, id: u32) -> Vec<Arc<Segment>> {
         self.table
