@@ -13,6 +13,10 @@
 //!
 //! # Record format
 //!
+//! A segment file begins with a 16-byte header, `[ b"S3SG" ][ version: u32 = 1 ][ salt: u64 ]`
+//! (the salt is random and covered by every record's CRC: see [`SEGMENT_HEADER`]); records
+//! follow it, each:
+//!
 //! ```text
 //! [ b"S3R1" ][ kind: u8 ][ 0u8; 3 ][ seq: u64 ][ meta_len: u32 ][ crc32c: u32 ][ body_len: u64 ]
 //! [ meta: meta_len bytes ][ body: body_len bytes ]
@@ -20,7 +24,8 @@
 //!
 //! Integers are little-endian; the header is 32 bytes. An object record's `meta` is its
 //! `ObjectMeta` as JSON; a delete record's (a tombstone) is the key, with no body. The
-//! CRC-32C covers the header (with the CRC field zero), the meta and the body, so a record
+//! CRC-32C covers the segment's salt, the header (with the CRC field zero), the meta and
+//! the body, so a record
 //! torn by a crash is recognised: at open a segment is cut at its first torn record. A
 //! record is acknowledged only after a sync that covers it, and records are written in
 //! order, so nothing after the first torn record was ever acknowledged.
