@@ -211,7 +211,7 @@ fn bench_authorize(c: &mut Criterion) {
     });
     let allowed = |req: &S3Request| {
         let buckets = vec![("examplebucket".to_string(), rules.clone())];
-        let access = Access::new(&who, req, now, None, buckets, Vec::new());
+        let access = Access::new(&who, req, now, None, buckets, Vec::new(), None);
         required(&op, req)
             .iter()
             .all(|(action, resource)| access.check(action, resource).is_ok())

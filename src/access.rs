@@ -35,6 +35,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::identity::Identity;
 use crate::policy::{Caller, Context, Request, Verdict};
 use crate::request::S3Request;
+pub use context::EXISTING_TAG;
 pub use rules::{BucketRules, RulesCache};
 
 /// The caller, the rules of the buckets the request touches, the ACLs of the objects it
@@ -48,6 +49,9 @@ pub struct Access {
     /// Built only when a policy will read it (an IAM user's request, or a bucket with a
     /// policy): the root user's requests to buckets without one cost nothing here.
     context: Option<Context>,
+    /// The condition keys the policies read, when one of them is a request-tag key:
+    /// an operation that learns the request's tags from its body evaluates again.
+    request_tag_keys: Option<Vec<String>>,
 }
 
 /// Whether `arn` (an IAM principal) or a canonical id names an identity this server
@@ -78,6 +82,23 @@ pub fn known_account(config: &crate::config::Config, id: &str) -> bool {
             .credentials
             .iter()
             .any(|c| c.identity.account().canonical_id == id)
+}
+
+/// The condition keys (lower case) the policies that can decide the request read: the
+/// caller's identity and session policies and the bucket policies of `buckets`.
+pub fn condition_keys(who: &Authenticated, buckets: &[(String, Arc<BucketRules>)]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for p in who.identity.as_deref().into_iter().flat_map(|i| {
+        [i.identity_policy(), i.session_policy()]
+            .into_iter()
+            .flatten()
+    }) {
+        keys.extend(p.keys.iter().cloned());
+    }
+    for p in buckets.iter().filter_map(|(_, r)| r.policy.as_ref()) {
+        keys.extend(p.keys.iter().cloned());
+    }
+    keys
 }
 
 /// What one evaluation decided.
@@ -123,29 +144,54 @@ impl Access {
         peer: Option<SocketAddr>,
         buckets: Vec<(String, Arc<BucketRules>)>,
         objects: Vec<(String, Acl)>,
+        existing_tags: Option<&[crate::tagging::Tag]>,
     ) -> Access {
         let identity = who.identity.as_deref();
         let evaluated = identity.is_some_and(|i| !matches!(i, Identity::Root(_)));
         let any_bucket_policy = buckets.iter().any(|(_, r)| r.policy.is_some());
+        let mut request_tag_keys = None;
         let context = (evaluated || any_bucket_policy).then(|| {
-            let mut keys: Vec<String> = Vec::new();
-            for p in identity.into_iter().flat_map(|i| {
-                [i.identity_policy(), i.session_policy()]
-                    .into_iter()
-                    .flatten()
-            }) {
-                keys.extend(p.keys.iter().cloned());
+            let keys = condition_keys(who, &buckets);
+            let mut c = context::context(who, req, now, peer, &keys);
+            if let Some(tags) = existing_tags {
+                context::existing_tags(&mut c, tags, &keys);
             }
-            for p in buckets.iter().filter_map(|(_, r)| r.policy.as_ref()) {
-                keys.extend(p.keys.iter().cloned());
+            if context::reads_request_tags(&keys) {
+                request_tag_keys = Some(keys);
             }
-            context::context(who, req, now, peer, &keys)
+            c
         });
         Access {
             identity: who.identity.clone(),
             buckets,
             objects,
             context,
+            request_tag_keys,
+        }
+    }
+
+    /// Whether a policy that can decide the request reads the request's tags
+    /// (`s3:RequestObjectTag/<key>`, `s3:RequestObjectTagKeys`).
+    pub fn reads_request_tags(&self) -> bool {
+        self.request_tag_keys.is_some()
+    }
+
+    /// [`Access::check`] with the request's tags taken from `tags` (a PutObjectTagging
+    /// body, a POST form's `tagging` field) rather than from the `x-amz-tagging` header.
+    pub fn check_with_request_tags(
+        &self,
+        action: &str,
+        resource: &str,
+        tags: &[crate::tagging::Tag],
+    ) -> Result<(), S3Error> {
+        let (Some(keys), Some(context)) = (&self.request_tag_keys, &self.context) else {
+            return self.check(action, resource);
+        };
+        let mut context = context.clone();
+        context::set_request_tags(&mut context, tags, keys);
+        match self.decide_in(action, resource, &context) {
+            Decision::Allowed => Ok(()),
+            Decision::Denied(e) | Decision::ExplicitlyDenied(e) => Err(e),
         }
     }
 
@@ -193,10 +239,14 @@ impl Access {
     /// IAM's and S3's evaluation (see the module documentation).
     fn decide(&self, action: &str, resource: &str) -> Decision {
         let empty = Context::default();
+        self.decide_in(action, resource, self.context.as_ref().unwrap_or(&empty))
+    }
+
+    fn decide_in(&self, action: &str, resource: &str, context: &Context) -> Decision {
         let request = Request {
             action,
             resource,
-            context: self.context.as_ref().unwrap_or(&empty),
+            context,
         };
         let identity = self.identity.as_deref();
         let account = self.account();

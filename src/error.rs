@@ -73,6 +73,8 @@ error_codes! {
     InvalidPolicyDocument => (400, "The content of the form does not meet the conditions specified in the policy document.");
     InvalidRange => (416, "The requested range is not satisfiable");
     InvalidRequest => (400, "Invalid Request");
+    // The message depends on the check (crate::tagging); this one is the value's.
+    InvalidTag => (400, "The TagValue you have provided is invalid");
     InvalidStorageClass => (400, "The storage class you specified is not valid");
     InvalidToken => (400, "The provided token is malformed or otherwise invalid.");
     // romange/helio#15 (full HTTP response), mountpoint-s3 parse_400_expired_token.
@@ -94,6 +96,7 @@ error_codes! {
     NoSuchCORSConfiguration => (404, "The CORS configuration does not exist");
     NoSuchKey => (404, "The specified key does not exist.");
     NoSuchPublicAccessBlockConfiguration => (404, "The public access block configuration was not found");
+    NoSuchTagSet => (404, "The TagSet does not exist");
     NoSuchUpload => (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.");
     NoSuchVersion => (404, "The specified version does not exist.");
     NotImplemented => (501, "A header you provided implies functionality that is not implemented");

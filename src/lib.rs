@@ -131,6 +131,7 @@ pub mod service;
 pub mod storage;
 pub mod sts;
 pub mod subresources;
+pub mod tagging;
 pub mod wire;
 pub mod xml;
 

@@ -415,6 +415,19 @@ async fn access_for(
     }
     let mut objects = Vec::new();
     let read = op.and_then(Op::object_read);
+    // The tags of the object acted on, only when a policy reads s3:ExistingObjectTag.
+    let wants_tags = read.is_some()
+        && access::condition_keys(who, &buckets)
+            .iter()
+            .any(|k| k.starts_with(access::EXISTING_TAG));
+    let mut existing_tags = None;
+    if let (true, Some((bucket, key))) = (wants_tags, read) {
+        match state.storage.head_object(bucket, key).await {
+            Ok(meta) => existing_tags = Some(meta.attrs.tags),
+            Err(e) if e.code == S3ErrorCode::NoSuchKey => {}
+            Err(e) => return Err(e),
+        }
+    }
     let copied = source.as_ref().filter(|_| op.is_some_and(Op::copies));
     for (bucket, key) in read
         .into_iter()
@@ -443,6 +456,7 @@ async fn access_for(
         peer,
         buckets,
         objects,
+        existing_tags.as_deref(),
     ))
 }
 
@@ -558,6 +572,9 @@ async fn authorize(
     let required = op.map(|op| ops::required(op, req)).unwrap_or_default();
     if anonymous && required.is_empty() {
         return Err(auth::error::anonymous());
+    }
+    if access.reads_request_tags() && op.is_some_and(ops::checked_with_body_tags) {
+        return Ok(());
     }
     for (action, resource) in &required {
         access.check(action, resource)?;

@@ -432,6 +432,7 @@ async fn authentication_comes_before_not_implemented_and_lookups() {
         "/bkt/obj?acl",
         "/bkt?policy",
         "/bkt/obj?tagging",
+        "/bkt?lifecycle",
         "/bkt",
         "/",
     ] {
@@ -456,7 +457,7 @@ async fn authentication_comes_before_not_implemented_and_lookups() {
     s.send(&signed("/nobucket/obj"))
         .await
         .assert_error(404, "NoSuchBucket", None);
-    s.send(&signed("/bkt/obj?tagging"))
+    s.send(&signed("/bkt?lifecycle"))
         .await
         .assert_error(501, "NotImplemented", None);
     // ?acl is implemented: the owner reads the object's ACL.

@@ -260,3 +260,60 @@ async fn sigv2_forms() {
         .await
         .assert_error(403, "AccessDenied", None);
 }
+
+#[tokio::test]
+async fn a_form_tags_its_upload_with_the_tagging_field() {
+    let s = TestServer::default().await;
+    let tagging =
+        "<Tagging><TagSet><Tag><Key>origin</Key><Value>form</Value></Tag></TagSet></Tagging>";
+    let conds = format!(
+        r#"{{"bucket": "bkt"}}, ["starts-with", "$key", "up/"], {{"tagging": "{tagging}"}}"#
+    );
+    let f = signed_v4(&conds, &[("key", "up/a"), ("tagging", tagging)]);
+    let resp = s.send(&request(body(&refs(&f), b"hello", &[]))).await;
+    assert_eq!(resp.status, 204, "{}", resp.body_text());
+    let get = s
+        .send(&Raw::new("GET", "/bkt/up/a?tagging").sign(&s.host, SK, REGION, s.clock_now()))
+        .await;
+    assert_eq!(get.status, 200);
+    assert_eq!(
+        (get.xml("Key").as_deref(), get.xml("Value").as_deref()),
+        (Some("origin"), Some("form"))
+    );
+    let obj = s
+        .send(&Raw::new("GET", "/bkt/up/a").sign(&s.host, SK, REGION, s.clock_now()))
+        .await;
+    assert_eq!(obj.header("x-amz-tagging-count"), Some("1"));
+
+    // Twins: a field the policy does not name, a malformed document and a bad tag are
+    // refused, and nothing is stored.
+    let other =
+        "<Tagging><TagSet><Tag><Key>origin</Key><Value>forged</Value></Tag></TagSet></Tagging>";
+    let f = signed_v4(&conds, &[("key", "up/b"), ("tagging", other)]);
+    s.send(&request(body(&refs(&f), b"hello", &[])))
+        .await
+        .assert_error(403, "AccessDenied", None);
+    for (doc, code) in [
+        (
+            "<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>",
+            "MalformedXML",
+        ),
+        (
+            "<Tagging><TagSet><Tag><Key>aws:k</Key><Value>v</Value></Tag></TagSet></Tagging>",
+            "InvalidTag",
+        ),
+    ] {
+        let conds = format!(
+            r#"{{"bucket": "bkt"}}, ["starts-with", "$key", "up/"], {{"tagging": "{doc}"}}"#
+        );
+        let f = signed_v4(&conds, &[("key", "up/c"), ("tagging", doc)]);
+        s.send(&request(body(&refs(&f), b"hello", &[])))
+            .await
+            .assert_error(400, code, None);
+    }
+    for key in ["up/b", "up/c"] {
+        s.send(&Raw::new("GET", &format!("/bkt/{key}")).sign(&s.host, SK, REGION, s.clock_now()))
+            .await
+            .assert_error(404, "NoSuchKey", None);
+    }
+}

@@ -18,8 +18,9 @@ use strict_s3::clock::ManualClock;
 use strict_s3::error::{S3Error, S3ErrorCode};
 use strict_s3::storage::multipart::{self, ChecksumType, MIN_PART_SIZE};
 use strict_s3::storage::{
-    BucketInfo, CommitCheck, CompletePart, DiskStorage, ListPage, ListQuery, MemoryStorage,
-    ObjectAttrs, ObjectMeta, Part, PutRequest, Storage, TrailingAttrs, Upload, UploadChecksum,
+    AttrsUpdate, BucketInfo, CommitCheck, CompletePart, DiskStorage, ListPage, ListQuery,
+    MemoryStorage, ObjectAttrs, ObjectMeta, Part, PutRequest, Storage, TrailingAttrs, Upload,
+    UploadChecksum,
 };
 use tempfile::TempDir;
 use time::macros::datetime;
@@ -109,6 +110,7 @@ suite!(
     a_checksum_upload_gives_the_composite_checksum,
     concurrent_parts_of_one_upload_are_all_kept,
     concurrent_complete_and_abort_one_wins,
+    tags_are_stored_replaced_and_carried_by_uploads,
 );
 
 // ---- helpers ----
@@ -1404,6 +1406,96 @@ async fn concurrent_complete_and_abort_one_wins(fx: Fixture) {
     assert_tmp_empty(&fx);
 }
 
+fn tag_set(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Tags are part of an object's attributes: stored with a small body and a large one,
+/// replaced and removed by an attribute update without touching the body, taken from
+/// the upload by a completed multipart object, and gone when the key is overwritten.
+async fn tags_are_stored_replaced_and_carried_by_uploads(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let tags = tag_set(&[("project", "x y"), ("b", ""), ("a", "日本")]);
+    let big = data(7, 300 * 1024);
+    for (key, payload) in [("small", &b"tiny"[..]), ("big", &big[..])] {
+        let attrs = ObjectAttrs {
+            tags: tags.clone(),
+            ..ObjectAttrs::default()
+        };
+        let meta = s
+            .put_object("b", key, PutRequest::new(attrs, body(&[payload])))
+            .await
+            .expect("put");
+        assert_eq!(meta.attrs.tags, tags, "{key}: in the given order");
+        assert_eq!(
+            s.head_object("b", key).await.expect("head").attrs.tags,
+            tags
+        );
+        let replaced = tag_set(&[("only", "1")]);
+        let new = replaced.clone();
+        let update: AttrsUpdate = Arc::new(move |a| {
+            a.tags = new.clone();
+            Ok(())
+        });
+        let updated = s.update_attrs("b", key, update).await.expect("update");
+        assert_eq!(updated.attrs.tags, replaced);
+        assert_eq!(updated.etag, meta.etag, "{key}: the body is untouched");
+        let opened = s.open_object("b", key).await.expect("open");
+        assert_eq!(opened.meta.attrs.tags, replaced);
+        assert_eq!(collect(opened.body.stream(None)).await, payload);
+        let clear: AttrsUpdate = Arc::new(|a| {
+            a.tags.clear();
+            Ok(())
+        });
+        s.update_attrs("b", key, clear).await.expect("clear");
+        assert!(
+            s.head_object("b", key)
+                .await
+                .expect("head")
+                .attrs
+                .tags
+                .is_empty()
+        );
+    }
+    let clear: AttrsUpdate = Arc::new(|a| {
+        a.tags.clear();
+        Ok(())
+    });
+    assert_code(
+        s.update_attrs("b", "absent", clear).await,
+        S3ErrorCode::NoSuchKey,
+    );
+
+    let attrs = ObjectAttrs {
+        tags: tags.clone(),
+        ..ObjectAttrs::default()
+    };
+    let up = s
+        .create_upload("b", "multi", attrs, Default::default())
+        .await
+        .expect("create upload");
+    let p1 = part(s, "b", &up, 1, &data(1, FIVE_MIB)).await;
+    let p2 = part(s, "b", &up, 2, b"end").await;
+    let done = s
+        .complete_upload("b", "multi", &up.upload_id, &listed(&[&p1, &p2]), None)
+        .await
+        .expect("complete");
+    assert_eq!(done.attrs.tags, tags);
+    assert_eq!(
+        s.head_object("b", "multi").await.expect("head").attrs.tags,
+        tags
+    );
+    let plain = put(s, "b", "multi", b"overwritten").await;
+    assert!(
+        plain.attrs.tags.is_empty(),
+        "an overwrite replaces the tags too"
+    );
+}
+
 // ---- disk only ----
 
 mod disk_only {
@@ -1414,6 +1506,44 @@ mod disk_only {
         DiskStorage::open(root, fx.clock.clone())
             .await
             .expect("reopen")
+    }
+
+    /// Tags set at PUT and by an update survive a restart, for a record in a segment
+    /// and for an object file alike.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tags_survive_a_restart() {
+        let mut fx = disk().await;
+        let s = &*fx.store;
+        s.create_bucket("b", "us-east-1").await.expect("create");
+        let tags = tag_set(&[("z", "1"), ("a", "2")]);
+        let big = data(3, 300 * 1024);
+        for (key, payload) in [("small", &b"tiny"[..]), ("big", &big[..])] {
+            let attrs = ObjectAttrs {
+                tags: tags.clone(),
+                ..ObjectAttrs::default()
+            };
+            s.put_object("b", key, PutRequest::new(attrs, body(&[payload])))
+                .await
+                .expect("put");
+        }
+        let updated = tag_set(&[("after", "update")]);
+        let new = updated.clone();
+        let update: AttrsUpdate = Arc::new(move |a| {
+            a.tags = new.clone();
+            Ok(())
+        });
+        s.update_attrs("b", "small", update).await.expect("update");
+        fx.store = Arc::new(MemoryStorage::default()); // drops the disk store
+        let s = reopen(&fx).await;
+        assert_eq!(
+            s.head_object("b", "small").await.expect("head").attrs.tags,
+            updated
+        );
+        assert_eq!(
+            s.head_object("b", "big").await.expect("head").attrs.tags,
+            tags
+        );
+        assert_eq!(read(&s, "b", "big", None).await, big);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -95,18 +95,40 @@ pub(super) fn context(
     c
 }
 
+/// The lower-case prefix of `s3:ExistingObjectTag/<key>`.
+pub const EXISTING_TAG: &str = "s3:existingobjecttag/";
+
+/// `s3:ExistingObjectTag/<key>`: the value of the tag `<key>` of the object acted on,
+/// for each such key a policy reads (absent when the object has no such tag).
+pub(super) fn existing_tags(c: &mut Context, tags: &[crate::tagging::Tag], keys: &[String]) {
+    for key in keys.iter().filter(|k| k.starts_with(EXISTING_TAG)) {
+        if let Some((_, v)) = tags
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&key[EXISTING_TAG.len()..]))
+        {
+            c.set(key, v.clone());
+        }
+    }
+}
+
+const REQUEST_TAG: &str = "s3:requestobjecttag/";
+const REQUEST_TAG_KEYS: &str = "s3:requestobjecttagkeys";
+
+/// Whether a policy reads `s3:RequestObjectTag/<key>` or `s3:RequestObjectTagKeys`.
+pub(super) fn reads_request_tags(keys: &[String]) -> bool {
+    keys.iter()
+        .any(|k| k.starts_with(REQUEST_TAG) || k == REQUEST_TAG_KEYS)
+}
+
 /// `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys` (multivalued) from the
 /// `x-amz-tagging` header of a write (`k1=v1&k2=v2`, URL-encoded as a query string).
-/// The POST form's `tagging` field (an XML document) and `s3:ExistingObjectTag/<key>`
-/// need stored tags, which come with object tagging.
+/// The tags of a PutObjectTagging body and of a POST form's `tagging` field are known
+/// only once the operation has read them; it sets them with [`set_request_tags`].
 fn request_tags(c: &mut Context, req: &S3Request, keys: &[String]) {
-    const TAG: &str = "s3:requestobjecttag/";
-    const TAG_KEYS: &str = "s3:requestobjecttagkeys";
-    let wanted = |k: &String| k.starts_with(TAG) || k == TAG_KEYS;
-    if !keys.iter().any(wanted) {
+    if !reads_request_tags(keys) {
         return;
     }
-    let Some(header) = req.header("x-amz-tagging") else {
+    let Some(header) = crate::tagging::requested(req) else {
         return;
     };
     let decode = |s: &str| {
@@ -122,17 +144,27 @@ fn request_tags(c: &mut Context, req: &S3Request, keys: &[String]) {
             (decode(k), decode(v))
         })
         .collect();
-    for key in keys.iter().filter(|k| k.starts_with(TAG)) {
+    set_request_tags(c, &tags, keys);
+}
+
+/// Sets the request-tag keys a policy reads from `tags` (and clears those it does not
+/// have: a tag absent from the request is an absent key, whatever was set before).
+pub(super) fn set_request_tags(c: &mut Context, tags: &[crate::tagging::Tag], keys: &[String]) {
+    for key in keys.iter().filter(|k| k.starts_with(REQUEST_TAG)) {
         // The policy's key is lower case (condition keys are case-insensitive); so is the
         // tag key matched here.
-        if let Some((_, v)) = tags
+        match tags
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(&key[TAG.len()..]))
+            .find(|(k, _)| k.eq_ignore_ascii_case(&key[REQUEST_TAG.len()..]))
         {
-            c.set(key, v.clone());
+            Some((_, v)) => c.set(key, v.clone()),
+            None => c.remove(key),
         }
     }
-    if keys.iter().any(|k| k == TAG_KEYS) {
-        c.set_all(TAG_KEYS, tags.into_iter().map(|(k, _)| k).collect());
+    if keys.iter().any(|k| k == REQUEST_TAG_KEYS) {
+        c.set_all(
+            REQUEST_TAG_KEYS,
+            tags.iter().map(|(k, _)| k.clone()).collect(),
+        );
     }
 }

@@ -268,7 +268,7 @@ fn authorize(
             buckets.push((b.to_string(), std::sync::Arc::new(rules)));
         }
     }
-    let access = crate::access::Access::new(who, req, now, None, buckets, Vec::new());
+    let access = crate::access::Access::new(who, req, now, None, buckets, Vec::new(), None);
     for (action, resource) in required {
         access.check(action, &resource)?;
     }

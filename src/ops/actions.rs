@@ -44,6 +44,10 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
                 BucketOp::PutPublicAccessBlock | BucketOp::DeletePublicAccessBlock => {
                     "s3:PutBucketPublicAccessBlock"
                 }
+                BucketOp::GetBucketTagging => "s3:GetBucketTagging",
+                // DeleteBucketTagging: "To use this operation, you must have permission to
+                // perform the s3:PutBucketTagging action" (its API reference).
+                BucketOp::PutBucketTagging | BucketOp::DeleteBucketTagging => "s3:PutBucketTagging",
             };
             vec![(action, bucket_arn(bucket))]
         }
@@ -71,13 +75,22 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
                 ObjectOp::ListParts => vec![("s3:ListMultipartUploadParts", target.clone())],
                 ObjectOp::GetObjectAcl => vec![("s3:GetObjectAcl", target.clone())],
                 ObjectOp::PutObjectAcl => return vec![("s3:PutObjectAcl", target)],
+                // With `versionId`, the …VersionTagging action (the API references).
+                ObjectOp::GetObjectTagging
+                | ObjectOp::PutObjectTagging
+                | ObjectOp::DeleteObjectTagging => return vec![(tagging_action(op, req), target)],
             };
-            if acl
-                && matches!(
-                    op,
-                    ObjectOp::PutObject | ObjectOp::CopyObject | ObjectOp::CreateMultipartUpload
-                )
-            {
+            let writes = matches!(
+                op,
+                ObjectOp::PutObject | ObjectOp::CopyObject | ObjectOp::CreateMultipartUpload
+            );
+            // "To use tagging with PutObject you must have the s3:PutObjectTagging
+            // permission" besides s3:PutObject (the user guide's tagging and access
+            // control page; docs/tagging-evidence.md).
+            if writes && crate::tagging::requested(req).is_some() {
+                out.push(("s3:PutObjectTagging", target.clone()));
+            }
+            if acl && writes {
                 out.push(("s3:PutObjectAcl", target));
             }
             out
@@ -111,6 +124,34 @@ pub fn copy_source(req: &S3Request) -> Option<(String, String)> {
     // The version does not change the object's ARN (strict-s3 has no versions yet).
     let path = raw.split_once('?').map_or(raw, |(p, _)| p);
     super::copy::copy_source(path, usize::MAX).ok()
+}
+
+/// The action of an object tagging operation: with `versionId`, the …VersionTagging one
+/// (the API references).
+pub fn tagging_action(op: ObjectOp, req: &S3Request) -> &'static str {
+    let versioned = req.query_param("versionId").is_some();
+    match (op, versioned) {
+        (ObjectOp::GetObjectTagging, false) => "s3:GetObjectTagging",
+        (ObjectOp::GetObjectTagging, true) => "s3:GetObjectVersionTagging",
+        (ObjectOp::PutObjectTagging, false) => "s3:PutObjectTagging",
+        (ObjectOp::PutObjectTagging, true) => "s3:PutObjectVersionTagging",
+        (_, false) => "s3:DeleteObjectTagging",
+        (_, true) => "s3:DeleteObjectVersionTagging",
+    }
+}
+
+/// Whether the operation's permission depends on tags in its body (PutObjectTagging:
+/// s3:RequestObjectTag reads the document's tags). When a policy reads them, the
+/// authorization stage leaves the check to the operation, which makes it once it has
+/// read the document and before it changes anything.
+pub fn checked_with_body_tags(op: &Op<'_>) -> bool {
+    matches!(
+        op,
+        Op::Object {
+            op: ObjectOp::PutObjectTagging,
+            ..
+        }
+    )
 }
 
 #[cfg(test)]

@@ -27,7 +27,6 @@ const STORAGE_CLASSES: &[&str] = &[
 /// Headers that ask for features strict-s3 does not implement; refused with
 /// `NotImplemented` naming the header rather than silently ignored.
 const UNSUPPORTED_HEADERS: &[&str] = &[
-    "x-amz-tagging",
     "x-amz-object-lock-mode",
     "x-amz-object-lock-retain-until-date",
     "x-amz-object-lock-legal-hold",
@@ -59,7 +58,11 @@ pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<Object
         };
         (name.as_str(), text)
     });
-    attrs_from_pairs(pairs, max_metadata)
+    let mut attrs = attrs_from_pairs(pairs, max_metadata)?;
+    if let Some(raw) = crate::tagging::requested(req) {
+        attrs.tags = crate::tagging::parse_header(raw)?;
+    }
+    Ok(attrs)
 }
 
 /// An `x-amz-meta-*` header value as S3 stores it: each byte is one ISO-8859-1
@@ -101,7 +104,13 @@ pub fn attrs_from_form(
     let pairs = lowered
         .iter()
         .map(|(n, v)| (n.as_str(), std::borrow::Cow::Borrowed(*v)));
-    attrs_from_pairs(pairs, max_metadata)
+    let mut attrs = attrs_from_pairs(pairs, max_metadata)?;
+    // The form's `tagging` field is a whole `<Tagging>` document ("the tag-set for the
+    // object … in XML", the POST Object reference), not the header's query form.
+    if let Some((_, doc)) = lowered.iter().find(|(n, _)| n == "tagging") {
+        attrs.tags = crate::tagging::parse_document(doc.as_bytes(), crate::tagging::Owner::Object)?;
+    }
+    Ok(attrs)
 }
 
 /// Builds the stored properties from `(lowercase name, value)` pairs, enforcing S3's

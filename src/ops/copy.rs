@@ -93,6 +93,17 @@ pub async fn copy_object(
             ));
         }
     };
+    let replace_tags = match ctx.req.header("x-amz-tagging-directive") {
+        None | Some("COPY") => false,
+        Some("REPLACE") => true,
+        Some(other) => {
+            return Err(S3Error::invalid_argument(
+                "Unknown tagging directive.",
+                "x-amz-tagging-directive",
+                other,
+            ));
+        }
+    };
     ctx.storage.bucket(bucket).await?;
     let source = ctx.storage.open_object(&src_bucket, &src_key).await?;
     check_source_conditions(ctx, &source.meta)?;
@@ -123,6 +134,16 @@ pub async fn copy_object(
             }
         }
         a
+    };
+    // Tags follow their own directive: the source's (COPY, the default) whatever the
+    // metadata directive, or the request's `x-amz-tagging` (REPLACE; none without it).
+    attrs.tags = if replace_tags {
+        match crate::tagging::requested(ctx.req) {
+            Some(raw) => crate::tagging::parse_header(raw)?,
+            None => Vec::new(),
+        }
+    } else {
+        source.meta.attrs.tags.clone()
     };
     // "Amazon S3 does not copy the ACL from the source object": the copy gets the
     // request's ACL, or the default.

@@ -20,7 +20,8 @@ pub(crate) mod object;
 mod policy;
 pub mod post;
 mod route;
-pub use actions::{copy_source, required};
+mod tagging;
+pub use actions::{checked_with_body_tags, copy_source, required};
 pub use route::{BucketOp, ObjectOp, Op, route};
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -132,6 +133,9 @@ async fn bucket_op(
             controls::put_public_access(ctx, bucket, input.body()).await
         }
         BucketOp::DeletePublicAccessBlock => controls::delete_public_access(ctx, bucket).await,
+        BucketOp::GetBucketTagging => tagging::get_bucket(ctx, bucket).await,
+        BucketOp::PutBucketTagging => tagging::put_bucket(ctx, bucket, input.body()).await,
+        BucketOp::DeleteBucketTagging => tagging::delete_bucket(ctx, bucket).await,
     }
 }
 
@@ -158,6 +162,9 @@ async fn object_op(
         ObjectOp::ListParts => multipart::list_parts(ctx, bucket, key).await,
         ObjectOp::GetObjectAcl => acl::get_object(ctx, bucket, key).await,
         ObjectOp::PutObjectAcl => acl::put_object(ctx, bucket, key, input.body()).await,
+        ObjectOp::GetObjectTagging => tagging::get_object(ctx, bucket, key).await,
+        ObjectOp::PutObjectTagging => tagging::put_object(ctx, bucket, key, input.body()).await,
+        ObjectOp::DeleteObjectTagging => tagging::delete_object(ctx, bucket, key).await,
     }
 }
 

@@ -104,24 +104,36 @@ pub fn declared_checksum(req: &S3Request) -> Result<Option<(ChecksumAlgorithm, S
 }
 
 /// Reads an XML request document that S3 requires an integrity check for (DeleteObjects,
-/// PutBucketCors): `Content-MD5` or an `x-amz-checksum-*` header must be present and
-/// match, else nothing is done.
+/// PutBucketCors, PutBucketTagging): `Content-MD5` or an `x-amz-checksum-*` header must
+/// be present and match, else nothing is done. The message is S3's since it took
+/// checksums in place of Content-MD5 (raw replies to PutBucketTagging and
+/// PutObjectLockConfiguration, 2025: versitygw#1521, #1301; docs/aws-evidence.md).
 pub async fn read_checked_document<'a>(
     ctx: &'a Ctx<'_>,
     body: ByteStream,
     operation: &str,
 ) -> Result<(bytes::Bytes, tokio::sync::SemaphorePermit<'a>), S3Error> {
-    let md5 = content_md5(ctx.req)?;
-    let checksum = declared_checksum(ctx.req)?;
-    if md5.is_none() && checksum.is_none() {
+    if content_md5(ctx.req)?.is_none() && declared_checksum(ctx.req)?.is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
-            "Missing required header for this request: Content-MD5",
+            "Missing required header for this request: Content-MD5 OR x-amz-checksum-*",
         )
         .reason(format!(
             "{operation} requires Content-MD5 or an x-amz-checksum-* header"
         )));
     }
+    read_verified_document(ctx, body).await
+}
+
+/// Reads an XML request document and checks it against its `Content-MD5` and
+/// `x-amz-checksum-*` headers when they are sent (BadDigest, or the checksum's own
+/// mismatch error, otherwise).
+pub async fn read_verified_document<'a>(
+    ctx: &'a Ctx<'_>,
+    body: ByteStream,
+) -> Result<(bytes::Bytes, tokio::sync::SemaphorePermit<'a>), S3Error> {
+    let md5 = content_md5(ctx.req)?;
+    let checksum = declared_checksum(ctx.req)?;
     let (bytes, permit) = super::read_xml_document(ctx, body).await?;
     if let Some(expected) = md5 {
         use md5::Digest;
@@ -465,6 +477,18 @@ pub async fn get_object(
         (None, None) => None,
     };
     let mut resp = object_headers(Response::builder(), ctx.req, &object.meta, range.is_some());
+    // "The number of tags, if any, on the object, when you have the relevant permission
+    // to read object tags" (GetObject's API reference): absent without tags, and for a
+    // caller that may not call GetObjectTagging.
+    let tags = object.meta.attrs.tags.len();
+    if tags > 0
+        && ctx.access.allows(
+            "s3:GetObjectTagging",
+            &crate::access::object_arn(bucket, key),
+        )
+    {
+        resp = resp.header("x-amz-tagging-count", tags);
+    }
     let len = match range {
         Some((a, b)) => {
             resp = resp

@@ -28,15 +28,28 @@ pub async fn post_object(
     let policy = PostPolicy::parse(form.get("policy").unwrap_or_default())?;
     let key = form.key()?;
     crate::addressing::check_key(&key, ctx.config.limits.max_key_bytes)?;
-    // The signer's permission, now that the form's key is known.
+    // The signer's permission, now that the form's key is known; a policy that reads
+    // s3:RequestObjectTag sees the form's `tagging` field (a well-formed one: a
+    // malformed field is refused below, with its own error, before anything is stored).
+    let arn = crate::access::object_arn(bucket, &key);
+    let form_tags = match form.get("tagging") {
+        Some(doc) if ctx.access.reads_request_tags() => {
+            crate::tagging::parse_document(doc.as_bytes(), crate::tagging::Owner::Object)
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
     ctx.access
-        .check("s3:PutObject", &crate::access::object_arn(bucket, &key))?;
+        .check_with_request_tags("s3:PutObject", &arn, &form_tags)?;
     let range = policy.check(form, bucket, &key, ctx.clock.now())?;
     let mut attrs = attrs_from_form(form, ctx.config.limits.max_user_metadata_bytes)?;
+    if form.get("tagging").is_some() {
+        ctx.access
+            .check_with_request_tags("s3:PutObjectTagging", &arn, &form_tags)?;
+    }
     let requested = match form.get("acl") {
         Some(name) => {
-            ctx.access
-                .check("s3:PutObjectAcl", &crate::access::object_arn(bucket, &key))?;
+            ctx.access.check("s3:PutObjectAcl", &arn)?;
             Some(crate::acl::AclRequest::canned(name, "acl", false)?)
         }
         None => None,

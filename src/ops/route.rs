@@ -51,6 +51,9 @@ pub enum BucketOp {
     GetPublicAccessBlock,
     PutPublicAccessBlock,
     DeletePublicAccessBlock,
+    GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
 }
 
 /// The operations on an object.
@@ -69,6 +72,9 @@ pub enum ObjectOp {
     ListParts,
     GetObjectAcl,
     PutObjectAcl,
+    GetObjectTagging,
+    PutObjectTagging,
+    DeleteObjectTagging,
 }
 
 impl Op<'_> {
@@ -117,7 +123,10 @@ impl<'a> Op<'a> {
                     ObjectOp::GetObject
                     | ObjectOp::HeadObject
                     | ObjectOp::GetObjectAcl
-                    | ObjectOp::PutObjectAcl,
+                    | ObjectOp::PutObjectAcl
+                    | ObjectOp::GetObjectTagging
+                    | ObjectOp::PutObjectTagging
+                    | ObjectOp::DeleteObjectTagging,
             } => Some((bucket, key)),
             _ => None,
         }
@@ -162,6 +171,9 @@ impl BucketOp {
             BucketOp::GetPublicAccessBlock => "GetPublicAccessBlock",
             BucketOp::PutPublicAccessBlock => "PutPublicAccessBlock",
             BucketOp::DeletePublicAccessBlock => "DeletePublicAccessBlock",
+            BucketOp::GetBucketTagging => "GetBucketTagging",
+            BucketOp::PutBucketTagging => "PutBucketTagging",
+            BucketOp::DeleteBucketTagging => "DeleteBucketTagging",
         }
     }
 }
@@ -182,6 +194,9 @@ impl ObjectOp {
             ObjectOp::ListParts => "ListParts",
             ObjectOp::GetObjectAcl => "GetObjectAcl",
             ObjectOp::PutObjectAcl => "PutObjectAcl",
+            ObjectOp::GetObjectTagging => "GetObjectTagging",
+            ObjectOp::PutObjectTagging => "PutObjectTagging",
+            ObjectOp::DeleteObjectTagging => "DeleteObjectTagging",
         }
     }
 }
@@ -254,6 +269,12 @@ fn bucket_op(req: &S3Request, subs: &[&str]) -> Result<BucketOp, S3Error> {
             Method::DELETE => BucketOp::DeletePublicAccessBlock,
             _ => return Err(method_not_allowed(req, "BUCKET")),
         },
+        ["tagging"] => match *m {
+            Method::PUT => BucketOp::PutBucketTagging,
+            Method::GET => BucketOp::GetBucketTagging,
+            Method::DELETE => BucketOp::DeleteBucketTagging,
+            _ => return Err(method_not_allowed(req, "BUCKET")),
+        },
         subs => return Err(not_implemented_subresource(req, subs)),
     })
 }
@@ -278,6 +299,13 @@ fn object_op(req: &S3Request, subs: &[&str]) -> Result<ObjectOp, S3Error> {
         ["acl"] => match *m {
             Method::PUT => ObjectOp::PutObjectAcl,
             Method::GET => ObjectOp::GetObjectAcl,
+            _ => return Err(method_not_allowed(req, "OBJECT")),
+        },
+        // The version is checked by the operation (`super::tagging::check_version`).
+        ["tagging"] | ["tagging", "versionId"] => match *m {
+            Method::PUT => ObjectOp::PutObjectTagging,
+            Method::GET => ObjectOp::GetObjectTagging,
+            Method::DELETE => ObjectOp::DeleteObjectTagging,
             _ => return Err(method_not_allowed(req, "OBJECT")),
         },
         ["uploadId"] => match *m {

@@ -36,6 +36,11 @@ impl Context {
         self.entries.push((key, values));
     }
 
+    /// Makes `key` absent.
+    pub fn remove(&mut self, key: &str) {
+        self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+    }
+
     pub fn get(&self, key: &str) -> Option<&[String]> {
         self.entries
             .iter()

@@ -54,6 +54,9 @@ pub struct ObjectAttrs {
     /// alone has access (the bucket owner's full control).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<crate::acl::Acl>,
+    /// The object's tags, in the order they were given (`crate::tagging`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<crate::tagging::Tag>,
 }
 
 /// Where objects stored before strict-s3 kept ACLs held their canned ACL's name.
