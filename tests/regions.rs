@@ -145,9 +145,14 @@ async fn a_bucket_answers_only_requests_signed_for_its_region() {
     resp.assert_error(301, "PermanentRedirect", None);
     assert_eq!(resp.header("x-amz-bucket-region"), Some("us-east-1"));
 
-    // ListBuckets and a missing bucket take any real region, and name each bucket's.
+    // ListBuckets and a missing bucket take any real region; a paged ListBuckets names
+    // each bucket's region (an unpaged one does not: docs/aws-evidence.md).
     let list = s
-        .send(&signed(&s, Raw::new("GET", "/"), "ap-south-1"))
+        .send(&signed(
+            &s,
+            Raw::new("GET", "/?max-buckets=100"),
+            "ap-south-1",
+        ))
         .await;
     assert_eq!(list.status, 200);
     let body = list.body_text();
@@ -155,6 +160,11 @@ async fn a_bucket_answers_only_requests_signed_for_its_region() {
         body.contains("<BucketRegion>eu-west-2</BucketRegion>"),
         "{body}"
     );
+    let unpaged = s
+        .send(&signed(&s, Raw::new("GET", "/"), "ap-south-1"))
+        .await;
+    assert_eq!(unpaged.status, 200);
+    assert!(!unpaged.body_text().contains("BucketRegion"));
     let missing = s
         .send(&signed(&s, Raw::new("GET", "/nowhere/k"), "ap-south-1"))
         .await;

@@ -1,5 +1,5 @@
-//! Bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket,
-//! GetBucketLocation.
+//! Bucket operations: ListBuckets (with its paging), CreateBucket, DeleteBucket,
+//! HeadBucket, GetBucketLocation.
 
 use http::{Response, StatusCode};
 
@@ -18,18 +18,123 @@ pub fn owner(w: &mut XmlWriter, element: &str, canonical_id: &str) {
     w.close(element);
 }
 
+/// ListBuckets' paging (`max-buckets`, `continuation-token`, `prefix`, `bucket-region`,
+/// added in 2024), as real S3 answers it (docs/aws-evidence.md, "ListBuckets"): with none
+/// of them every bucket comes back, without regions; with any of them, even empty, a page
+/// of at most `max-buckets` (10,000 by default) with each bucket's `BucketRegion`, the
+/// `Prefix` echoed when sent and a `ContinuationToken` when more remain.
+struct BucketPage<'a> {
+    paged: bool,
+    max: usize,
+    after: Option<String>,
+    prefix: Option<&'a str>,
+    region: Option<&'a str>,
+}
+
+/// "Maximum number of buckets to be returned in response" (1–10,000).
+const MAX_BUCKETS: usize = 10_000;
+
+impl<'a> BucketPage<'a> {
+    /// Checked in S3's order: `max-buckets`, then `bucket-region`, then the token.
+    fn parse(ctx: &'a Ctx<'_>) -> Result<BucketPage<'a>, S3Error> {
+        let req = ctx.req;
+        let paged = [
+            "max-buckets",
+            "continuation-token",
+            "prefix",
+            "bucket-region",
+        ]
+        .iter()
+        .any(|p| req.has_query(p));
+        let max = match req.query_param("max-buckets").filter(|v| !v.is_empty()) {
+            None if paged => MAX_BUCKETS,
+            None => usize::MAX,
+            Some(raw) => match raw.parse::<i32>() {
+                Ok(n) if (1..=MAX_BUCKETS as i32).contains(&n) => n as usize,
+                Ok(n) => {
+                    return Err(S3Error::invalid_argument(
+                        "Argument max-buckets must be an integer between 1 and 10000",
+                        "max-buckets",
+                        &n.to_string(),
+                    ));
+                }
+                Err(_) => {
+                    return Err(S3Error::invalid_argument(
+                        "Provided max-buckets not an integer or within integer range",
+                        "max-buckets",
+                        raw,
+                    ));
+                }
+            },
+        };
+        let region = req.query_param("bucket-region");
+        if let Some(r) = region {
+            let invalid = |message: String, why: String| {
+                S3Error::with_message(S3ErrorCode::InvalidArgument, message)
+                    .extra("ArgumentName", "bucket-region")
+                    .reason(why)
+            };
+            let lower = r.to_ascii_lowercase();
+            if !crate::regions::is_region(&lower) {
+                return Err(invalid(
+                    format!("Argument value {r} is not a valid AWS Region"),
+                    format!("{r:?} names no region strict-s3 knows"),
+                ));
+            }
+            // One regional endpoint lists its own region's buckets.
+            let endpoint = crate::auth::signed_region(req).unwrap_or(&ctx.config.region);
+            if lower != endpoint {
+                return Err(invalid(
+                    "Requests with bucket-region specified must be made to the corresponding regional endpoint".into(),
+                    format!("the request is signed for {endpoint}, so it reached that region's endpoint; sign it for {lower}"),
+                ));
+            }
+        }
+        let after = match req.query_param("continuation-token") {
+            None | Some("") => None,
+            Some(token) => Some(super::list::key_from_token(token)?),
+        };
+        Ok(BucketPage {
+            paged,
+            max,
+            after,
+            prefix: req.query_param("prefix"),
+            region,
+        })
+    }
+}
+
 /// The buckets the caller's account owns ("Returns a list of all buckets owned by the
-/// authenticated sender of the request").
+/// authenticated sender of the request"), in name order, a page at a time when asked.
 pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Error> {
     let account = ctx
         .access
         .account()
         .ok_or_else(crate::auth::error::anonymous)?;
+    let page = BucketPage::parse(ctx)?;
+    let mut all = ctx.storage.list_buckets().await?;
+    all.sort_by(|a, b| a.name.cmp(&b.name));
     let mut buckets = Vec::new();
-    for b in ctx.storage.list_buckets().await? {
+    let mut more = false;
+    for b in all {
+        if page
+            .after
+            .as_deref()
+            .is_some_and(|after| b.name.as_str() <= after)
+            || page.prefix.is_some_and(|p| !b.name.starts_with(p))
+            || page
+                .region
+                .is_some_and(|r| !b.region.eq_ignore_ascii_case(r))
+        {
+            continue;
+        }
         if let Some(rules) = ctx.rules.get(ctx.storage, &b.name).await?
             && rules.owner() == account
         {
+            if buckets.len() == page.max {
+                more = true;
+                break;
+            }
             buckets.push(b);
         }
     }
@@ -41,10 +146,18 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Err
         w.open("Bucket");
         w.elem("Name", &b.name);
         w.elem("CreationDate", &xml_time(b.created));
-        w.elem("BucketRegion", &b.region);
+        if page.paged {
+            w.elem("BucketRegion", &b.region);
+        }
         w.close("Bucket");
     }
     w.close("Buckets");
+    if let Some(prefix) = page.prefix {
+        w.elem("Prefix", prefix);
+    }
+    if more && let Some(last) = buckets.last() {
+        w.elem("ContinuationToken", &super::list::token_for(&last.name));
+    }
     w.close("ListAllMyBucketsResult");
     Ok(xml_response(w.finish()))
 }

@@ -33,14 +33,14 @@ fn max_keys(raw: Option<&str>) -> Result<usize, S3Error> {
 /// would on AWS. The MAC key is fixed, so tokens survive a restart.
 const TOKEN_KEY: &[u8] = b"strict-s3 continuation token v1";
 
-fn token_for(key: &str) -> String {
+pub(super) fn token_for(key: &str) -> String {
     let mac = crate::auth::signing::hmac_sha256(TOKEN_KEY, key.as_bytes());
     let mut raw = mac[..16].to_vec();
     raw.extend_from_slice(key.as_bytes());
     BASE64.encode(raw)
 }
 
-fn key_from_token(token: &str) -> Result<String, S3Error> {
+pub(super) fn key_from_token(token: &str) -> Result<String, S3Error> {
     let invalid = || {
         S3Error::with_message(
             crate::error::S3ErrorCode::InvalidArgument,
