@@ -1958,3 +1958,39 @@ async fn a_presigned_put_signs_its_tags() {
     let body = resp.bytes().await.unwrap().to_vec();
     assert_s3_error(&(status, body), 403, "SignatureDoesNotMatch", None);
 }
+
+// ---- conditional copies ----
+
+#[tokio::test]
+async fn copy_object_if_none_match_through_the_sdk() {
+    let env = Env::start(&[BUCKET]).await;
+    env.put("src", b"source").await;
+    let copy = || {
+        env.client
+            .copy_object()
+            .bucket(BUCKET)
+            .key("dest")
+            .copy_source(format!("{BUCKET}/src"))
+            .if_none_match("*")
+            .send()
+    };
+    copy().await.unwrap_or_else(|e| panic!("{}", describe(&e)));
+    let e = copy().await.unwrap_err();
+    assert_eq!((status(&e), e.code()), (412, Some("PreconditionFailed")));
+    assert_eq!(
+        e.message(),
+        Some("At least one of the pre-conditions you specified did not hold")
+    );
+    let got = env
+        .client
+        .get_object()
+        .bucket(BUCKET)
+        .key("dest")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"source"
+    );
+}

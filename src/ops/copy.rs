@@ -149,11 +149,15 @@ pub async fn copy_object(
     // request's ACL, or the default.
     attrs.extra.remove(crate::storage::LEGACY_CANNED_ACL);
     attrs.acl = super::acl::for_write(ctx, bucket)?;
+    // The destination's own conditions (If-Match, If-None-Match), checked with the
+    // commit; the source's are the x-amz-copy-source-if-* ones above.
+    let check = super::conditions::write_condition(ctx, bucket, key).await?;
     let body = source.body.stream(None);
-    let meta = ctx
-        .storage
-        .put_object(bucket, key, PutRequest::new(attrs, body))
-        .await?;
+    let put = PutRequest {
+        check,
+        ..PutRequest::new(attrs, body)
+    };
+    let meta = ctx.storage.put_object(bucket, key, put).await?;
     let mut w = XmlWriter::new();
     w.open_ns("CopyObjectResult");
     w.elem("LastModified", &xml_time(meta.last_modified));

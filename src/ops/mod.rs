@@ -9,6 +9,7 @@ mod actions;
 pub(crate) mod attrs;
 pub(crate) mod bucket;
 mod completions;
+pub(crate) mod conditions;
 mod controls;
 mod copy;
 pub mod cors;

@@ -12,8 +12,7 @@ use super::attrs::attrs_from_headers;
 use super::copy::{check_source_conditions, copy_source};
 use super::list::UrlEncoding;
 use super::object::{
-    checked_put_body, content_md5, declared_length, integrity_headers, put_condition,
-    sent_checksum_algorithm,
+    checked_put_body, content_md5, declared_length, integrity_headers, sent_checksum_algorithm,
 };
 use super::{Ctx, empty_response, xml_response, xml_time};
 use crate::body::{self, ByteStream, ResponseBody};
@@ -90,6 +89,7 @@ pub async fn create(
     let options = crate::storage::UploadOptions {
         checksum: upload_checksum(ctx)?,
         initiator: initiator(ctx),
+        key_existed: super::conditions::key_exists(ctx, bucket, key).await?,
     };
     let upload = ctx
         .storage
@@ -274,8 +274,8 @@ pub async fn complete(
     let (bytes, slot) = super::read_xml_document(ctx, body).await?;
     let parts = parse_complete(&bytes)?;
     drop((bytes, slot));
-    let check = put_condition(ctx.req, key)?;
     let id = upload_id(ctx);
+    let check = super::conditions::completion_condition(ctx, bucket, key, id).await?;
     let completions = &ctx.completions;
     let meta = match ctx
         .storage

@@ -11,14 +11,15 @@ use http::header::{
 };
 use http::{Response, StatusCode, response::Builder};
 
-use super::attrs::{attrs_from_headers, not_implemented_header};
+use super::attrs::attrs_from_headers;
+pub use super::conditions::{etag_matches, precondition_failed};
 use super::{Ctx, empty_response, http_time};
 use crate::body::{self, ByteStream, ResponseBody};
 use crate::checksum::TrailingAttrs;
 use crate::checksum::{self, ChecksumAlgorithm};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
-use crate::storage::{ByteRange, CommitCheck, ObjectAttrs, ObjectMeta, PutRequest};
+use crate::storage::{ByteRange, ObjectAttrs, ObjectMeta, PutRequest};
 
 /// What S3 answers for an object stored without a Content-Type.
 pub const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
@@ -154,59 +155,6 @@ pub async fn read_verified_document<'a>(
     Ok((bytes, permit))
 }
 
-/// Conditional PUT (`If-None-Match: *`, `If-Match: etag`), checked atomically with the
-/// write. <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>
-pub fn put_condition(req: &S3Request, key: &str) -> Result<Option<CommitCheck>, S3Error> {
-    let if_none = req.header("if-none-match").map(str::trim);
-    let if_match = req.header("if-match").map(str::to_string);
-    if let Some(v) = if_none {
-        if v != "*" {
-            return Err(not_implemented_header("If-None-Match")
-                .reason("conditional writes accept only If-None-Match: *"));
-        }
-        if if_match.is_some() {
-            return Err(not_implemented_header("If-None-Match")
-                .reason("If-Match and If-None-Match cannot be combined on a write"));
-        }
-        return Ok(Some(Box::new(
-            |current: Option<&ObjectMeta>| match current {
-                Some(_) => Err(precondition_failed("If-None-Match")
-                    .reason("If-None-Match: * but the key already exists")),
-                None => Ok(()),
-            },
-        )));
-    }
-    let Some(expected) = if_match else {
-        return Ok(None);
-    };
-    let key = key.to_string();
-    Ok(Some(Box::new(
-        move |current: Option<&ObjectMeta>| match current {
-            None => {
-                Err(S3Error::no_such_key(&key)
-                    .reason("If-Match was given but the key does not exist"))
-            }
-            Some(m) if etag_matches(&expected, &m.etag) => Ok(()),
-            Some(m) => Err(precondition_failed("If-Match").reason(format!(
-                "If-Match {expected} but the current ETag is \"{}\"",
-                m.etag
-            ))),
-        },
-    )))
-}
-
-pub fn precondition_failed(condition: &str) -> S3Error {
-    S3Error::new(S3ErrorCode::PreconditionFailed).extra("Condition", condition)
-}
-
-/// Does an `If-Match`/`If-None-Match` list name this ETag (or `*`)?
-pub fn etag_matches(list: &str, etag: &str) -> bool {
-    list.split(',').map(str::trim).any(|t| {
-        let t = t.strip_prefix("W/").unwrap_or(t);
-        t == "*" || t.trim_matches('"') == etag
-    })
-}
-
 /// Holds a PUT or UploadPart body to its integrity promises and returns it with what
 /// its end will add to the stored properties:
 /// - an `x-amz-checksum-*` header is verified as the bytes pass (and stored);
@@ -296,7 +244,7 @@ pub async fn put_object(
     let mut attrs = attrs_from_headers(ctx.req, limits.max_user_metadata_bytes)?;
     attrs.acl = super::acl::for_write(ctx, bucket)?;
     let content_md5 = content_md5(ctx.req)?;
-    let check = put_condition(ctx.req, key)?;
+    let check = super::conditions::write_condition(ctx, bucket, key).await?;
     let (body, trailing) = checked_put_body(ctx, body, &mut attrs, None)?;
     let req = PutRequest {
         attrs,
@@ -567,18 +515,4 @@ pub async fn delete_object(
     let (bucket, key) = (bucket, key);
     ctx.storage.delete_object(bucket, key).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn etag_lists() {
-        assert!(etag_matches("\"abc\"", "abc"));
-        assert!(etag_matches("\"x\", \"abc\"", "abc"));
-        assert!(etag_matches("*", "abc"));
-        assert!(etag_matches("W/\"abc\"", "abc"));
-        assert!(!etag_matches("\"abd\"", "abc"));
-    }
 }

@@ -332,6 +332,7 @@ pub(crate) fn new_upload(
         attrs,
         checksum: options.checksum,
         initiator: options.initiator,
+        key_existed: options.key_existed,
     }
 }
 

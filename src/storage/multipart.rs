@@ -60,6 +60,9 @@ pub struct UploadOptions {
     pub checksum: Option<UploadChecksum>,
     /// `None`: the root user of the account that will own the object.
     pub initiator: Option<Initiator>,
+    /// Whether the key held an object when the upload was created (a conditional
+    /// completion tells a key deleted since from one that never was).
+    pub key_existed: bool,
 }
 
 impl From<Option<UploadChecksum>> for UploadOptions {
@@ -67,6 +70,7 @@ impl From<Option<UploadChecksum>> for UploadOptions {
         UploadOptions {
             checksum,
             initiator: None,
+            key_existed: false,
         }
     }
 }
@@ -84,6 +88,9 @@ pub struct Upload {
     pub checksum: Option<UploadChecksum>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initiator: Option<Initiator>,
+    /// Whether the key held an object when the upload was created.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub key_existed: bool,
 }
 
 /// A stored part.
@@ -335,6 +342,7 @@ mod tests {
             attrs: ObjectAttrs::default(),
             checksum,
             initiator: None,
+            key_existed: false,
         }
     }
 
