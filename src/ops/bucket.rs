@@ -55,7 +55,7 @@ impl<'a> BucketPage<'a> {
                     return Err(S3Error::invalid_argument(
                         "Argument max-buckets must be an integer between 1 and 10000",
                         "max-buckets",
-                        &n.to_string(),
+                        n.to_string(),
                     ));
                 }
                 Err(_) => {
