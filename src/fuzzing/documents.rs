@@ -130,6 +130,7 @@ pub fn range_and_conditionals(data: &[u8]) {
             last_modified: NOW,
             attrs: Default::default(),
             parts: Vec::new(),
+            part_checksums: Vec::new(),
         };
         let _ = crate::ops::object::check_read_conditions(&req, &meta);
     }

@@ -76,6 +76,17 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
                 ObjectOp::GetObjectAcl => vec![("s3:GetObjectAcl", target.clone())],
                 ObjectOp::PutObjectAcl => return vec![("s3:PutObjectAcl", target)],
                 // With `versionId`, the …VersionTagging action (the API references).
+                // "If you pass a version ID in your request, you need both the
+                // s3:GetObjectVersion and s3:GetObjectVersionAttributes permissions. If you
+                // do not pass a version ID … s3:GetObject and s3:GetObjectAttributes."
+                ObjectOp::GetObjectAttributes => {
+                    let (read, attributes) = if req.query_param("versionId").is_some() {
+                        ("s3:GetObjectVersion", "s3:GetObjectVersionAttributes")
+                    } else {
+                        ("s3:GetObject", "s3:GetObjectAttributes")
+                    };
+                    return vec![(read, target.clone()), (attributes, target)];
+                }
                 ObjectOp::GetObjectTagging
                 | ObjectOp::PutObjectTagging
                 | ObjectOp::DeleteObjectTagging => return vec![(tagging_action(op, req), target)],

@@ -6,6 +6,7 @@
 
 pub mod acl;
 mod actions;
+mod attributes;
 pub(crate) mod attrs;
 pub(crate) mod bucket;
 mod completions;
@@ -166,6 +167,7 @@ async fn object_op(
         ObjectOp::GetObjectTagging => tagging::get_object(ctx, bucket, key).await,
         ObjectOp::PutObjectTagging => tagging::put_object(ctx, bucket, key, input.body()).await,
         ObjectOp::DeleteObjectTagging => tagging::delete_object(ctx, bucket, key).await,
+        ObjectOp::GetObjectAttributes => attributes::get(ctx, bucket, key).await,
     }
 }
 
@@ -184,6 +186,23 @@ pub async fn read_xml_document<'a>(
     })
     .await?;
     Ok((bytes, permit))
+}
+
+/// strict-s3's buckets are not versioned, so the only version an object has is `null`
+/// (what S3 calls the version of an object written while versioning was never enabled).
+/// Any other id is, on an unversioned bucket, "400 InvalidArgument: Invalid version id
+/// specified" (recorded against AWS for GetObject and DeleteObject, which the tagging
+/// operations and GetObjectAttributes share their lookup with; docs/tagging-evidence.md).
+pub fn check_null_version(ctx: &Ctx<'_>) -> Result<(), S3Error> {
+    match ctx.req.query_param("versionId") {
+        None | Some("null") => Ok(()),
+        Some(other) => {
+            Err(
+                S3Error::invalid_argument("Invalid version id specified", "versionId", other)
+                    .reason("the bucket is not versioned: its objects have only the version null"),
+            )
+        }
+    }
 }
 
 /// Finishes a response. Header values come from validated input, so this cannot fail in

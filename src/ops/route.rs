@@ -75,6 +75,7 @@ pub enum ObjectOp {
     GetObjectTagging,
     PutObjectTagging,
     DeleteObjectTagging,
+    GetObjectAttributes,
 }
 
 impl Op<'_> {
@@ -104,7 +105,7 @@ impl Op<'_> {
         matches!(
             self,
             Op::Object {
-                op: ObjectOp::GetObject | ObjectOp::HeadObject,
+                op: ObjectOp::GetObject | ObjectOp::HeadObject | ObjectOp::GetObjectAttributes,
                 ..
             }
         )
@@ -126,7 +127,8 @@ impl<'a> Op<'a> {
                     | ObjectOp::PutObjectAcl
                     | ObjectOp::GetObjectTagging
                     | ObjectOp::PutObjectTagging
-                    | ObjectOp::DeleteObjectTagging,
+                    | ObjectOp::DeleteObjectTagging
+                    | ObjectOp::GetObjectAttributes,
             } => Some((bucket, key)),
             _ => None,
         }
@@ -197,6 +199,7 @@ impl ObjectOp {
             ObjectOp::GetObjectTagging => "GetObjectTagging",
             ObjectOp::PutObjectTagging => "PutObjectTagging",
             ObjectOp::DeleteObjectTagging => "DeleteObjectTagging",
+            ObjectOp::GetObjectAttributes => "GetObjectAttributes",
         }
     }
 }
@@ -306,6 +309,10 @@ fn object_op(req: &S3Request, subs: &[&str]) -> Result<ObjectOp, S3Error> {
             Method::PUT => ObjectOp::PutObjectTagging,
             Method::GET => ObjectOp::GetObjectTagging,
             Method::DELETE => ObjectOp::DeleteObjectTagging,
+            _ => return Err(method_not_allowed(req, "OBJECT")),
+        },
+        ["attributes"] | ["attributes", "versionId"] => match *m {
+            Method::GET => ObjectOp::GetObjectAttributes,
             _ => return Err(method_not_allowed(req, "OBJECT")),
         },
         ["uploadId"] => match *m {

@@ -17,29 +17,12 @@ use crate::tagging::{self, Owner};
 /// The bucket document a bucket's tag set is stored as.
 pub const DOCUMENT: &str = "tagging";
 
-/// strict-s3's buckets are not versioned, so the only version an object has is `null`
-/// (what S3 calls the version of an object written while versioning was never enabled).
-/// Any other id is, on an unversioned bucket, "400 InvalidArgument: Invalid version id
-/// specified" (recorded against AWS for GetObject and DeleteObject, which the tagging
-/// operations share their lookup with; docs/tagging-evidence.md).
-fn check_version(ctx: &Ctx<'_>) -> Result<(), S3Error> {
-    match ctx.req.query_param("versionId") {
-        None | Some("null") => Ok(()),
-        Some(other) => {
-            Err(
-                S3Error::invalid_argument("Invalid version id specified", "versionId", other)
-                    .reason("the bucket is not versioned: its objects have only the version null"),
-            )
-        }
-    }
-}
-
 pub async fn get_object(
     ctx: &Ctx<'_>,
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    check_version(ctx)?;
+    super::check_null_version(ctx)?;
     let meta = ctx.storage.head_object(bucket, key).await?;
     Ok(xml_response(tagging::to_document(&meta.attrs.tags)))
 }
@@ -50,7 +33,7 @@ pub async fn put_object(
     key: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    check_version(ctx)?;
+    super::check_null_version(ctx)?;
     // Content-MD5 is optional here ("the command succeeds direct to s3" without it),
     // but checked when sent, like a checksum header.
     let (bytes, _slot) = super::object::read_verified_document(ctx, body).await?;
@@ -70,7 +53,7 @@ pub async fn delete_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    check_version(ctx)?;
+    super::check_null_version(ctx)?;
     set_object_tags(ctx, bucket, key, Vec::new()).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }

@@ -87,6 +87,11 @@ pub struct ObjectMeta {
     /// (GetObject `?partNumber=N`, `x-amz-mp-parts-count`). Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<u64>,
+    /// For an object completed from a COMPOSITE-checksum upload: each part's checksum
+    /// (base64, the object's algorithm), in order, for GetObjectAttributes' ObjectParts.
+    /// Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_checksums: Vec<String>,
 }
 
 impl ObjectMeta {
@@ -384,6 +389,14 @@ pub(crate) fn completed_meta(
         last_modified: now_millis(clock),
         attrs,
         parts: plan.parts.iter().map(|p| p.size).collect(),
+        part_checksums: match upload.checksum {
+            Some(c) if c.kind == multipart::ChecksumType::Composite => plan
+                .parts
+                .iter()
+                .map(|p| p.checksum.clone().unwrap_or_default())
+                .collect(),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -442,6 +455,7 @@ pub(crate) fn finish_meta(
         last_modified: now_millis(clock),
         attrs,
         parts: Vec::new(),
+        part_checksums: Vec::new(),
     })
 }
 

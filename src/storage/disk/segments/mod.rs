@@ -404,6 +404,7 @@ mod tests {
             last_modified: OffsetDateTime::UNIX_EPOCH,
             attrs: ObjectAttrs::default(),
             parts: Vec::new(),
+            part_checksums: Vec::new(),
         }
     }
 
