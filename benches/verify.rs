@@ -208,6 +208,7 @@ fn bench_authorize(c: &mut Criterion) {
         policy: Some(bucket_policy.clone()),
         ownership: Some(strict_s3::controls::ObjectOwnership::BucketOwnerEnforced),
         public_access: Some(strict_s3::controls::PublicAccessBlock::ALL),
+        versioning: None,
     });
     let allowed = |req: &S3Request| {
         let buckets = vec![("examplebucket".to_string(), rules.clone())];

@@ -55,6 +55,7 @@ error_codes! {
     ConditionalRequestConflict => (409, "The conditional request cannot succeed due to a conflicting operation against this resource.");
     EntityTooLarge => (400, "Your proposed upload exceeds the maximum allowed size");
     EntityTooSmall => (400, "Your proposed upload is smaller than the minimum allowed object size.");
+    IllegalVersioningConfigurationException => (400, "The Versioning element must be specified");
     IllegalLocationConstraintException => (400, "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.");
     PermanentRedirect => (301, "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.");
     IncompleteBody => (400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
@@ -88,6 +89,7 @@ error_codes! {
     MalformedXML => (400, "The XML you provided was not well-formed or did not validate against our published schema");
     MaxPostPreDataLengthExceededError => (400, "Your POST request fields preceding the upload file were too large.");
     MetadataTooLarge => (400, "Your metadata headers exceed the maximum allowed metadata size");
+    MissingRequestBodyError => (400, "Request Body is empty");
     MethodNotAllowed => (405, "The specified method is not allowed against this resource.");
     MissingContentLength => (411, "You must provide the Content-Length HTTP header.");
     MissingSecurityHeader => (400, "Your request is missing a required header.");

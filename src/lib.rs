@@ -132,6 +132,7 @@ pub mod storage;
 pub mod sts;
 pub mod subresources;
 pub mod tagging;
+pub mod versioning;
 pub mod wire;
 pub mod xml;
 

@@ -48,6 +48,8 @@ pub struct AppState {
     /// Each bucket's access rules (owner and ACL, policy, ownership, Block Public
     /// Access), parsed once.
     pub rules: access::RulesCache,
+    /// One lock per key whose versions are changing (`crate::versioning`).
+    pub key_locks: crate::versioning::KeyLocks,
     /// Whether `/_strict/` is served (loopback listeners, or `--admin`).
     pub admin_routes: bool,
     next_id: AtomicU64,
@@ -66,6 +68,7 @@ impl AppState {
             auth: Authenticator::new(config.clone(), clock.clone()),
             inspector: Inspector::new(config.inspector_capacity),
             completions: Default::default(),
+            key_locks: Default::default(),
             rules: access::RulesCache::new(&config.default_account().canonical_id),
             xml_slots: tokio::sync::Semaphore::new(config.limits.max_xml_in_flight.max(1)),
             admin_routes,
@@ -387,6 +390,7 @@ async fn run(
         completions: &state.completions,
         xml_slots: &state.xml_slots,
         rules: &state.rules,
+        key_locks: &state.key_locks,
     };
     let result = ops::dispatch(&ctx, op, input).await;
     hide_missing_key(result, op, &access)

@@ -832,7 +832,7 @@ async fn complete(
     parts: &[&Part],
 ) -> Result<ObjectMeta, S3Error> {
     store
-        .complete_upload(bucket, &up.key, &up.upload_id, &listed(parts), None)
+        .complete_upload(bucket, &up.key, &up.upload_id, &listed(parts), None, None)
         .await
 }
 
@@ -1022,7 +1022,7 @@ async fn unknown_or_finished_uploads_are_no_such_upload(fx: Fixture) {
                 checksum: None,
             }];
             assert_code(
-                s.complete_upload("b", key, &id, &parts, None).await,
+                s.complete_upload("b", key, &id, &parts, None, None).await,
                 S3ErrorCode::NoSuchUpload,
             );
             assert_code(
@@ -1179,7 +1179,7 @@ async fn a_refusing_commit_check_keeps_the_upload(fx: Fixture) {
         Err(S3Error::new(S3ErrorCode::PreconditionFailed))
     });
     assert_code(
-        s.complete_upload("b", "k", &up.upload_id, &listed(&[&p]), Some(refuse))
+        s.complete_upload("b", "k", &up.upload_id, &listed(&[&p]), Some(refuse), None)
             .await,
         S3ErrorCode::PreconditionFailed,
     );
@@ -1197,7 +1197,7 @@ async fn a_refusing_commit_check_keeps_the_upload(fx: Fixture) {
         Ok(())
     });
     let meta = s
-        .complete_upload("b", "k", &up.upload_id, &listed(&[&p]), Some(accept))
+        .complete_upload("b", "k", &up.upload_id, &listed(&[&p]), Some(accept), None)
         .await
         .expect("complete");
     assert!(meta.etag.ends_with("-1"));
@@ -1299,7 +1299,7 @@ async fn a_checksum_upload_gives_the_composite_checksum(fx: Fixture) {
     let (_, value) = plan.checksum.clone().expect("checksum");
     assert!(value.ends_with("-2"), "{value}");
     let meta = s
-        .complete_upload("b", "k", &up.upload_id, &request, None)
+        .complete_upload("b", "k", &up.upload_id, &request, None, None)
         .await
         .expect("complete");
     assert_eq!(meta.etag, plan.etag);
@@ -1481,7 +1481,14 @@ async fn tags_are_stored_replaced_and_carried_by_uploads(fx: Fixture) {
     let p1 = part(s, "b", &up, 1, &data(1, FIVE_MIB)).await;
     let p2 = part(s, "b", &up, 2, b"end").await;
     let done = s
-        .complete_upload("b", "multi", &up.upload_id, &listed(&[&p1, &p2]), None)
+        .complete_upload(
+            "b",
+            "multi",
+            &up.upload_id,
+            &listed(&[&p1, &p2]),
+            None,
+            None,
+        )
         .await
         .expect("complete");
     assert_eq!(done.attrs.tags, tags);
@@ -1685,7 +1692,7 @@ mod disk_only {
             want.checksum = Some((ChecksumAlgorithm::Crc32, p.checksum.clone().expect("sum")));
         }
         let meta = s
-            .complete_upload("b", "x/y", &first.upload_id, &request, None)
+            .complete_upload("b", "x/y", &first.upload_id, &request, None, None)
             .await
             .expect("complete after restart");
         let mut whole = d1.clone();

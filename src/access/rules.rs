@@ -36,6 +36,8 @@ pub struct BucketRules {
     pub ownership: Option<ObjectOwnership>,
     /// `None`: never set (nothing is blocked).
     pub public_access: Option<PublicAccessBlock>,
+    /// `None`: versioning was never enabled (`crate::versioning`).
+    pub versioning: Option<crate::versioning::Status>,
 }
 
 impl BucketRules {
@@ -108,11 +110,19 @@ impl BucketRules {
             }
             None => None,
         };
+        let versioning = match doc(crate::versioning::DOCUMENT) {
+            Some(d) => Some(
+                crate::versioning::Status::of_document(d)
+                    .ok_or_else(|| unreadable("versioning status", &"unknown value"))?,
+            ),
+            None => None,
+        };
         Ok(BucketRules {
             acl,
             policy,
             ownership,
             public_access,
+            versioning,
         })
     }
 
@@ -207,7 +217,12 @@ impl RulesCache {
             Err(e) => return Err(e),
         };
         let mut docs = Vec::with_capacity(3);
-        for name in [POLICY_DOCUMENT, OWNERSHIP_DOCUMENT, PUBLIC_ACCESS_DOCUMENT] {
+        for name in [
+            POLICY_DOCUMENT,
+            OWNERSHIP_DOCUMENT,
+            PUBLIC_ACCESS_DOCUMENT,
+            crate::versioning::DOCUMENT,
+        ] {
             if let Some(d) = doc(name).await? {
                 docs.push((name, d));
             }

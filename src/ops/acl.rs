@@ -208,7 +208,8 @@ pub async fn get_object(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let rules = rules(ctx, bucket)?;
-    let meta = ctx.storage.head_object(bucket, key).await?;
+    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
+    let meta = ctx.storage.head_object(&at_bucket, &at_key).await?;
     let acl = object_acl(&meta, rules);
     Ok(xml_response(acl::xml::write(&acl)))
 }
@@ -220,7 +221,8 @@ pub async fn put_object(
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let rules = rules(ctx, bucket)?;
-    let meta = ctx.storage.head_object(bucket, key).await?;
+    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
+    let meta = ctx.storage.head_object(&at_bucket, &at_key).await?;
     if !rules.acls_enabled() {
         return Err(acls_cannot_be_set(bucket));
     }
@@ -234,6 +236,8 @@ pub async fn put_object(
         attrs.extra.remove(crate::storage::LEGACY_CANNED_ACL);
         Ok(())
     });
-    ctx.storage.update_attrs(bucket, key, update).await?;
+    ctx.storage
+        .update_attrs(&at_bucket, &at_key, update)
+        .await?;
     Ok(empty_response(StatusCode::OK))
 }

@@ -48,11 +48,17 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
                 // DeleteBucketTagging: "To use this operation, you must have permission to
                 // perform the s3:PutBucketTagging action" (its API reference).
                 BucketOp::PutBucketTagging | BucketOp::DeleteBucketTagging => "s3:PutBucketTagging",
+                BucketOp::GetBucketVersioning => "s3:GetBucketVersioning",
+                BucketOp::PutBucketVersioning => "s3:PutBucketVersioning",
+                // "you must have permission to perform the s3:ListBucketVersions action.
+                // Be aware of the name difference."
+                BucketOp::ListObjectVersions => "s3:ListBucketVersions",
             };
             vec![(action, bucket_arn(bucket))]
         }
         Op::Object { bucket, key, op } => {
             let target = object_arn(bucket, key);
+            let versioned = req.query_param("versionId").is_some();
             let source = || copy_source(req).map(|(b, k)| object_arn(&b, &k));
             let mut out = match op {
                 ObjectOp::PutObject
@@ -62,18 +68,33 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
                 ObjectOp::CopyObject | ObjectOp::UploadPartCopy => {
                     let mut v = Vec::new();
                     if let Some(src) = source() {
-                        v.push(("s3:GetObject", src));
+                        v.push((source_read(req), src));
                     }
                     v.push(("s3:PutObject", target.clone()));
                     v
                 }
+                // "If you include a versionId in your request header, you must have the
+                // s3:GetObjectVersion permission … The s3:GetObject permission is not
+                // required"; DeleteObject with one needs s3:DeleteObjectVersion.
+                ObjectOp::GetObject | ObjectOp::HeadObject if versioned => {
+                    vec![("s3:GetObjectVersion", target.clone())]
+                }
                 ObjectOp::GetObject | ObjectOp::HeadObject => {
                     vec![("s3:GetObject", target.clone())]
+                }
+                ObjectOp::DeleteObject if versioned => {
+                    vec![("s3:DeleteObjectVersion", target.clone())]
                 }
                 ObjectOp::DeleteObject => vec![("s3:DeleteObject", target.clone())],
                 ObjectOp::AbortMultipartUpload => vec![("s3:AbortMultipartUpload", target.clone())],
                 ObjectOp::ListParts => vec![("s3:ListMultipartUploadParts", target.clone())],
+                ObjectOp::GetObjectAcl if versioned => {
+                    vec![("s3:GetObjectVersionAcl", target.clone())]
+                }
                 ObjectOp::GetObjectAcl => vec![("s3:GetObjectAcl", target.clone())],
+                ObjectOp::PutObjectAcl if versioned => {
+                    return vec![("s3:PutObjectVersionAcl", target)];
+                }
                 ObjectOp::PutObjectAcl => return vec![("s3:PutObjectAcl", target)],
                 // With `versionId`, the …VersionTagging action (the API references).
                 // "If you pass a version ID in your request, you need both the
@@ -132,9 +153,24 @@ fn create_bucket(bucket: &str, req: &S3Request) -> Vec<(&'static str, String)> {
 /// source here; the operation refuses it.
 pub fn copy_source(req: &S3Request) -> Option<(String, String)> {
     let raw = req.header("x-amz-copy-source")?;
-    // The version does not change the object's ARN (strict-s3 has no versions yet).
+    // The version does not change the object's ARN; it changes the action.
     let path = raw.split_once('?').map_or(raw, |(p, _)| p);
-    super::copy::copy_source(path, usize::MAX).ok()
+    super::copy::copy_source(path, usize::MAX)
+        .ok()
+        .map(|(b, k, _)| (b, k))
+}
+
+/// Reading a copy's source: s3:GetObjectVersion when it names a version.
+fn source_read(req: &S3Request) -> &'static str {
+    let names_version = req
+        .header("x-amz-copy-source")
+        .and_then(|raw| raw.split_once('?'))
+        .is_some_and(|(_, q)| q.starts_with("versionId="));
+    if names_version {
+        "s3:GetObjectVersion"
+    } else {
+        "s3:GetObject"
+    }
 }
 
 /// The action of an object tagging operation: with `versionId`, the …VersionTagging one
@@ -194,7 +230,8 @@ mod tests {
         assert_eq!(
             required(&op, &req),
             vec![
-                ("s3:GetObject", "arn:aws:s3:::src/a b".to_string()),
+                // A source version is read with s3:GetObjectVersion.
+                ("s3:GetObjectVersion", "arn:aws:s3:::src/a b".to_string()),
                 ("s3:PutObject", "arn:aws:s3:::dst/k".to_string()),
                 ("s3:PutObjectAcl", "arn:aws:s3:::dst/k".to_string()),
             ]

@@ -103,8 +103,9 @@ pub async fn get(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let wanted = requested(ctx)?;
-    super::check_null_version(ctx)?;
-    let meta = ctx.storage.head_object(bucket, key).await?;
+    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
+    let mut meta = ctx.storage.head_object(&at_bucket, &at_key).await?;
+    meta.key = key.to_string();
     let mut w = XmlWriter::new();
     w.open_ns("GetObjectAttributesResponse");
     if wanted[0] {

@@ -117,6 +117,9 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> Result<Response<ResponseBody>, S3Err
     let mut buckets = Vec::new();
     let mut more = false;
     for b in all {
+        if crate::versioning::is_history_bucket(&b.name) {
+            continue;
+        }
         if page
             .after
             .as_deref()
@@ -348,8 +351,32 @@ pub fn configured_rules(
     BucketRules::from_documents(bucket, owner, acl.as_deref(), &docs)
 }
 
+/// DeleteBucket: a versioned bucket is empty only once its history is (noncurrent
+/// versions and delete markers count, as on S3), and its history goes with it.
 pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {
+    let history = crate::versioning::history_bucket(bucket);
+    if super::versions::status(ctx, bucket).is_some() {
+        let left = crate::versioning::History::new(ctx.storage, bucket)
+            .entries_under("")
+            .await?;
+        if !left.is_empty() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::BucketNotEmpty,
+                "The bucket you tried to delete is not empty. You must delete all versions in the bucket.",
+            )
+            .extra("BucketName", bucket)
+            .reason(format!(
+                "{} noncurrent versions or delete markers remain (ListObjectVersions shows them)",
+                left.len()
+            )));
+        }
+    }
     ctx.storage.delete_bucket(bucket).await?;
+    match ctx.storage.delete_bucket(&history).await {
+        Ok(()) => {}
+        Err(e) if e.code == S3ErrorCode::NoSuchBucket => {}
+        Err(e) => return Err(e),
+    }
     ctx.rules.forget(bucket);
     Ok(empty_response(StatusCode::NO_CONTENT))
 }

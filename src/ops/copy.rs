@@ -15,19 +15,22 @@ use crate::storage::{ObjectMeta, PutRequest};
 use crate::xml::XmlWriter;
 
 /// Parses `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally
-/// `?versionId=…`.
-pub(super) fn copy_source(raw: &str, max_key: usize) -> Result<(String, String), S3Error> {
+/// `?versionId=…` (returned as sent, but never empty: "Version id cannot be the empty
+/// string"; the caller checks its form, as CopyObject and UploadPartCopy refuse a bad
+/// one differently).
+pub(super) type CopySource = (String, String, Option<String>);
+
+pub(super) fn copy_source(raw: &str, max_key: usize) -> Result<CopySource, S3Error> {
     let bad_bucket =
         || S3Error::invalid_argument("Invalid copy source bucket name", "x-amz-copy-source", raw);
     let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
-    if let Some(v) = query.strip_prefix("versionId=")
-        && v != "null"
-    {
-        return Err(S3Error::with_message(
-            S3ErrorCode::NoSuchVersion,
-            "The specified version does not exist.",
-        )
-        .reason("strict-s3 buckets are not versioned; only versionId=null exists"));
+    let version = query.strip_prefix("versionId=").map(str::to_string);
+    if version.as_deref() == Some("") {
+        return Err(S3Error::invalid_argument(
+            "Version id cannot be the empty string",
+            "x-amz-copy-source",
+            "",
+        ));
     }
     let path = path.strip_prefix('/').unwrap_or(path);
     let (bucket, key) = path.split_once('/').ok_or_else(|| {
@@ -44,7 +47,7 @@ pub(super) fn copy_source(raw: &str, max_key: usize) -> Result<(String, String),
         ));
     }
     check_key(&key, max_key)?;
-    Ok((bucket, key))
+    Ok((bucket, key, version))
 }
 
 /// `x-amz-copy-source-if-*`: conditions on the source, failing with 412.
@@ -81,7 +84,17 @@ pub async fn copy_object(
     let (bucket, key) = (bucket, key);
     let limits = &ctx.config.limits;
     let raw = ctx.req.header("x-amz-copy-source").unwrap_or_default();
-    let (src_bucket, src_key) = copy_source(raw, limits.max_key_bytes)?;
+    let (src_bucket, src_key, src_version) = copy_source(raw, limits.max_key_bytes)?;
+    // Measured: CopyObject answers a malformed source version id with a bare
+    // "Invalid Request" (docs/versioning-evidence.md §10).
+    if let Some(v) = src_version.as_deref()
+        && !crate::versioning::is_well_formed(v)
+    {
+        return Err(
+            S3Error::with_message(S3ErrorCode::InvalidRequest, "Invalid Request")
+                .reason(format!("{v:?} is not a version id")),
+        );
+    }
     let replace = match ctx.req.header("x-amz-metadata-directive") {
         None | Some("COPY") => false,
         Some("REPLACE") => true,
@@ -105,7 +118,20 @@ pub async fn copy_object(
         }
     };
     ctx.storage.bucket(bucket).await?;
-    let source = ctx.storage.open_object(&src_bucket, &src_key).await?;
+    let source = super::versions::open(
+        ctx,
+        &src_bucket,
+        &src_key,
+        src_version.as_deref(),
+        |_| {
+            S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+            )
+        },
+    )
+    .await?;
+    let source_version = super::versions::read_version_header(ctx, &src_bucket, &source.meta);
     check_source_conditions(ctx, &source.meta)?;
     let changes_class = ctx.req.header("x-amz-storage-class").is_some();
     if src_bucket == bucket && src_key == key && !replace && !changes_class {
@@ -152,18 +178,34 @@ pub async fn copy_object(
     // The destination's own conditions (If-Match, If-None-Match), checked with the
     // commit; the source's are the x-amz-copy-source-if-* ones above.
     let check = super::conditions::write_condition(ctx, bucket, key).await?;
+    let versioned = super::versions::versioned(ctx, bucket);
+    let write = versioned.begin_write(key).await?;
+    attrs.version = write.stamp.clone();
     let body = source.body.stream(None);
     let put = PutRequest {
         check,
         ..PutRequest::new(attrs, body)
     };
-    let meta = ctx.storage.put_object(bucket, key, put).await?;
+    let result = ctx.storage.put_object(bucket, key, put).await;
+    let version = super::versions::write_version_header(write.stamp.as_ref()).map(str::to_string);
+    versioned.finish_write(write, result.is_ok()).await?;
+    let meta = result?;
     let mut w = XmlWriter::new();
     w.open_ns("CopyObjectResult");
     w.elem("LastModified", &xml_time(meta.last_modified));
     w.elem("ETag", &meta.quoted_etag());
     w.close("CopyObjectResult");
-    Ok(xml_response(w.finish()))
+    let mut resp = xml_response(w.finish());
+    let headers = resp.headers_mut();
+    for (name, value) in [
+        ("x-amz-copy-source-version-id", source_version),
+        ("x-amz-version-id", version),
+    ] {
+        if let Some(v) = value.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, v);
+        }
+    }
+    Ok(resp)
 }
 
 #[cfg(test)]
@@ -174,11 +216,11 @@ mod tests {
     fn copy_source_forms() {
         assert_eq!(
             copy_source("bkt/a%20b/c", 1024).unwrap(),
-            ("bkt".into(), "a b/c".into())
+            ("bkt".into(), "a b/c".into(), None)
         );
         assert_eq!(
             copy_source("/bkt/k?versionId=null", 1024).unwrap(),
-            ("bkt".into(), "k".into())
+            ("bkt".into(), "k".into(), Some("null".into()))
         );
         assert_eq!(
             copy_source("bkt", 1024).unwrap_err().code,
@@ -193,8 +235,8 @@ mod tests {
             S3ErrorCode::InvalidArgument
         );
         assert_eq!(
-            copy_source("bkt/k?versionId=3", 1024).unwrap_err().code,
-            S3ErrorCode::NoSuchVersion
+            copy_source("bkt/k?versionId=", 1024).unwrap_err().code,
+            S3ErrorCode::InvalidArgument
         );
     }
 }

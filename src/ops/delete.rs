@@ -24,37 +24,56 @@ pub async fn delete_objects(
     let (bytes, _slot) = read_checked_document(ctx, body, "DeleteObjects").await?;
     let (keys, quiet) = parse_delete(&bytes)?;
 
+    let versioned = super::versions::versioned(ctx, bucket);
     let mut w = XmlWriter::new();
     w.open_ns("DeleteResult");
     for (key, version) in &keys {
+        // Each key needs s3:DeleteObject (s3:DeleteObjectVersion with a version); a
+        // denied one is its own AccessDenied entry with AWS's plain message
+        // (andrewrk/node-s3-client#235). An id S3 could not have made is NoSuchVersion
+        // here (measured), where DeleteObject answers InvalidArgument.
+        let action = match version {
+            Some(_) => "s3:DeleteObjectVersion",
+            None => "s3:DeleteObject",
+        };
         let result = match version.as_deref() {
-            Some(v) if v != "null" => Err(S3Error::with_message(
+            Some(v) if !crate::versioning::is_well_formed(v) => Err(S3Error::with_message(
                 S3ErrorCode::NoSuchVersion,
                 "The specified version does not exist.",
             )),
             _ => match check_key(key, ctx.config.limits.max_key_bytes) {
-                // Each key needs s3:DeleteObject; a denied one is its own AccessDenied
-                // entry with AWS's plain message (andrewrk/node-s3-client#235).
                 Ok(()) => match ctx
                     .access
-                    .check("s3:DeleteObject", &crate::access::object_arn(bucket, key))
+                    .check(action, &crate::access::object_arn(bucket, key))
                 {
-                    Ok(()) => ctx.storage.delete_object(bucket, key).await,
+                    Ok(()) => versioned.delete(key, version.as_deref()).await,
                     Err(_) => Err(S3Error::new(S3ErrorCode::AccessDenied)),
                 },
                 Err(e) => Err(e),
             },
         };
         match result {
-            Ok(()) if quiet => {}
-            Ok(()) => {
+            Ok(_) if quiet => {}
+            Ok(deleted) => {
                 w.open("Deleted");
                 w.elem("Key", key);
+                if let Some(v) = version {
+                    w.elem("VersionId", v);
+                }
+                if deleted.delete_marker {
+                    w.elem("DeleteMarker", "true");
+                    if let Some(id) = &deleted.version_id {
+                        w.elem("DeleteMarkerVersionId", id);
+                    }
+                }
                 w.close("Deleted");
             }
             Err(e) => {
                 w.open("Error");
                 w.elem("Key", key);
+                if let Some(v) = version {
+                    w.elem("VersionId", v);
+                }
                 w.elem("Code", e.code.as_str());
                 w.elem("Message", &e.message);
                 w.close("Error");

@@ -23,6 +23,8 @@ mod policy;
 pub mod post;
 mod route;
 mod tagging;
+pub(crate) mod versions;
+mod versions_list;
 pub use actions::{checked_with_body_tags, copy_source, required};
 pub use route::{BucketOp, ObjectOp, Op, route};
 
@@ -57,6 +59,8 @@ pub struct Ctx<'a> {
     pub xml_slots: &'a tokio::sync::Semaphore,
     /// Each bucket's parsed access rules; an operation that changes one forgets it.
     pub rules: &'a crate::access::RulesCache,
+    /// One lock per key whose versions are changing (`crate::versioning`).
+    pub key_locks: &'a crate::versioning::KeyLocks,
 }
 
 /// What the operation reads: the body (already held to the signature's payload promise),
@@ -138,6 +142,9 @@ async fn bucket_op(
         BucketOp::GetBucketTagging => tagging::get_bucket(ctx, bucket).await,
         BucketOp::PutBucketTagging => tagging::put_bucket(ctx, bucket, input.body()).await,
         BucketOp::DeleteBucketTagging => tagging::delete_bucket(ctx, bucket).await,
+        BucketOp::GetBucketVersioning => versions::get_bucket(ctx, bucket).await,
+        BucketOp::PutBucketVersioning => versions::put_bucket(ctx, bucket, input.body()).await,
+        BucketOp::ListObjectVersions => versions_list::list(ctx, bucket).await,
     }
 }
 
@@ -186,23 +193,6 @@ pub async fn read_xml_document<'a>(
     })
     .await?;
     Ok((bytes, permit))
-}
-
-/// strict-s3's buckets are not versioned, so the only version an object has is `null`
-/// (what S3 calls the version of an object written while versioning was never enabled).
-/// Any other id is, on an unversioned bucket, "400 InvalidArgument: Invalid version id
-/// specified" (recorded against AWS for GetObject and DeleteObject, which the tagging
-/// operations and GetObjectAttributes share their lookup with; docs/tagging-evidence.md).
-pub fn check_null_version(ctx: &Ctx<'_>) -> Result<(), S3Error> {
-    match ctx.req.query_param("versionId") {
-        None | Some("null") => Ok(()),
-        Some(other) => {
-            Err(
-                S3Error::invalid_argument("Invalid version id specified", "versionId", other)
-                    .reason("the bucket is not versioned: its objects have only the version null"),
-            )
-        }
-    }
 }
 
 /// Finishes a response. Header values come from validated input, so this cannot fail in

@@ -137,6 +137,7 @@ pub async fn upload_part(
         content_md5,
         check: None,
         trailing,
+        restore: None,
     };
     let part = ctx
         .storage
@@ -179,9 +180,23 @@ pub async fn upload_part_copy(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let limits = &ctx.config.limits;
     let raw = ctx.req.header("x-amz-copy-source").unwrap_or_default();
-    let (src_bucket, src_key) = copy_source(raw, limits.max_key_bytes)?;
+    let (src_bucket, src_key, src_version) = copy_source(raw, limits.max_key_bytes)?;
+    if let Some(v) = src_version.as_deref()
+        && !crate::versioning::is_well_formed(v)
+    {
+        return Err(crate::versioning::changes::invalid_version_id(
+            "x-amz-copy-source",
+            v,
+        ));
+    }
     let (number, upload) = target_upload(ctx, bucket, key).await?;
-    let source = ctx.storage.open_object(&src_bucket, &src_key).await?;
+    let source = super::versions::open(ctx, &src_bucket, &src_key, src_version.as_deref(), |_| {
+        S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The source of a copy request may not specifically refer to a delete marker by version id.",
+        )
+    })
+    .await?;
     check_source_conditions(ctx, &source.meta)?;
     let range = ctx
         .req
@@ -277,11 +292,15 @@ pub async fn complete(
     let id = upload_id(ctx);
     let check = super::conditions::completion_condition(ctx, bucket, key, id).await?;
     let completions = &ctx.completions;
-    let meta = match ctx
+    let versioned = super::versions::versioned(ctx, bucket);
+    let write = versioned.begin_write(key).await?;
+    let result = ctx
         .storage
-        .complete_upload(bucket, key, id, &parts, check)
-        .await
-    {
+        .complete_upload(bucket, key, id, &parts, check, write.stamp.clone())
+        .await;
+    let version = super::versions::write_version_header(write.stamp.as_ref()).map(str::to_string);
+    versioned.finish_write(write, result.is_ok()).await?;
+    let meta = match result {
         Ok(meta) => {
             completions.remember(super::completions::Completed {
                 bucket: bucket.to_string(),
@@ -322,7 +341,17 @@ pub async fn complete(
         w.elem("ChecksumType", t);
     }
     w.close("CompleteMultipartUploadResult");
-    let resp = integrity_headers(Response::builder(), &meta.attrs);
+    let mut resp = integrity_headers(Response::builder(), &meta.attrs);
+    if let Some(id) = version.or_else(|| {
+        // A replayed completion answers with the version it made.
+        meta.attrs
+            .version
+            .as_ref()
+            .map(|v| v.id.clone())
+            .filter(|id| id != crate::versioning::NULL)
+    }) {
+        resp = resp.header("x-amz-version-id", id);
+    }
     resp.header(http::header::CONTENT_TYPE, "application/xml")
         .body(body::full(w.finish()))
         .map_err(S3Error::internal)

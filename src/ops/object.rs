@@ -13,7 +13,7 @@ use http::{Response, StatusCode, response::Builder};
 
 use super::attrs::attrs_from_headers;
 pub use super::conditions::{etag_matches, precondition_failed};
-use super::{Ctx, empty_response, http_time};
+use super::{Ctx, http_time};
 use crate::body::{self, ByteStream, ResponseBody};
 use crate::checksum::TrailingAttrs;
 use crate::checksum::{self, ChecksumAlgorithm};
@@ -246,18 +246,25 @@ pub async fn put_object(
     let content_md5 = content_md5(ctx.req)?;
     let check = super::conditions::write_condition(ctx, bucket, key).await?;
     let (body, trailing) = checked_put_body(ctx, body, &mut attrs, None)?;
+    let versioned = super::versions::versioned(ctx, bucket);
+    let write = versioned.begin_write(key).await?;
+    attrs.version = write.stamp.clone();
     let req = PutRequest {
         attrs,
         body,
         content_md5,
         check,
         trailing,
+        restore: None,
     };
-    let meta = ctx.storage.put_object(bucket, key, req).await?;
-    let resp = Response::builder()
-        .status(StatusCode::OK)
-        .header(ETAG, meta.quoted_etag());
-    integrity_headers(resp, &meta.attrs)
+    let result = ctx.storage.put_object(bucket, key, req).await;
+    let mut resp = Response::builder().status(StatusCode::OK);
+    if let Some(id) = super::versions::write_version_header(write.stamp.as_ref()) {
+        resp = resp.header("x-amz-version-id", id);
+    }
+    versioned.finish_write(write, result.is_ok()).await?;
+    let meta = result?;
+    integrity_headers(resp.header(ETAG, meta.quoted_etag()), &meta.attrs)
         .body(body::empty())
         .map_err(S3Error::internal)
 }
@@ -402,7 +409,12 @@ pub async fn get_object(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let (bucket, key) = (bucket, key);
     check_overrides(ctx.req)?;
-    let object = match ctx.storage.open_object(bucket, key).await {
+    let version = ctx.req.query_param("versionId");
+    let object = match super::versions::open(ctx, bucket, key, version, |stamp| {
+        super::versions::read_of_marker(ctx, stamp)
+    })
+    .await
+    {
         Ok(o) => o,
         Err(e) if e.code == S3ErrorCode::NoSuchKey => {
             return Err(normalization_hint(ctx, bucket, key, e).await);
@@ -425,6 +437,9 @@ pub async fn get_object(
         (None, None) => None,
     };
     let mut resp = object_headers(Response::builder(), ctx.req, &object.meta, range.is_some());
+    if let Some(id) = super::versions::read_version_header(ctx, bucket, &object.meta) {
+        resp = resp.header("x-amz-version-id", id);
+    }
     // "The number of tags, if any, on the object, when you have the relevant permission
     // to read object tags" (GetObject's API reference): absent without tags, and for a
     // caller that may not call GetObjectTagging.
@@ -512,7 +527,15 @@ pub async fn delete_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let (bucket, key) = (bucket, key);
-    ctx.storage.delete_object(bucket, key).await?;
-    Ok(empty_response(StatusCode::NO_CONTENT))
+    let deleted = super::versions::versioned(ctx, bucket)
+        .delete(key, ctx.req.query_param("versionId"))
+        .await?;
+    let mut resp = Response::builder().status(StatusCode::NO_CONTENT);
+    if deleted.delete_marker {
+        resp = resp.header("x-amz-delete-marker", "true");
+    }
+    if let Some(id) = &deleted.version_id {
+        resp = resp.header("x-amz-version-id", id.as_str());
+    }
+    resp.body(body::empty()).map_err(S3Error::internal)
 }

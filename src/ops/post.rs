@@ -56,11 +56,21 @@ pub async fn post_object(
     };
     attrs.acl = super::acl::for_new_object(ctx, bucket, requested)?;
     let (form, file) = upload.into_parts(range);
-    let meta = ctx
+    let versioned = super::versions::versioned(ctx, bucket);
+    let write = versioned.begin_write(&key).await?;
+    attrs.version = write.stamp.clone();
+    let result = ctx
         .storage
         .put_object(bucket, &key, PutRequest::new(attrs, file))
-        .await?;
-    success(ctx, bucket, &key, &meta.quoted_etag(), &form)
+        .await;
+    let version = super::versions::write_version_header(write.stamp.as_ref()).map(str::to_string);
+    versioned.finish_write(write, result.is_ok()).await?;
+    let meta = result?;
+    let mut resp = success(ctx, bucket, &key, &meta.quoted_etag(), &form)?;
+    if let Some(v) = version.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
+        resp.headers_mut().insert("x-amz-version-id", v);
+    }
+    Ok(resp)
 }
 
 /// The answer the form asks for: a redirect (`success_action_redirect`), or the status

@@ -54,6 +54,9 @@ pub enum BucketOp {
     GetBucketTagging,
     PutBucketTagging,
     DeleteBucketTagging,
+    GetBucketVersioning,
+    PutBucketVersioning,
+    ListObjectVersions,
 }
 
 /// The operations on an object.
@@ -176,6 +179,9 @@ impl BucketOp {
             BucketOp::GetBucketTagging => "GetBucketTagging",
             BucketOp::PutBucketTagging => "PutBucketTagging",
             BucketOp::DeleteBucketTagging => "DeleteBucketTagging",
+            BucketOp::GetBucketVersioning => "GetBucketVersioning",
+            BucketOp::PutBucketVersioning => "PutBucketVersioning",
+            BucketOp::ListObjectVersions => "ListObjectVersions",
         }
     }
 }
@@ -272,6 +278,12 @@ fn bucket_op(req: &S3Request, subs: &[&str]) -> Result<BucketOp, S3Error> {
             Method::DELETE => BucketOp::DeletePublicAccessBlock,
             _ => return Err(method_not_allowed(req, "BUCKET")),
         },
+        ["versioning"] => match *m {
+            Method::PUT => BucketOp::PutBucketVersioning,
+            Method::GET => BucketOp::GetBucketVersioning,
+            _ => return Err(method_not_allowed(req, "BUCKET")),
+        },
+        ["versions"] if m == Method::GET => BucketOp::ListObjectVersions,
         ["tagging"] => match *m {
             Method::PUT => BucketOp::PutBucketTagging,
             Method::GET => BucketOp::GetBucketTagging,
@@ -294,12 +306,19 @@ fn object_op(req: &S3Request, subs: &[&str]) -> Result<ObjectOp, S3Error> {
             Method::DELETE => ObjectOp::DeleteObject,
             _ => return Err(method_not_allowed(req, "OBJECT")),
         },
-        ["partNumber"] if m == Method::GET => ObjectOp::GetObject,
-        ["partNumber"] if m == Method::HEAD => ObjectOp::HeadObject,
+        // A version of the object (the operation finds it: `crate::versioning`).
+        ["versionId"] => match *m {
+            Method::GET => ObjectOp::GetObject,
+            Method::HEAD => ObjectOp::HeadObject,
+            Method::DELETE => ObjectOp::DeleteObject,
+            _ => return Err(method_not_allowed(req, "OBJECT")),
+        },
+        ["partNumber"] | ["partNumber", "versionId"] if m == Method::GET => ObjectOp::GetObject,
+        ["partNumber"] | ["partNumber", "versionId"] if m == Method::HEAD => ObjectOp::HeadObject,
         ["uploads"] if m == Method::POST => ObjectOp::CreateMultipartUpload,
         ["partNumber", "uploadId"] if m == Method::PUT && copy => ObjectOp::UploadPartCopy,
         ["partNumber", "uploadId"] if m == Method::PUT => ObjectOp::UploadPart,
-        ["acl"] => match *m {
+        ["acl"] | ["acl", "versionId"] => match *m {
             Method::PUT => ObjectOp::PutObjectAcl,
             Method::GET => ObjectOp::GetObjectAcl,
             _ => return Err(method_not_allowed(req, "OBJECT")),

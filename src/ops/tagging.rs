@@ -22,8 +22,8 @@ pub async fn get_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    super::check_null_version(ctx)?;
-    let meta = ctx.storage.head_object(bucket, key).await?;
+    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
+    let meta = ctx.storage.head_object(&at_bucket, &at_key).await?;
     Ok(xml_response(tagging::to_document(&meta.attrs.tags)))
 }
 
@@ -33,7 +33,7 @@ pub async fn put_object(
     key: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    super::check_null_version(ctx)?;
+    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
     // Content-MD5 is optional here ("the command succeeds direct to s3" without it),
     // but checked when sent, like a checksum header.
     let (bytes, _slot) = super::object::read_verified_document(ctx, body).await?;
@@ -44,7 +44,7 @@ pub async fn put_object(
         ctx.access
             .check_with_request_tags(action, &object_arn(bucket, key), &tags)?;
     }
-    set_object_tags(ctx, bucket, key, tags).await?;
+    set_object_tags(ctx, &at_bucket, &at_key, tags).await?;
     Ok(empty_response(StatusCode::OK))
 }
 
@@ -53,8 +53,8 @@ pub async fn delete_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    super::check_null_version(ctx)?;
-    set_object_tags(ctx, bucket, key, Vec::new()).await?;
+    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
+    set_object_tags(ctx, &at_bucket, &at_key, Vec::new()).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

@@ -26,7 +26,7 @@ use super::listing::list_page;
 use super::multipart::{self, CompletePart, Part, Upload, UploadOptions};
 use super::{
     AttrsUpdate, BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectBody, ObjectMeta,
-    OpenObject, PutRequest, Storage,
+    OpenObject, PutRequest, Storage, VersionStamp,
 };
 use super::{
     check_part_number, completed_meta, finish_meta, new_upload, no_such_upload, part_of,
@@ -254,6 +254,7 @@ impl Storage for MemoryStorage {
             req.content_md5,
             req.attrs,
             req.trailing.as_ref(),
+            req.restore,
             &*self.clock,
         )?;
         let check = req.check;
@@ -352,6 +353,7 @@ impl Storage for MemoryStorage {
             req.content_md5,
             req.attrs,
             req.trailing.as_ref(),
+            req.restore,
             &*self.clock,
         )?;
         self.with_bucket_mut(bucket, |b| {
@@ -382,13 +384,14 @@ impl Storage for MemoryStorage {
         upload_id: &str,
         parts: &[CompletePart],
         check: Option<CommitCheck>,
+        version: Option<VersionStamp>,
     ) -> Result<ObjectMeta, S3Error> {
         let clock = &*self.clock;
         self.with_bucket_mut(bucket, |b| {
             let up = b.upload(key, upload_id)?;
             let stored: Vec<Part> = up.parts.values().map(|(p, _)| p.clone()).collect();
             let plan = multipart::plan(&up.upload, &stored, parts)?;
-            let meta = completed_meta(&up.upload, &plan, clock);
+            let meta = completed_meta(&up.upload, &plan, version, clock);
             let chunks: Vec<Bytes> = plan
                 .parts
                 .iter()

@@ -57,6 +57,21 @@ pub struct ObjectAttrs {
     /// The object's tags, in the order they were given (`crate::tagging`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<crate::tagging::Tag>,
+    /// In a bucket whose versioning was ever enabled: which version this is
+    /// (`crate::versioning`). `None`: written while the bucket was unversioned, the
+    /// version S3 calls `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionStamp>,
+}
+
+/// A version's identity: its id (`null` in a suspended bucket), its place in the key's
+/// history (larger is newer) and whether it is a delete marker.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct VersionStamp {
+    pub id: String,
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_marker: bool,
 }
 
 /// Where objects stored before strict-s3 kept ACLs held their canned ACL's name.
@@ -148,6 +163,10 @@ pub struct PutRequest {
     pub check: Option<CommitCheck>,
     /// Properties the body's trailer adds (see [`TrailingAttrs`]).
     pub trailing: Option<TrailingAttrs>,
+    /// Store the body with exactly this metadata (its ETag, time, parts and attributes)
+    /// rather than compute it: a version moved between a key and its history
+    /// (`crate::versioning`) keeps what it was.
+    pub restore: Option<Box<ObjectMeta>>,
 }
 
 impl PutRequest {
@@ -158,6 +177,7 @@ impl PutRequest {
             content_md5: None,
             check: None,
             trailing: None,
+            restore: None,
         }
     }
 }
@@ -283,7 +303,7 @@ pub trait Storage: Send + Sync + 'static {
     /// Validates `parts` with [`multipart::plan`], writes the object from the chosen parts
     /// (atomically, `check` under the commit lock, as `put_object`), then forgets the
     /// upload. The object gets the upload's attributes, the plan's ETag and checksum, and
-    /// its part sizes. `NoSuchUpload`.
+    /// its part sizes, and `version` (`crate::versioning`). `NoSuchUpload`.
     async fn complete_upload(
         &self,
         bucket: &str,
@@ -291,6 +311,7 @@ pub trait Storage: Send + Sync + 'static {
         upload_id: &str,
         parts: &[CompletePart],
         check: Option<CommitCheck>,
+        version: Option<VersionStamp>,
     ) -> Result<ObjectMeta, S3Error>;
     /// Removes the upload and frees its parts. `NoSuchUpload`.
     async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error>;
@@ -373,9 +394,11 @@ pub(crate) fn part_of(upload: &Upload, number: u32, meta: &ObjectMeta) -> Part {
 pub(crate) fn completed_meta(
     upload: &Upload,
     plan: &multipart::Plan,
+    version: Option<VersionStamp>,
     clock: &dyn Clock,
 ) -> ObjectMeta {
     let mut attrs = upload.attrs.clone();
+    attrs.version = version;
     if let (Some((header, value)), Some(c)) = (&plan.checksum, upload.checksum) {
         attrs.extra.insert((*header).to_owned(), value.clone());
         attrs
@@ -435,6 +458,7 @@ fn check_content_md5(expected: Option<[u8; 16]>, actual: [u8; 16]) -> Result<(),
 /// The metadata of a body that has just been written in full: the client's Content-MD5
 /// checked against the MD5 computed on the way, trailing properties applied, the time
 /// stamped. Both stores call it, so what they record cannot drift apart.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn finish_meta(
     key: &str,
     size: u64,
@@ -442,9 +466,22 @@ pub(crate) fn finish_meta(
     content_md5: Option<[u8; 16]>,
     mut attrs: ObjectAttrs,
     trailing: Option<&TrailingAttrs>,
+    restore: Option<Box<ObjectMeta>>,
     clock: &dyn Clock,
 ) -> Result<ObjectMeta, S3Error> {
     check_content_md5(content_md5, md5)?;
+    if let Some(kept) = restore {
+        if kept.size != size {
+            return Err(S3Error::internal(format!(
+                "a restored version of {key} has {size} bytes, its metadata says {}",
+                kept.size
+            )));
+        }
+        return Ok(ObjectMeta {
+            key: key.to_owned(),
+            ..*kept
+        });
+    }
     if let Some(t) = trailing {
         attrs.extra.extend(t.take());
     }

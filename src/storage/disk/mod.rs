@@ -76,7 +76,7 @@ use super::keymap::{ObjectName, check_bucket_name, check_document_name};
 use super::multipart::{CompletePart, Part, Upload, UploadOptions};
 use super::{
     AttrsUpdate, BucketInfo, CommitCheck, ListPage, ListQuery, ObjectAttrs, ObjectMeta, OpenObject,
-    PutRequest, Storage,
+    PutRequest, Storage, VersionStamp,
 };
 use crate::clock::Clock;
 use crate::error::{S3Error, S3ErrorCode};
@@ -512,8 +512,9 @@ impl Storage for DiskStorage {
         upload_id: &str,
         parts: &[CompletePart],
         check: Option<CommitCheck>,
+        version: Option<VersionStamp>,
     ) -> Result<ObjectMeta, S3Error> {
-        uploads::complete_upload(self, bucket, key, upload_id, parts, check).await
+        uploads::complete_upload(self, bucket, key, upload_id, parts, check, version).await
     }
 
     async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {

@@ -48,6 +48,7 @@ pub(super) struct WriteOf<'a> {
     pub(super) content_md5: Option<[u8; 16]>,
     pub(super) attrs: ObjectAttrs,
     pub(super) trailing: Option<TrailingAttrs>,
+    pub(super) restore: Option<Box<ObjectMeta>>,
 }
 
 impl DiskStorage {
@@ -64,12 +65,14 @@ impl DiskStorage {
             content_md5,
             check,
             trailing,
+            restore,
         } = req;
         let of = WriteOf {
             key,
             content_md5,
             attrs,
             trailing,
+            restore,
         };
         let mut staged = Vec::new();
         let mut hashed = BodyMd5::default();
@@ -103,6 +106,7 @@ impl DiskStorage {
             of.content_md5,
             of.attrs,
             of.trailing.as_ref(),
+            of.restore,
             &*self.clock,
         )
     }

@@ -46,8 +46,8 @@ use super::{DiskBucket, DiskStorage, PART_SUFFIX, UPLOAD_FILE, UPLOADS_DIR};
 use crate::error::S3Error;
 use crate::storage::multipart::{self, CompletePart, MAX_PART_NUMBER, Part, Upload, UploadOptions};
 use crate::storage::{
-    CommitCheck, ObjectAttrs, ObjectMeta, PutRequest, check_part_number, completed_meta,
-    is_upload_id, new_upload, no_such_upload, part_of, sort_uploads,
+    CommitCheck, ObjectAttrs, ObjectMeta, PutRequest, VersionStamp, check_part_number,
+    completed_meta, is_upload_id, new_upload, no_such_upload, part_of, sort_uploads,
 };
 
 pub(super) type Uploads = BTreeMap<String, Arc<DiskUpload>>;
@@ -173,6 +173,7 @@ pub(super) async fn put_part(
                 content_md5: req.content_md5,
                 attrs: req.attrs,
                 trailing: req.trailing,
+                restore: None,
             },
         )
         .await;
@@ -209,6 +210,7 @@ pub(super) async fn complete_upload(
     upload_id: &str,
     parts: &[CompletePart],
     check: Option<CommitCheck>,
+    version: Option<VersionStamp>,
 ) -> Result<ObjectMeta, S3Error> {
     let bucket = store.handle(bucket)?;
     let up = bucket.find_upload(key, upload_id)?;
@@ -220,7 +222,7 @@ pub(super) async fn complete_upload(
         .await?
         .ok_or_else(|| no_such_upload(upload_id))?;
     let plan = multipart::plan(&up.upload, &stored, parts)?;
-    let meta = completed_meta(&up.upload, &plan, &*store.clock);
+    let meta = completed_meta(&up.upload, &plan, version, &*store.clock);
     let temp = TempFile::new(store.temp_path());
     let written = write_parts(&temp.path, &dir, &plan.parts, &meta).await;
     let grave = store.temp_path();
