@@ -111,6 +111,7 @@ suite!(
     concurrent_parts_of_one_upload_are_all_kept,
     concurrent_complete_and_abort_one_wins,
     tags_are_stored_replaced_and_carried_by_uploads,
+    a_restored_object_keeps_its_metadata,
 );
 
 // ---- helpers ----
@@ -1411,6 +1412,56 @@ fn tag_set(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// A body written with `restore` (a version moved between a key and its history) keeps
+/// the metadata it had: a multipart ETag and its parts, its time and its version stamp,
+/// for a small body and a large one; a body whose size disagrees is refused.
+async fn a_restored_object_keeps_its_metadata(fx: Fixture) {
+    let s = &*fx.store;
+    s.create_bucket("b", "us-east-1").await.expect("create");
+    let big = data(9, 300 * 1024);
+    for (key, payload) in [("small", &b"tiny"[..]), ("big", &big[..])] {
+        let kept = ObjectMeta {
+            key: "elsewhere".into(),
+            size: payload.len() as u64,
+            etag: "0123456789abcdef0123456789abcdef-2".into(),
+            last_modified: time::macros::datetime!(2025-03-01 10:00:00.123 UTC),
+            attrs: ObjectAttrs {
+                version: Some(strict_s3::storage::VersionStamp {
+                    id: "null".into(),
+                    seq: 42,
+                    delete_marker: false,
+                }),
+                ..ObjectAttrs::default()
+            },
+            parts: vec![payload.len() as u64 - 1, 1],
+            part_checksums: vec!["AAAAAA==".into(), "AAAAAQ==".into()],
+        };
+        let put = PutRequest {
+            restore: Some(Box::new(kept.clone())),
+            ..PutRequest::new(kept.attrs.clone(), body(&[payload]))
+        };
+        let meta = s.put_object("b", key, put).await.expect("put");
+        let expected = ObjectMeta {
+            key: key.into(),
+            ..kept.clone()
+        };
+        assert_eq!(meta, expected, "{key}");
+        assert_eq!(s.head_object("b", key).await.expect("head"), expected);
+        let wrong = PutRequest {
+            restore: Some(Box::new(ObjectMeta {
+                size: 1,
+                ..kept.clone()
+            })),
+            ..PutRequest::new(kept.attrs.clone(), body(&[payload]))
+        };
+        assert!(s.put_object("b", "wrong", wrong).await.is_err());
+    }
+    assert_eq!(
+        s.head_object("b", "wrong").await.unwrap_err().code,
+        S3ErrorCode::NoSuchKey
+    );
 }
 
 /// Tags are part of an object's attributes: stored with a small body and a large one,

@@ -23,6 +23,7 @@ mod policy;
 pub mod post;
 mod route;
 mod tagging;
+mod uploads_list;
 pub(crate) mod versions;
 mod versions_list;
 pub use actions::{checked_with_body_tags, copy_source, required};
@@ -113,7 +114,7 @@ async fn bucket_op(
         BucketOp::ListObjects => list::list_objects(ctx, bucket, false).await,
         BucketOp::ListObjectsV2 => list::list_objects(ctx, bucket, true).await,
         BucketOp::DeleteObjects => delete::delete_objects(ctx, bucket, input.body()).await,
-        BucketOp::ListMultipartUploads => multipart::list_uploads(ctx, bucket).await,
+        BucketOp::ListMultipartUploads => uploads_list::list_uploads(ctx, bucket).await,
         BucketOp::PostObject => match input {
             Input::Form(upload) => post::post_object(ctx, bucket, *upload).await,
             Input::Body(_) => Err(S3Error::internal(

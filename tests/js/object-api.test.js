@@ -1,4 +1,4 @@
-// GetObjectAttributes, conditional copies and ListBuckets paging through the AWS SDK for
+// GetObjectAttributes, conditional copies, ListBuckets paging and versioning through the AWS SDK for
 // JavaScript v3, with its default checksums (a CRC32 on every PutObject and UploadPart).
 
 import { test } from "node:test";
@@ -11,8 +11,12 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectAttributesCommand,
+  GetObjectCommand,
   ListBucketsCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -105,5 +109,30 @@ test("v3: CopyObject IfNoneMatch, and ListBuckets pages", async () => {
     assert.deepEqual(prefixed.Buckets.map((b) => b.Name), ["b-three", "b-two"]);
     assertSdkError(await rejects(s3.send(new ListBucketsCommand({ BucketRegion: "atlantis-1" }))), 400,
       "InvalidArgument", "Argument value atlantis-1 is not a valid AWS Region");
+  });
+});
+
+test("v3: versioning: ids, reads by version, delete markers, ListObjectVersions", async () => {
+  await withServer(["--bucket", "vers"], async ({ endpoint }) => {
+    const s3 = client(endpoint);
+    const Bucket = "vers";
+    await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: "Enabled" } }));
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket, Key: "k", Body: "one" }))).VersionId;
+    const v2 = (await s3.send(new PutObjectCommand({ Bucket, Key: "k", Body: "two" }))).VersionId;
+    assert.ok(v1 && v2 && v1 !== v2);
+    const old = await s3.send(new GetObjectCommand({ Bucket, Key: "k", VersionId: v1 }));
+    assert.equal(await old.Body.transformToString(), "one");
+    assert.equal(old.VersionId, v1);
+    const marker = await s3.send(new DeleteObjectCommand({ Bucket, Key: "k" }));
+    assert.equal(marker.DeleteMarker, true);
+    assertSdkError(await rejects(s3.send(new GetObjectCommand({ Bucket, Key: "k" }))), 404, "NoSuchKey");
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket }));
+    assert.deepEqual(listed.Versions.map((v) => [v.VersionId, v.IsLatest]), [[v2, false], [v1, false]]);
+    assert.deepEqual(listed.DeleteMarkers.map((m) => [m.VersionId, m.IsLatest]), [[marker.VersionId, true]]);
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "k", VersionId: marker.VersionId }));
+    const back = await s3.send(new GetObjectCommand({ Bucket, Key: "k" }));
+    assert.equal(await back.Body.transformToString(), "two");
+    assertSdkError(await rejects(s3.send(new GetObjectCommand({ Bucket, Key: "k", VersionId: "made-up" }))),
+      400, "InvalidArgument", "Invalid version id specified");
   });
 });
