@@ -176,13 +176,23 @@ async fn the_bucket_configuration() {
         get(&s, "/bkt?versioning").await.xml("Status").as_deref(),
         Some("Suspended")
     );
-    // The history bucket is never listed.
+    // The history bucket is never listed, nor addressed.
     let list = get(&s, "/").await;
     assert!(
         !list.body_text().contains("~versions"),
         "{}",
         list.body_text()
     );
+    for target in [
+        "/bkt~versions",
+        "/bkt~versions/k",
+        "/bkt~versions?versioning",
+    ] {
+        // Its name is not a bucket name S3 takes.
+        get(&s, target)
+            .await
+            .assert_error(400, "InvalidBucketName", None);
+    }
     send_missing(&s).await;
 }
 

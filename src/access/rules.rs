@@ -178,6 +178,10 @@ impl RulesCache {
         storage: &dyn Storage,
         bucket: &str,
     ) -> Result<Option<Arc<BucketRules>>, S3Error> {
+        // A bucket's version history is no bucket a client may address.
+        if crate::versioning::is_history_bucket(bucket) {
+            return Ok(None);
+        }
         if let Some(r) = self
             .map
             .read()
