@@ -53,7 +53,7 @@ impl Server {
 }
 
 /// Sends a request to a server that may die meanwhile: `None` when no answer came.
-async fn try_send(host: &str, req: &Raw) -> Option<u16> {
+async fn try_send_full(host: &str, req: &Raw) -> Option<Resp> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(host).await.ok()?;
     let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.target);
@@ -68,8 +68,14 @@ async fn try_send(host: &str, req: &Raw) -> Option<u16> {
     stream.write_all(&req.body).await.ok()?;
     let mut buf = Vec::new();
     let _ = stream.read_to_end(&mut buf).await;
-    let line = String::from_utf8_lossy(&buf).lines().next()?.to_string();
-    line.split(' ').nth(1)?.parse().ok()
+    // A whole head came back: the answer (a cut one is no answer).
+    buf.windows(4)
+        .any(|w| w == b"\r\n\r\n")
+        .then(|| parse_response(&buf, false))
+}
+
+async fn try_send(host: &str, req: &Raw) -> Option<u16> {
+    try_send_full(host, req).await.map(|r| r.status)
 }
 
 fn part(n: u8, size: usize) -> Vec<u8> {
@@ -408,4 +414,126 @@ async fn observe(s: &Server, w: usize, allowed: &[Option<Vec<u8>>]) -> Option<Ve
         allowed.iter().map(describe).collect::<Vec<_>>()
     );
     held
+}
+
+/// Versioned overwrites and deletes killed at random moments (issue 15): after every
+/// restart, each version the server acknowledged (by id) is still there with its body,
+/// every version is listed once, and the key's current state is the last acknowledged
+/// write or the one in flight at the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versioned_writes_killed_at_random_moments_keep_every_acknowledged_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut acked: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut n = 0u64;
+    {
+        let s = Server::start(dir.path(), None);
+        let doc = "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>";
+        let resp = s
+            .send(Raw::new("PUT", "/bkt?versioning").body(doc.as_bytes()))
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.body_text());
+        s.kill();
+    }
+    for round in 0..6u64 {
+        let s = Server::start(dir.path(), None);
+        check_versions(&s, &acked).await;
+        let host = s.host.clone();
+        let writes = tokio::spawn(async move {
+            let mut done: Vec<(String, Vec<u8>)> = Vec::new();
+            loop {
+                n += 1;
+                // Every fifth write is a delete (a marker); bodies alternate small and large.
+                let body = match n % 5 {
+                    0 => None,
+                    k => Some(
+                        format!("v{n};")
+                            .repeat(if k == 1 { 40_000 } else { 50 })
+                            .into_bytes(),
+                    ),
+                };
+                let req = match &body {
+                    Some(b) => Raw::new("PUT", "/bkt/doc").body(b),
+                    None => Raw::new("DELETE", "/bkt/doc"),
+                };
+                let now =
+                    std::time::SystemTime::from(strict_s3::Clock::now(&strict_s3::SystemClock));
+                match try_send_full(&host, &req.sign(&host, SK, REGION, now)).await {
+                    Some(r) if r.status == 200 || r.status == 204 => {
+                        let id = r
+                            .header("x-amz-version-id")
+                            .expect("a version id")
+                            .to_string();
+                        done.push((id, body.unwrap_or_default()));
+                    }
+                    Some(r) => panic!("write {n}: {} {}", r.status, r.body_text()),
+                    None => return (done, n),
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(40 + round * 60)).await;
+        let _ = Command::new("kill")
+            .args(["-KILL", &s.process.pid().to_string()])
+            .status();
+        let (done, next) = writes.await.unwrap();
+        n = next;
+        acked.extend(done);
+        s.kill();
+    }
+    let s = Server::start(dir.path(), None);
+    check_versions(&s, &acked).await;
+    assert!(
+        acked.len() > 20,
+        "only {} versioned writes were acknowledged",
+        acked.len()
+    );
+    println!("acknowledged versions: {}", acked.len());
+    s.kill();
+}
+
+/// Every acknowledged version (a delete marker's body is empty) is listed once and
+/// reads back as written, and the key reads as its latest listed version.
+async fn check_versions(s: &Server, acked: &[(String, Vec<u8>)]) {
+    let current = s.send(Raw::new("GET", "/bkt/doc")).await;
+    let list = s.send(Raw::new("GET", "/bkt?versions&max-keys=1000")).await;
+    assert_eq!(list.status, 200, "{}", list.body_text());
+    let text = list.body_text();
+    if let Some(i) = text.find("<IsLatest>true</IsLatest>") {
+        let before = &text[..i];
+        let id_at = before.rfind("<VersionId>").unwrap() + "<VersionId>".len();
+        let latest = &before[id_at..id_at + before[id_at..].find('<').unwrap()];
+        let is_marker = before.rfind("<DeleteMarker>") > before.rfind("<Version>");
+        let got = match is_marker {
+            true => (current.status, current.header("x-amz-delete-marker")),
+            false => (current.status, None),
+        };
+        assert_eq!(
+            got,
+            if is_marker {
+                (404, Some("true"))
+            } else {
+                (200, None)
+            }
+        );
+        assert_eq!(current.header("x-amz-version-id"), Some(latest));
+    }
+    for (id, body) in acked {
+        assert_eq!(
+            text.matches(&format!("<VersionId>{id}</VersionId>"))
+                .count(),
+            1,
+            "version {id} listed once"
+        );
+        let marker = text.contains(&format!(
+            "<DeleteMarker><Key>doc</Key><VersionId>{id}</VersionId>"
+        ));
+        if marker {
+            assert!(body.is_empty());
+            continue;
+        }
+        let got = s
+            .send(Raw::new("GET", &format!("/bkt/doc?versionId={id}")))
+            .await;
+        assert_eq!(got.status, 200, "version {id}: {}", got.body_text());
+        assert!(got.body == *body, "version {id} reads back as written");
+    }
 }

@@ -172,6 +172,8 @@ pub async fn open(
             Err(e) if e.code == S3ErrorCode::NoSuchKey => match v.current_marker(key).await? {
                 Some(marker) => Err(marker_headers(e, &marker.id)
                     .reason("the key's current version is a delete marker")),
+                // Settled (or never versioned): the key as it is now.
+                None if v.status.is_some() => ctx.storage.open_object(bucket, key).await,
                 None => Err(e),
             },
             other => other,
