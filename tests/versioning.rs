@@ -648,6 +648,13 @@ async fn listing_pages_and_version_permissions() {
     s.send(&moved)
         .await
         .assert_error(403, "SignatureDoesNotMatch", None);
+    // A key that continues another with a NUL keeps its own history.
+    let a_versions = entries(&get(&s, "/bkt?versions&prefix=a").await).len();
+    put(&s, "/bkt/a%00b", b"nul").await;
+    put(&s, "/bkt/a%00b", b"nul2").await;
+    let listed = entries(&get(&s, "/bkt?versions&prefix=a").await);
+    assert_eq!(listed.len(), a_versions + 2);
+    assert_eq!(listed.iter().filter(|e| e.1 == "a").count(), a_versions);
     // Tags of a noncurrent version.
     let tagging = "<Tagging><TagSet><Tag><Key>old</Key><Value>yes</Value></Tag></TagSet></Tagging>";
     let resp = s
@@ -657,8 +664,36 @@ async fn listing_pages_and_version_permissions() {
         ))
         .await;
     assert_eq!(resp.status, 200, "{}", resp.body_text());
+    assert_eq!(resp.header("x-amz-version-id"), Some(a0.as_str()));
     let tags = get(&s, &format!("/bkt/a?tagging&versionId={a0}")).await;
     assert_eq!(tags.xml("Key").as_deref(), Some("old"));
+    assert_eq!(tags.header("x-amz-version-id"), Some(a0.as_str()));
+    let (_, a2) = &ids[2];
+    for sub in ["acl", "tagging"] {
+        let resp = get(&s, &format!("/bkt/a?{sub}")).await;
+        assert_eq!(resp.header("x-amz-version-id"), Some(a2.as_str()), "{sub}");
+        // A bucket never versioned sends none.
+        let resp = get(&s, &format!("/bkt2/plain?{sub}")).await;
+        assert_eq!(
+            (resp.status, resp.header("x-amz-version-id")),
+            (200, None),
+            "{sub}"
+        );
+    }
+    let attrs = s
+        .send(&owner(
+            &s,
+            Raw::new("GET", &format!("/bkt/a?attributes&versionId={a0}"))
+                .header("x-amz-object-attributes", "ObjectSize"),
+        ))
+        .await;
+    assert_eq!(
+        (
+            attrs.xml("ObjectSize").as_deref(),
+            attrs.header("x-amz-version-id")
+        ),
+        (Some("2"), Some(a0.as_str()))
+    );
     assert!(
         !get(&s, "/bkt/a?tagging")
             .await

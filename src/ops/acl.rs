@@ -211,7 +211,8 @@ pub async fn get_object(
     let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
     let meta = ctx.storage.head_object(&at_bucket, &at_key).await?;
     let acl = object_acl(&meta, rules);
-    Ok(xml_response(acl::xml::write(&acl)))
+    let resp = xml_response(acl::xml::write(&acl));
+    Ok(super::versions::with_version(ctx, bucket, &meta, resp))
 }
 
 pub async fn put_object(

@@ -142,6 +142,7 @@ pub async fn get(
         .header(http::header::CONTENT_LENGTH, xml.len())
         .header(LAST_MODIFIED, http_time(meta.last_modified))
         .body(body::full(xml))
+        .map(|resp| super::versions::with_version(ctx, bucket, &meta, resp))
         .map_err(S3Error::internal)
 }
 

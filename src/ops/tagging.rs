@@ -24,7 +24,8 @@ pub async fn get_object(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
     let meta = ctx.storage.head_object(&at_bucket, &at_key).await?;
-    Ok(xml_response(tagging::to_document(&meta.attrs.tags)))
+    let resp = xml_response(tagging::to_document(&meta.attrs.tags));
+    Ok(super::versions::with_version(ctx, bucket, &meta, resp))
 }
 
 pub async fn put_object(
@@ -44,8 +45,9 @@ pub async fn put_object(
         ctx.access
             .check_with_request_tags(action, &object_arn(bucket, key), &tags)?;
     }
-    set_object_tags(ctx, &at_bucket, &at_key, tags).await?;
-    Ok(empty_response(StatusCode::OK))
+    let meta = set_object_tags(ctx, &at_bucket, &at_key, tags).await?;
+    let resp = empty_response(StatusCode::OK);
+    Ok(super::versions::with_version(ctx, bucket, &meta, resp))
 }
 
 pub async fn delete_object(
@@ -54,8 +56,9 @@ pub async fn delete_object(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
-    set_object_tags(ctx, &at_bucket, &at_key, Vec::new()).await?;
-    Ok(empty_response(StatusCode::NO_CONTENT))
+    let meta = set_object_tags(ctx, &at_bucket, &at_key, Vec::new()).await?;
+    let resp = empty_response(StatusCode::NO_CONTENT);
+    Ok(super::versions::with_version(ctx, bucket, &meta, resp))
 }
 
 /// Replaces an existing object's tags (`NoSuchKey` if there is none), atomically with
@@ -65,13 +68,12 @@ async fn set_object_tags(
     bucket: &str,
     key: &str,
     tags: Vec<tagging::Tag>,
-) -> Result<(), S3Error> {
+) -> Result<crate::storage::ObjectMeta, S3Error> {
     let update: AttrsUpdate = std::sync::Arc::new(move |attrs| {
         attrs.tags = tags.clone();
         Ok(())
     });
-    ctx.storage.update_attrs(bucket, key, update).await?;
-    Ok(())
+    ctx.storage.update_attrs(bucket, key, update).await
 }
 
 pub async fn get_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>, S3Error> {

@@ -263,3 +263,20 @@ pub async fn locate(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Result<(String, S
         versioning::Found::Marker(stamp) => Err(read_of_marker(ctx, &stamp)),
     }
 }
+
+/// Adds the `x-amz-version-id` of the version a sub-resource request acted on (in a
+/// bucket whose versioning was ever enabled; S3 sends it on `?acl`, `?tagging` and
+/// `?attributes` answers there).
+pub fn with_version(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    meta: &crate::storage::ObjectMeta,
+    mut resp: Response<ResponseBody>,
+) -> Response<ResponseBody> {
+    if let Some(v) =
+        read_version_header(ctx, bucket, meta).and_then(|id| http::HeaderValue::from_str(&id).ok())
+    {
+        resp.headers_mut().insert("x-amz-version-id", v);
+    }
+    resp
+}

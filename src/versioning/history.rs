@@ -38,9 +38,10 @@ pub fn entry_key(key: &str, stamp: &VersionStamp) -> String {
     format!("{key}\0{:016x}{}", u64::MAX - stamp.seq, stamp.id)
 }
 
-/// The client's key of a history key.
+/// The client's key of a history key: all before the last `\0` (a client's key may hold
+/// one; the order and id after it never do).
 pub fn key_of(entry_key: &str) -> &str {
-    entry_key.split_once('\0').map_or(entry_key, |(k, _)| k)
+    entry_key.rsplit_once('\0').map_or(entry_key, |(k, _)| k)
 }
 
 fn no_such_key_is_none<T>(r: Result<T, S3Error>) -> Result<Option<T>, S3Error> {
@@ -111,7 +112,8 @@ impl<'a> History<'a> {
     ) -> Result<Vec<ObjectMeta>, S3Error> {
         let current_id = current.map(|c| stamp_of(c).id);
         let mut all = self.entries_under(&format!("{key}\0")).await?;
-        all.retain(|e| Some(&stamp_of(e).id) != current_id.as_ref());
+        // The prefix also matches the history of a key that continues with `\0`.
+        all.retain(|e| key_of(&e.key) == key && Some(&stamp_of(e).id) != current_id.as_ref());
         Ok(all)
     }
 
@@ -199,5 +201,28 @@ impl<'a> History<'a> {
             Some(e) => Located::History(e.key.clone(), e),
             None => Located::Missing,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_keys_give_back_their_key() {
+        let stamp = VersionStamp {
+            id: "null".into(),
+            seq: 7,
+            delete_marker: false,
+        };
+        for key in ["a", "a/b", "with\0nul", ""] {
+            assert_eq!(key_of(&entry_key(key, &stamp)), key);
+        }
+        // Newer versions sort first.
+        let newer = VersionStamp {
+            seq: 8,
+            ..stamp.clone()
+        };
+        assert!(entry_key("k", &newer) < entry_key("k", &stamp));
     }
 }
