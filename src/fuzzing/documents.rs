@@ -54,7 +54,7 @@ pub fn cors_xml_and_match(data: &[u8]) {
 }
 
 /// Every XML request body: the same bytes through CompleteMultipartUpload, DeleteObjects,
-/// CreateBucketConfiguration and PutBucketCors parsing.
+/// CreateBucketConfiguration, PutBucketCors and tagging parsing.
 pub fn xml_bodies(data: &[u8]) {
     if let Ok(parts) = crate::ops::multipart::parse_complete(data) {
         assert!(parts.iter().all(|p| (1..=10_000).contains(&p.number)));
@@ -68,10 +68,35 @@ pub fn xml_bodies(data: &[u8]) {
         assert!(keys.iter().all(|(k, _)| !k.is_empty()));
     }
     let _ = crate::ops::bucket::parse_location_constraint(data);
+    tagging(data);
     let Ok(doc) = parse_tree(data) else {
         return;
     };
     assert!(depth(&doc) <= 32, "parse_tree bounds the depth");
+}
+
+/// The same bytes as a `<Tagging>` document (object and bucket rules) and as an
+/// `x-amz-tagging` header: an accepted set obeys S3's limits and reads back unchanged from
+/// the document GetObjectTagging answers.
+fn tagging(data: &[u8]) {
+    use crate::tagging::{Owner, check, parse_document, parse_header, to_document};
+    for owner in [Owner::Object, Owner::Bucket] {
+        if let Ok(tags) = parse_document(data, owner) {
+            assert!(tags.len() <= owner.max_tags());
+            assert!(check(&tags, owner).is_ok());
+            let again = parse_document(to_document(&tags).as_bytes(), owner);
+            assert_eq!(
+                again.ok().as_ref(),
+                Some(&tags),
+                "the answered document reads back"
+            );
+        }
+    }
+    if let Ok(header) = std::str::from_utf8(data)
+        && let Ok(tags) = parse_header(header)
+    {
+        assert!(check(&tags, Owner::Object).is_ok());
+    }
 }
 
 fn depth(e: &Element) -> usize {
