@@ -701,3 +701,130 @@ async fn listing_pages_and_version_permissions() {
             .contains("<Key>old</Key>")
     );
 }
+
+#[tokio::test]
+async fn restores_markers_and_edge_cases() {
+    let s = server_on(None).await;
+    set_versioning(&s, "bkt", "Enabled").await;
+    let v1 = put(&s, "/bkt/k", b"first").await.unwrap();
+    s.clock.advance(Duration::from_secs(1));
+    put(&s, "/bkt/k", b"second").await.unwrap();
+    // Copying an older version onto its own key restores it, as a new version.
+    let copy = s
+        .send(&owner(
+            &s,
+            Raw::new("PUT", "/bkt/k")
+                .header("x-amz-copy-source", &format!("/bkt/k?versionId={v1}")),
+        ))
+        .await;
+    assert_eq!(copy.status, 200, "{}", copy.body_text());
+    let restored = copy.header("x-amz-version-id").unwrap().to_string();
+    assert_ne!(restored, v1);
+    assert_eq!(get(&s, "/bkt/k").await.body, b"first");
+    assert_eq!(entries(&get(&s, "/bkt?versions&prefix=k").await).len(), 3);
+
+    // A key whose current version is a delete marker: its sub-resources answer as S3's.
+    s.send(&owner(&s, Raw::new("DELETE", "/bkt/k"))).await;
+    let acl = get(&s, "/bkt/k?acl").await;
+    acl.assert_error(404, "NoSuchKey", None);
+    assert_eq!(acl.header("x-amz-delete-marker"), Some("true"));
+    let tagging = "<Tagging><TagSet/></Tagging>";
+    for req in [
+        Raw::new("GET", "/bkt/k?tagging"),
+        Raw::new("PUT", "/bkt/k?tagging").body(tagging.as_bytes()),
+        Raw::new("DELETE", "/bkt/k?tagging"),
+        Raw::new("PUT", "/bkt/k?acl").header("x-amz-acl", "private"),
+    ] {
+        let method = req.method.clone();
+        let resp = s.send(&owner(&s, req)).await;
+        resp.assert_error(405, "MethodNotAllowed", None);
+        assert_eq!(resp.xml("ResourceType").as_deref(), Some("DeleteMarker"));
+        assert_eq!(resp.xml("Method").as_deref(), Some(method.as_str()));
+    }
+
+    // DeleteObjects answers a key named twice once, with one marker.
+    let batch =
+        "<Delete><Object><Key>twice</Key></Object><Object><Key>twice</Key></Object></Delete>";
+    let resp = s
+        .send(&owner(
+            &s,
+            Raw::new("POST", "/bkt?delete")
+                .header("content-md5", &md5(batch.as_bytes()))
+                .body(batch.as_bytes()),
+        ))
+        .await;
+    assert_eq!(
+        resp.body_text().matches("<Deleted>").count(),
+        1,
+        "{}",
+        resp.body_text()
+    );
+    assert_eq!(
+        entries(&get(&s, "/bkt?versions&prefix=twice").await).len(),
+        1
+    );
+
+    // max-keys=0 lists nothing and is not truncated; a NUL in the prefix is refused.
+    let resp = get(&s, "/bkt?versions&max-keys=0").await;
+    assert_eq!(
+        (entries(&resp).len(), resp.xml("IsTruncated").as_deref()),
+        (0, Some("false"))
+    );
+    get(&s, "/bkt?versions&prefix=k%00&delimiter=/")
+        .await
+        .assert_error(
+            400,
+            "InvalidArgument",
+            Some("Value must be a sequence of Unicode characters and cannot include Null."),
+        );
+}
+
+/// A copy of the current version that a kill left in the history (between copying it
+/// and replacing it) never comes back once that version is deleted for good.
+#[tokio::test]
+async fn a_leftover_copy_of_a_deleted_version_is_not_promoted() {
+    use std::sync::Arc;
+    use strict_s3::storage::{MemoryStorage, ObjectAttrs, PutRequest, Storage};
+    use strict_s3::versioning::{History, KeyLocks, Status, Versioned};
+    let clock = Arc::new(strict_s3::ManualClock::new(t0()));
+    let store = MemoryStorage::new(clock.clone());
+    store.create_bucket("b", "us-east-1").await.unwrap();
+    let history = History::new(&store, "b");
+    history.create("us-east-1").await.unwrap();
+    let locks = KeyLocks::default();
+    let versioned = Versioned {
+        storage: &store,
+        locks: &locks,
+        clock: &*clock,
+        bucket: "b",
+        status: Some(Status::Enabled),
+    };
+    for body in [&b"old"[..], b"new"] {
+        clock.advance(Duration::from_secs(1));
+        let write = versioned.begin_write("k").await.unwrap();
+        let attrs = ObjectAttrs {
+            version: write.stamp.clone(),
+            ..ObjectAttrs::default()
+        };
+        let stream: strict_s3::body::ByteStream = Box::pin(futures_util::stream::iter([Ok(
+            bytes::Bytes::copy_from_slice(body),
+        )]));
+        let landed = store
+            .put_object("b", "k", PutRequest::new(attrs, stream))
+            .await;
+        versioned.finish_write(write, landed.is_ok()).await.unwrap();
+    }
+    let current = store.head_object("b", "k").await.unwrap();
+    let id = current.attrs.version.clone().unwrap().id;
+    // The kill's leftover: the current version copied into the history.
+    history.archive("k", &current).await.unwrap();
+    assert_eq!(history.entries("k", Some(&current)).await.unwrap().len(), 1);
+    versioned.delete("k", Some(&id)).await.unwrap();
+    let now = store.head_object("b", "k").await.unwrap();
+    assert_ne!(
+        now.attrs.version.unwrap().id,
+        id,
+        "the deleted version stays deleted"
+    );
+    assert!(history.all_entries("k").await.unwrap().is_empty());
+}

@@ -134,7 +134,13 @@ pub async fn copy_object(
     let source_version = super::versions::read_version_header(ctx, &src_bucket, &source.meta);
     check_source_conditions(ctx, &source.meta)?;
     let changes_class = ctx.req.header("x-amz-storage-class").is_some();
-    if src_bucket == bucket && src_key == key && !replace && !changes_class {
+    // Copying an older version onto its own key is how a version is restored.
+    let restores = src_version.is_some() && {
+        use crate::versioning::history::stamp_of;
+        let current = ctx.storage.head_object(bucket, key).await.ok();
+        current.map(|c| stamp_of(&c).id) != Some(stamp_of(&source.meta).id)
+    };
+    if src_bucket == bucket && src_key == key && !replace && !changes_class && !restores {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",

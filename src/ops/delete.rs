@@ -27,7 +27,12 @@ pub async fn delete_objects(
     let versioned = super::versions::versioned(ctx, bucket);
     let mut w = XmlWriter::new();
     w.open_ns("DeleteResult");
+    let mut seen = std::collections::HashSet::new();
     for (key, version) in &keys {
+        // A key (and version) named twice is deleted and answered once, as S3 does.
+        if !seen.insert((key, version)) {
+            continue;
+        }
         // Each key needs s3:DeleteObject (s3:DeleteObjectVersion with a version); a
         // denied one is its own AccessDenied entry with AWS's plain message
         // (andrewrk/node-s3-client#235). An id S3 could not have made is NoSuchVersion

@@ -297,7 +297,10 @@ pub async fn complete(
         .storage
         .complete_upload(bucket, key, id, &parts, check, write.stamp.clone())
         .await;
-    let version = super::versions::write_version_header(write.stamp.as_ref()).map(str::to_string);
+    let version = result
+        .is_ok()
+        .then(|| super::versions::write_version_header(write.stamp.as_ref()).map(str::to_string))
+        .flatten();
     versioned.finish_write(write, result.is_ok()).await?;
     let meta = match result {
         Ok(meta) => {

@@ -14,6 +14,10 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::storage::AttrsUpdate;
 use crate::tagging::{self, Owner};
 
+/// A tagging request on a key whose current version is a delete marker: 405, as for the
+/// marker's own version ("Method=PUT, ResourceType=DeleteMarker"; GET and DELETE alike).
+const NOT_ALLOWED: super::versions::OnMarker = super::versions::OnMarker::NotAllowed;
+
 /// The bucket document a bucket's tag set is stored as.
 pub const DOCUMENT: &str = "tagging";
 
@@ -23,7 +27,10 @@ pub async fn get_object(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
-    let meta = ctx.storage.head_object(&at_bucket, &at_key).await?;
+    let meta = match ctx.storage.head_object(&at_bucket, &at_key).await {
+        Ok(m) => m,
+        Err(e) => return Err(super::versions::missing(ctx, bucket, key, e, NOT_ALLOWED).await),
+    };
     let resp = xml_response(tagging::to_document(&meta.attrs.tags));
     Ok(super::versions::with_version(ctx, bucket, &meta, resp))
 }
@@ -34,6 +41,7 @@ pub async fn put_object(
     key: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
+    let key_guard = super::versions::lock_key(ctx, bucket, key).await;
     let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
     // Content-MD5 is optional here ("the command succeeds direct to s3" without it),
     // but checked when sent, like a checksum header.
@@ -45,7 +53,14 @@ pub async fn put_object(
         ctx.access
             .check_with_request_tags(action, &object_arn(bucket, key), &tags)?;
     }
-    let meta = set_object_tags(ctx, &at_bucket, &at_key, tags).await?;
+    let meta = match set_object_tags(ctx, &at_bucket, &at_key, tags).await {
+        Ok(m) => m,
+        Err(e) => {
+            // `missing` may take the key's lock itself.
+            drop(key_guard);
+            return Err(super::versions::missing(ctx, bucket, key, e, NOT_ALLOWED).await);
+        }
+    };
     let resp = empty_response(StatusCode::OK);
     Ok(super::versions::with_version(ctx, bucket, &meta, resp))
 }
@@ -55,8 +70,16 @@ pub async fn delete_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
+    let key_guard = super::versions::lock_key(ctx, bucket, key).await;
     let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
-    let meta = set_object_tags(ctx, &at_bucket, &at_key, Vec::new()).await?;
+    let meta = match set_object_tags(ctx, &at_bucket, &at_key, Vec::new()).await {
+        Ok(m) => m,
+        Err(e) => {
+            // `missing` may take the key's lock itself.
+            drop(key_guard);
+            return Err(super::versions::missing(ctx, bucket, key, e, NOT_ALLOWED).await);
+        }
+    };
     let resp = empty_response(StatusCode::NO_CONTENT);
     Ok(super::versions::with_version(ctx, bucket, &meta, resp))
 }

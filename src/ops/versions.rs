@@ -116,14 +116,21 @@ pub async fn put_bucket(
         .bucket_document(bucket, versioning::DOCUMENT)
         .await?
         .and_then(|d| Configuration::parse(&d));
+    let first = previous.is_none();
     let config = Configuration {
         status,
         mfa_delete: mfa_delete.or(previous.and_then(|p| p.mfa_delete)),
     };
-    // The history bucket first: a status without it would make writes fail.
-    History::new(ctx.storage, bucket)
-        .create(&info.region)
-        .await?;
+    // The history bucket first: a status without it would make writes fail. A bucket
+    // versioned for the first time starts with an empty history, whatever a deleted
+    // bucket of the same name left (a kill between its two deletes).
+    let history = History::new(ctx.storage, bucket);
+    history.create(&info.region).await?;
+    if first {
+        for stale in history.entries_under("").await? {
+            history.remove(&stale).await?;
+        }
+    }
     ctx.storage
         .put_bucket_document(bucket, versioning::DOCUMENT, Some(config.document().into()))
         .await?;
@@ -183,6 +190,12 @@ pub async fn open(
         versioning::Found::Current => match ctx.storage.open_object(bucket, key).await {
             Err(e) if e.code == S3ErrorCode::NoSuchKey => {
                 Err(crate::versioning::changes::no_such_version(key, id))
+            }
+            // Replaced between the lookup and the open: that version is history now.
+            Ok(o)
+                if v.status.is_some() && crate::versioning::history::stamp_of(&o.meta).id != id =>
+            {
+                Box::pin(open(ctx, bucket, key, version, on_marker)).await
             }
             other => other,
         },
@@ -279,4 +292,42 @@ pub fn with_version(
         resp.headers_mut().insert("x-amz-version-id", v);
     }
     resp
+}
+
+/// The key's lock, in a versioned bucket, for a sub-resource change (`?tagging`, `?acl`):
+/// so it lands on the version it found, not one a concurrent write is moving.
+pub async fn lock_key<'a>(
+    ctx: &'a Ctx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Option<crate::versioning::locks::KeyGuard<'a>> {
+    status(ctx, bucket)?;
+    Some(ctx.key_locks.lock(bucket, key).await)
+}
+
+/// How a sub-resource request answers a key whose current version is a delete marker.
+#[derive(Clone, Copy)]
+pub enum OnMarker {
+    /// 404 NoSuchKey with the marker's headers (GetObjectAcl, GetObjectAttributes).
+    NotFound,
+    /// 405 MethodNotAllowed, ResourceType DeleteMarker (the tagging operations,
+    /// PutObjectAcl).
+    NotAllowed,
+}
+
+/// A sub-resource request's NoSuchKey, answered as S3 answers it when the key's current
+/// version is a delete marker.
+pub async fn missing(ctx: &Ctx<'_>, bucket: &str, key: &str, e: S3Error, on: OnMarker) -> S3Error {
+    if e.code != S3ErrorCode::NoSuchKey || ctx.req.query_param("versionId").is_some() {
+        return e;
+    }
+    match versioned(ctx, bucket).current_marker(key).await {
+        Ok(Some(marker)) => match on {
+            OnMarker::NotFound => {
+                marker_headers(e, &marker.id).reason("the key's current version is a delete marker")
+            }
+            OnMarker::NotAllowed => read_of_marker(ctx, &marker),
+        },
+        _ => e,
+    }
 }

@@ -53,6 +53,18 @@ fn params<'a>(ctx: &'a Ctx<'_>) -> Result<Params<'a>, S3Error> {
         },
     };
     let key_marker = req.query_param("key-marker").unwrap_or("");
+    for (name, value) in [
+        ("prefix", req.query_param("prefix")),
+        ("key-marker", Some(key_marker)),
+    ] {
+        if let Some(v) = value.filter(|v| v.contains('\0')) {
+            return Err(S3Error::invalid_argument(
+                "Value must be a sequence of Unicode characters and cannot include Null.",
+                name,
+                v,
+            ));
+        }
+    }
     let version_marker = req.query_param("version-id-marker");
     if let Some(v) = version_marker {
         if key_marker.is_empty() {
@@ -195,7 +207,7 @@ pub async fn list(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>,
             }
         }
         let row = match p.delimiter.and_then(|d| {
-            key[p.prefix.len()..]
+            key.get(p.prefix.len()..)?
                 .find(d)
                 .map(|i| key[..p.prefix.len() + i + d.len()].to_string())
         }) {
@@ -218,7 +230,8 @@ pub async fn list(ctx: &Ctx<'_>, bucket: &str) -> Result<Response<ResponseBody>,
             },
         };
         if rows.len() == p.max {
-            truncated = true;
+            // `max-keys=0` answers no entries and is not truncated (measured).
+            truncated = p.max > 0;
             break;
         }
         rows.push(row);

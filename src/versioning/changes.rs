@@ -106,10 +106,13 @@ impl<'a> Versioned<'a> {
                 archived = Some(entry_key(key, &cs));
             }
         }
+        // Every null entry, a kill's copy of a current null one included.
         let replaced_nulls = match status {
-            Status::Suspended => entries
+            Status::Suspended => h
+                .all_entries(key)
+                .await?
                 .into_iter()
-                .filter(|e| stamp_of(e).id == NULL)
+                .filter(|e| stamp_of(e).id == NULL && Some(e.key.as_str()) != archived.as_deref())
                 .collect(),
             Status::Enabled => Vec::new(),
         };
@@ -170,6 +173,10 @@ impl<'a> Versioned<'a> {
                     History::latest_seq(current.as_ref(), &entries),
                     true,
                 );
+                let nulls = match status {
+                    Status::Suspended => h.all_entries(key).await?,
+                    Status::Enabled => Vec::new(),
+                };
                 if let Some(c) = &current {
                     if status == Status::Enabled || stamp_of(c).id != NULL {
                         h.archive(key, c).await?;
@@ -177,8 +184,9 @@ impl<'a> Versioned<'a> {
                     self.storage.delete_object(self.bucket, key).await?;
                 }
                 h.add_marker(key, marker.clone()).await?;
+                // A suspended bucket's marker is its null version: the older null ones go.
                 if status == Status::Suspended {
-                    h.remove_null(&entries).await?;
+                    h.remove_null(&nulls).await?;
                 }
                 Ok(Deleted {
                     version_id: Some(marker.id),
@@ -191,12 +199,12 @@ impl<'a> Versioned<'a> {
                         self.storage.delete_object(self.bucket, key).await?;
                         false
                     }
-                    Located::History(_, entry) => {
-                        h.remove(&entry).await?;
-                        stamp_of(&entry).delete_marker
-                    }
+                    Located::History(_, entry) => stamp_of(&entry).delete_marker,
                     Located::Missing => false,
                 };
+                // The version goes for good, with any copy of it a kill left in the
+                // history (which would otherwise be promoted in its place).
+                h.remove_id(key, id).await?;
                 h.settle(key).await?;
                 Ok(Deleted {
                     version_id: Some(id.to_string()),

@@ -103,6 +103,14 @@ impl<'a> History<'a> {
         }
     }
 
+    /// Every history entry of the key, newest first, copies included.
+    pub async fn all_entries(&self, key: &str) -> Result<Vec<ObjectMeta>, S3Error> {
+        let mut all = self.entries_under(&format!("{key}\0")).await?;
+        // The prefix also matches the history of a key that continues with `\0`.
+        all.retain(|e| key_of(&e.key) == key);
+        Ok(all)
+    }
+
     /// The key's history, newest first, without a copy of its current version (one a
     /// kill left there between copying and replacing it).
     pub async fn entries(
@@ -111,10 +119,20 @@ impl<'a> History<'a> {
         current: Option<&ObjectMeta>,
     ) -> Result<Vec<ObjectMeta>, S3Error> {
         let current_id = current.map(|c| stamp_of(c).id);
-        let mut all = self.entries_under(&format!("{key}\0")).await?;
-        // The prefix also matches the history of a key that continues with `\0`.
-        all.retain(|e| key_of(&e.key) == key && Some(&stamp_of(e).id) != current_id.as_ref());
+        let mut all = self.all_entries(key).await?;
+        all.retain(|e| Some(&stamp_of(e).id) != current_id.as_ref());
         Ok(all)
+    }
+
+    /// Drops every history entry of the key with version `id` (a version deleted for
+    /// good, with any copy of it a kill left).
+    pub async fn remove_id(&self, key: &str, id: &str) -> Result<(), S3Error> {
+        for e in self.all_entries(key).await? {
+            if stamp_of(&e).id == id {
+                self.remove(&e).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The newest version's place, for the next one's stamp.
