@@ -234,6 +234,14 @@ export async function assertHttpError(resp, status, code, message) {
   return err;
 }
 
+/** Asserts an SDK (v3) error: its HTTP status, its name (S3's Code) and, when given, its message. */
+export function assertSdkError(err, status, name, message) {
+  assert.equal(err?.$metadata?.httpStatusCode, status, `status of ${err?.name}: ${err?.stack}`);
+  assert.equal(err.name, name, err.stack);
+  if (message !== undefined) assert.equal(err.message, message);
+  return err;
+}
+
 /** Runs an SDK call that must fail; returns the error for further checks. */
 export async function rejects(promise) {
   try {

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { ACCESS_KEY, REGION, SECRET_KEY, rejects, uniqueBucket, withServer } from "./helpers.js";
+import { ACCESS_KEY, REGION, SECRET_KEY, assertSdkError, rejects, uniqueBucket, withServer } from "./helpers.js";
 
 import {
   CompleteMultipartUploadCommand,
@@ -31,12 +31,6 @@ function client(endpoint) {
     credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
     maxAttempts: 1,
   });
-}
-
-function assertSdkError(err, status, name, message) {
-  assert.equal(err?.$metadata?.httpStatusCode, status, `status of ${err?.name}: ${err?.stack}`);
-  assert.equal(err.name, name, err.stack);
-  if (message !== undefined) assert.equal(err.message, message);
 }
 
 test("v3: GetObjectAttributes of a PutObject and of a COMPOSITE multipart upload", async () => {

@@ -19,6 +19,7 @@ import {
   SECRET_KEY,
   SIG_MISMATCH,
   assertHttpError,
+  assertSdkError,
   compositeCrc32,
   crc32b64,
   md5etag,
@@ -89,13 +90,6 @@ async function newBucket(s3) {
 
 async function bytesOf(getResponse) {
   return Buffer.from(await getResponse.Body.transformToByteArray());
-}
-
-function assertSdkError(err, status, name, message) {
-  assert.equal(err?.$metadata?.httpStatusCode, status, `status of ${err?.name}: ${err?.stack}`);
-  assert.equal(err.name, name, err.stack);
-  if (message !== undefined) assert.equal(err.message, message);
-  return err;
 }
 
 // =============================================================================================

@@ -6,7 +6,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { ACCESS_KEY, REGION, SECRET_KEY, SIG_MISMATCH, assertHttpError, rejects, uniqueBucket, withServer } from "./helpers.js";
+import {
+  ACCESS_KEY,
+  REGION,
+  SECRET_KEY,
+  SIG_MISMATCH,
+  assertHttpError,
+  assertSdkError,
+  rejects,
+  uniqueBucket,
+  withServer,
+} from "./helpers.js";
 
 import {
   CreateBucketCommand,
@@ -41,12 +51,6 @@ async function newBucket(s3) {
 
 const tagSet = (pairs) => ({ TagSet: pairs.map(([Key, Value]) => ({ Key, Value })) });
 const pairsOf = (resp) => resp.TagSet.map((t) => [t.Key, t.Value]);
-
-function assertSdkError(err, status, name, message) {
-  assert.equal(err?.$metadata?.httpStatusCode, status, `status of ${err?.name}: ${err?.stack}`);
-  assert.equal(err.name, name, err.stack);
-  if (message !== undefined) assert.equal(err.message, message);
-}
 
 test("v3: object tagging commands, Tagging on PutObject, TagCount, and the refusals", async () => {
   await withServer([], async ({ endpoint }) => {
