@@ -512,7 +512,10 @@ async fn check_versions(s: &Server, acked: &[(String, Vec<u8>)]) {
                 (404, Some("true"))
             } else {
                 (200, None)
-            }
+            },
+            "GET: {} {:?}; listing: {text}",
+            current.body_text(),
+            current.header("x-strict-s3-reason")
         );
         assert_eq!(current.header("x-amz-version-id"), Some(latest));
     }

@@ -243,13 +243,29 @@ impl<'a> Versioned<'a> {
         }
     }
 
-    /// The delete marker that is the key's current version, if one is (for the headers
-    /// of a 404).
+    /// For a key without a current object: the delete marker that is its newest version,
+    /// if one is (for the headers of a 404). If its newest version is an object instead,
+    /// that version is made current again and `Ok(None)` says to read the key once more.
     pub async fn current_marker(&self, key: &str) -> Result<Option<VersionStamp>, S3Error> {
         if self.status.is_none() {
             return Ok(None);
         }
-        let entries = self.history().entries(key, None).await?;
-        Ok(entries.first().map(stamp_of).filter(|s| s.delete_marker))
+        let newest = self
+            .history()
+            .entries(key, None)
+            .await?
+            .first()
+            .map(stamp_of);
+        match newest {
+            Some(s) if s.delete_marker => Ok(Some(s)),
+            Some(_) => {
+                // The key has no current object but its newest version is one: a kill
+                // cut a delete or a promotion short. That version is current again.
+                let _guard = self.locks.lock(self.bucket, key).await;
+                self.history().settle(key).await?;
+                Ok(None)
+            }
+            None => Ok(None),
+        }
     }
 }
