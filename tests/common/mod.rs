@@ -582,14 +582,23 @@ impl Process {
             .spawn()
             .expect("strict-s3 starts");
         let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        out.read_line(&mut first).unwrap();
-        let host = first
-            .trim()
-            .strip_prefix("strict-s3 listening on http://")
-            .unwrap_or_else(|| panic!("banner: {first:?}"))
-            .to_string();
-        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        // The banner, after what recovery logged before it (a store reopened after a
+        // kill may say which torn record it cut): those lines are kept with the rest.
+        let mut before = Vec::new();
+        let host = loop {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            if let Some(host) = line.trim().strip_prefix("strict-s3 listening on http://") {
+                break host.to_string();
+            }
+            let logged = line.contains(" WARN ") || line.contains(" INFO ");
+            assert!(
+                logged && before.len() < 100,
+                "banner: {line:?} after {before:?}"
+            );
+            before.push(line.trim_end().to_string());
+        };
+        let lines = Arc::new(std::sync::Mutex::new(before));
         let sink = lines.clone();
         // Read everything, so the server never blocks on a full pipe.
         std::thread::spawn(move || {
