@@ -208,14 +208,8 @@ pub async fn get_object(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let rules = rules(ctx, bucket)?;
-    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
-    let meta = match ctx.storage.head_object(&at_bucket, &at_key).await {
-        Ok(m) => m,
-        Err(e) => {
-            let on = super::versions::OnMarker::NotFound;
-            return Err(super::versions::missing(ctx, bucket, key, e, on).await);
-        }
-    };
+    let on = super::versions::OnMarker::NotFound;
+    let (_, meta) = super::versions::head_located(ctx, bucket, key, on).await?;
     let acl = object_acl(&meta, rules);
     let resp = xml_response(acl::xml::write(&acl));
     Ok(super::versions::with_version(ctx, bucket, &meta, resp))
@@ -228,17 +222,9 @@ pub async fn put_object(
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let rules = rules(ctx, bucket)?;
-    let key_guard = super::versions::lock_key(ctx, bucket, key).await;
-    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
-    let meta = match ctx.storage.head_object(&at_bucket, &at_key).await {
-        Ok(m) => m,
-        Err(e) => {
-            // `missing` may take the key's lock itself.
-            drop(key_guard);
-            let on = super::versions::OnMarker::NotAllowed;
-            return Err(super::versions::missing(ctx, bucket, key, e, on).await);
-        }
-    };
+    let _key = super::versions::lock_key(ctx, bucket, key).await;
+    let on = super::versions::OnMarker::NotAllowed;
+    let ((at_bucket, at_key), meta) = super::versions::head_located(ctx, bucket, key, on).await?;
     if !rules.acls_enabled() {
         return Err(acls_cannot_be_set(bucket));
     }

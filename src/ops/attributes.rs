@@ -103,14 +103,8 @@ pub async fn get(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let wanted = requested(ctx)?;
-    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
-    let mut meta = match ctx.storage.head_object(&at_bucket, &at_key).await {
-        Ok(m) => m,
-        Err(e) => {
-            let on = super::versions::OnMarker::NotFound;
-            return Err(super::versions::missing(ctx, bucket, key, e, on).await);
-        }
-    };
+    let on = super::versions::OnMarker::NotFound;
+    let (_, mut meta) = super::versions::head_located(ctx, bucket, key, on).await?;
     meta.key = key.to_string();
     let mut w = XmlWriter::new();
     w.open_ns("GetObjectAttributesResponse");

@@ -26,11 +26,7 @@ pub async fn get_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
-    let meta = match ctx.storage.head_object(&at_bucket, &at_key).await {
-        Ok(m) => m,
-        Err(e) => return Err(super::versions::missing(ctx, bucket, key, e, NOT_ALLOWED).await),
-    };
+    let (_, meta) = super::versions::head_located(ctx, bucket, key, NOT_ALLOWED).await?;
     let resp = xml_response(tagging::to_document(&meta.attrs.tags));
     Ok(super::versions::with_version(ctx, bucket, &meta, resp))
 }
@@ -41,7 +37,7 @@ pub async fn put_object(
     key: &str,
     body: ByteStream,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let key_guard = super::versions::lock_key(ctx, bucket, key).await;
+    let _key = super::versions::lock_key(ctx, bucket, key).await;
     let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
     // Content-MD5 is optional here ("the command succeeds direct to s3" without it),
     // but checked when sent, like a checksum header.
@@ -55,11 +51,7 @@ pub async fn put_object(
     }
     let meta = match set_object_tags(ctx, &at_bucket, &at_key, tags).await {
         Ok(m) => m,
-        Err(e) => {
-            // `missing` may take the key's lock itself.
-            drop(key_guard);
-            return Err(super::versions::missing(ctx, bucket, key, e, NOT_ALLOWED).await);
-        }
+        Err(e) => return Err(super::versions::missing(ctx, bucket, key, e, NOT_ALLOWED).await),
     };
     let resp = empty_response(StatusCode::OK);
     Ok(super::versions::with_version(ctx, bucket, &meta, resp))
@@ -70,15 +62,11 @@ pub async fn delete_object(
     bucket: &str,
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let key_guard = super::versions::lock_key(ctx, bucket, key).await;
+    let _key = super::versions::lock_key(ctx, bucket, key).await;
     let (at_bucket, at_key) = super::versions::locate(ctx, bucket, key).await?;
     let meta = match set_object_tags(ctx, &at_bucket, &at_key, Vec::new()).await {
         Ok(m) => m,
-        Err(e) => {
-            // `missing` may take the key's lock itself.
-            drop(key_guard);
-            return Err(super::versions::missing(ctx, bucket, key, e, NOT_ALLOWED).await);
-        }
+        Err(e) => return Err(super::versions::missing(ctx, bucket, key, e, NOT_ALLOWED).await),
     };
     let resp = empty_response(StatusCode::NO_CONTENT);
     Ok(super::versions::with_version(ctx, bucket, &meta, resp))

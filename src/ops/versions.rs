@@ -321,7 +321,7 @@ pub async fn missing(ctx: &Ctx<'_>, bucket: &str, key: &str, e: S3Error, on: OnM
     if e.code != S3ErrorCode::NoSuchKey || ctx.req.query_param("versionId").is_some() {
         return e;
     }
-    match versioned(ctx, bucket).current_marker(key).await {
+    match versioned(ctx, bucket).newest_marker(key).await {
         Ok(Some(marker)) => match on {
             OnMarker::NotFound => {
                 marker_headers(e, &marker.id).reason("the key's current version is a delete marker")
@@ -329,5 +329,21 @@ pub async fn missing(ctx: &Ctx<'_>, bucket: &str, key: &str, e: S3Error, on: OnM
             OnMarker::NotAllowed => read_of_marker(ctx, &marker),
         },
         _ => e,
+    }
+}
+
+/// The version a sub-resource request (`?acl`, `?tagging`, `?attributes`) reads: where it
+/// is kept and its metadata, or S3's answer for a missing one (`on`: for a key whose
+/// current version is a delete marker).
+pub async fn head_located(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    on: OnMarker,
+) -> Result<((String, String), crate::storage::ObjectMeta), S3Error> {
+    let (at_bucket, at_key) = locate(ctx, bucket, key).await?;
+    match ctx.storage.head_object(&at_bucket, &at_key).await {
+        Ok(meta) => Ok(((at_bucket, at_key), meta)),
+        Err(e) => Err(missing(ctx, bucket, key, e, on).await),
     }
 }

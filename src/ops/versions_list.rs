@@ -12,8 +12,8 @@ use super::list::{UrlEncoding, url_encoding};
 use super::{Ctx, xml_response, xml_time};
 use crate::body::ResponseBody;
 use crate::error::S3Error;
-use crate::storage::{ListQuery, ObjectMeta};
-use crate::versioning::history::{key_of, stamp_of};
+use crate::storage::ObjectMeta;
+use crate::versioning::history::{key_of, list_all, stamp_of};
 use crate::versioning::{History, is_well_formed};
 use crate::xml::XmlWriter;
 
@@ -123,27 +123,7 @@ async fn versions(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<(String, ObjectMeta, bool)>, S3Error> {
-    let mut current = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = ctx
-            .storage
-            .list_objects(
-                bucket,
-                &ListQuery {
-                    prefix,
-                    delimiter: None,
-                    start_after: after.as_deref(),
-                    max_keys: 1000,
-                },
-            )
-            .await?;
-        current.extend(page.objects);
-        match (page.is_truncated, page.last) {
-            (true, Some(last)) => after = Some(last),
-            _ => break,
-        }
-    }
+    let current = list_all(ctx.storage, bucket, prefix).await?;
     let history = if super::versions::status(ctx, bucket).is_some() {
         History::new(ctx.storage, bucket)
             .entries_under(prefix)

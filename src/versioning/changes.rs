@@ -243,6 +243,16 @@ impl<'a> Versioned<'a> {
         }
     }
 
+    /// The delete marker that is the key's newest version, if one is; nothing is
+    /// changed (a sub-resource request answers with it, under the key's lock or not).
+    pub async fn newest_marker(&self, key: &str) -> Result<Option<VersionStamp>, S3Error> {
+        if self.status.is_none() {
+            return Ok(None);
+        }
+        let entries = self.history().entries(key, None).await?;
+        Ok(entries.first().map(stamp_of).filter(|s| s.delete_marker))
+    }
+
     /// For a key without a current object: the delete marker that is its newest version,
     /// if one is (for the headers of a 404). If its newest version is an object instead,
     /// that version is made current again and `Ok(None)` says to read the key once more.

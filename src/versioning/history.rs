@@ -44,6 +44,30 @@ pub fn key_of(entry_key: &str) -> &str {
     entry_key.rsplit_once('\0').map_or(entry_key, |(k, _)| k)
 }
 
+/// Every object of `bucket` under `prefix`, in key order, all pages.
+pub async fn list_all(
+    storage: &dyn Storage,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ObjectMeta>, S3Error> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let query = ListQuery {
+            prefix,
+            delimiter: None,
+            start_after: after.as_deref(),
+            max_keys: 1000,
+        };
+        let page = storage.list_objects(bucket, &query).await?;
+        out.extend(page.objects);
+        match (page.is_truncated, page.last) {
+            (true, Some(last)) => after = Some(last),
+            _ => return Ok(out),
+        }
+    }
+}
+
 fn no_such_key_is_none<T>(r: Result<T, S3Error>) -> Result<Option<T>, S3Error> {
     match r {
         Ok(v) => Ok(Some(v)),
@@ -81,25 +105,9 @@ impl<'a> History<'a> {
     /// Every history entry whose store key starts with `prefix` (a key and `\0` for one
     /// key's versions), in store-key order.
     pub async fn entries_under(&self, prefix: &str) -> Result<Vec<ObjectMeta>, S3Error> {
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let query = ListQuery {
-                prefix,
-                delimiter: None,
-                start_after: after.as_deref(),
-                max_keys: 1000,
-            };
-            let page = match self.storage.list_objects(&self.history, &query).await {
-                Ok(p) => p,
-                Err(e) if e.code == S3ErrorCode::NoSuchBucket => return Ok(out),
-                Err(e) => return Err(e),
-            };
-            out.extend(page.objects);
-            match (page.is_truncated, page.last) {
-                (true, Some(last)) => after = Some(last),
-                _ => return Ok(out),
-            }
+        match list_all(self.storage, &self.history, prefix).await {
+            Err(e) if e.code == S3ErrorCode::NoSuchBucket => Ok(Vec::new()),
+            other => other,
         }
     }
 
