@@ -75,7 +75,7 @@ pub fn resolve(
     max_key_bytes: usize,
 ) -> Result<Address, S3Error> {
     let host = req
-        .header("host")
+        .header(http::header::HOST)
         .map(host_without_port)
         .unwrap_or_default();
     let virtual_bucket = domains.iter().find_map(|d| {

@@ -52,6 +52,26 @@ pub fn http_time(t: OffsetDateTime) -> String {
     httpdate::fmt_http_date(std::time::SystemTime::from(t))
 }
 
+/// `t` as the value of a `Date` header. Every response carries one and most are sent
+/// within the second of the one before, so each worker thread keeps the last second's
+/// value and formats only when the second changes (hyper caches its own `Date` the same
+/// way; strict-s3 sends its clock's time instead, which may have been moved).
+pub fn date_header(t: OffsetDateTime) -> Option<http::HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, http::HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let second = t.unix_timestamp();
+    LAST.with_borrow_mut(|last| match last {
+        Some((s, v)) if *s == second => Some(v.clone()),
+        _ => {
+            let v = http::HeaderValue::from_str(&http_time(t)).ok()?;
+            *last = Some((second, v.clone()));
+            Some(v)
+        }
+    })
+}
+
 const WEEKDAYS: [(&str, &str, Weekday); 7] = [
     ("Mon", "Monday", Weekday::Monday),
     ("Tue", "Tuesday", Weekday::Tuesday),
@@ -186,6 +206,20 @@ fn zone_offset(zone: &str) -> Option<UtcOffset> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn date_header_follows_the_clock_second_by_second() {
+        let t = datetime!(2026-12-02 00:51:07.100 UTC);
+        let v = date_header(t).unwrap();
+        assert_eq!(v, "Wed, 02 Dec 2026 00:51:07 GMT");
+        // Within the second: the same value; the next second, or a clock moved back a
+        // day: formatted anew.
+        assert_eq!(date_header(t + time::Duration::milliseconds(800)).unwrap(), v);
+        let next = t + time::Duration::seconds(1);
+        assert_eq!(date_header(next).unwrap(), "Wed, 02 Dec 2026 00:51:08 GMT");
+        let back = t - time::Duration::days(1);
+        assert_eq!(date_header(back).unwrap(), "Tue, 01 Dec 2026 00:51:07 GMT");
+    }
 
     #[test]
     fn accepts_the_forms_clients_send() {

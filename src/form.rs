@@ -26,7 +26,7 @@ impl FormUpload {
     /// multipart/form-data" condition).
     pub async fn read(req: &S3Request, body: ByteStream) -> Result<FormUpload, S3Error> {
         let boundary = req
-            .header("content-type")
+            .header(http::header::CONTENT_TYPE)
             .and_then(|ct| multer::parse_boundary(ct).ok())
             .ok_or_else(|| {
                 S3Error::new(S3ErrorCode::PreconditionFailed).extra(

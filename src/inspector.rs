@@ -48,8 +48,11 @@ impl Window {
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
     pub request_id: String,
-    pub time: String,
-    pub method: String,
+    /// Written as [`timestamp`] when the inspector is read, not on every request.
+    #[serde(serialize_with = "serialize_time")]
+    pub time: OffsetDateTime,
+    #[serde(serialize_with = "serialize_method")]
+    pub method: http::Method,
     pub path: String,
     pub addressing: Option<&'static str>,
     pub auth: Option<&'static str>,
@@ -63,7 +66,7 @@ pub struct Record {
     pub canonical_request: Option<String>,
     pub string_to_sign: Option<String>,
     pub window: Option<Window>,
-    pub checks: Vec<Step>,
+    pub checks: Checks,
     pub duration_ms: f64,
 }
 
@@ -126,27 +129,56 @@ fn failed_step(e: &S3Error, authenticated: bool) -> usize {
 /// The checklist of a request: everything before the failed step passed. `signed` says
 /// whether the request carried a signature; `authenticated`, whether it passed
 /// authentication.
-pub fn checks(error: Option<&S3Error>, signed: bool, authenticated: bool) -> Vec<Step> {
-    let failed = error.map(|e| failed_step(e, authenticated));
-    (0..STEPS)
-        .map(|i| Step {
+pub fn checks(error: Option<&S3Error>, signed: bool, authenticated: bool) -> Checks {
+    Checks {
+        failed: error.map(|e| failed_step(e, authenticated)),
+        signed,
+    }
+}
+
+/// A request's checklist, kept as the step it failed at and written out as the list of
+/// [`Step`]s only when the inspector is read (every request makes one).
+#[derive(Debug, Clone, Copy)]
+pub struct Checks {
+    failed: Option<usize>,
+    signed: bool,
+}
+
+impl Checks {
+    /// The steps, in the order the server runs them.
+    pub fn steps(&self) -> impl Iterator<Item = Step> + '_ {
+        (0..STEPS).map(|i| Step {
             name: Check::ALL.get(i).map_or("operation", |c| c.name()),
-            state: match failed {
+            state: match self.failed {
                 Some(f) if i == f => "failed",
                 Some(f) if i > f => "not reached",
                 Some(_) => "passed",
                 // An anonymous request that was allowed (a public object, a preflight)
                 // went through no signature checks.
-                None if !signed && i < Check::Access as usize => "not reached",
+                None if !self.signed && i < Check::Access as usize => "not reached",
                 None => "passed",
             },
         })
-        .collect()
+    }
+}
+
+impl Serialize for Checks {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.steps())
+    }
 }
 
 /// Now, as the records print it.
 pub fn timestamp(now: OffsetDateTime) -> String {
     crate::dates::iso(now)
+}
+
+fn serialize_time<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&timestamp(*t))
+}
+
+fn serialize_method<S: serde::Serializer>(m: &http::Method, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
 }
 
 /// The page: self-contained (no CDN, no build step), polling the JSON.

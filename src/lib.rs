@@ -115,6 +115,7 @@ pub mod dates;
 pub mod error;
 pub mod escape;
 pub mod form;
+pub mod header_names;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod identity;

@@ -57,13 +57,17 @@ impl S3Request {
 
     /// A header's value when it is visible ASCII (every header S3 parses: dates, hashes,
     /// lengths, algorithms); `None` for a value with other bytes.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    /// Takes a [`crate::header_names`] constant where the request path calls it.
+    pub fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// A header's value as text whatever its bytes, for values S3 stores and returns
     /// (Content-Disposition, metadata): never dropped. See [`header_value_text`].
-    pub fn header_text(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+    pub fn header_text(
+        &self,
+        name: impl http::header::AsHeaderName,
+    ) -> Option<std::borrow::Cow<'_, str>> {
         self.headers
             .get(name)
             .map(|v| header_value_text(v.as_bytes()))
@@ -125,6 +129,10 @@ pub fn header_value_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 /// cannot parse.
 pub fn decode_component(raw: &str) -> Result<String, S3Error> {
     let bytes = raw.as_bytes();
+    // Most components (a presigned URL's algorithm, date, signature) need no decoding.
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return Ok(raw.to_owned());
+    }
     // percent_decode passes malformed escapes through; S3 refuses them.
     let mut i = 0;
     while i < bytes.len() {

@@ -144,7 +144,7 @@ impl Sent {
             method: parts.method.clone(),
             path: parts.uri.path().to_string(),
             origin: text(http::header::ORIGIN.as_str()),
-            cors_method: text("access-control-request-method"),
+            cors_method: text(http::header::ACCESS_CONTROL_REQUEST_METHOD.as_str()),
             expect_continue: parts
                 .headers
                 .get(http::header::EXPECT)
@@ -190,12 +190,12 @@ pub async fn handle(
     }
     let headers = resp.headers_mut();
     if let Ok(id) = HeaderValue::from_str(&request_id) {
-        headers.insert("x-amz-request-id", id.clone());
-        headers.insert("x-amz-id-2", id);
+        headers.insert(crate::header_names::X_AMZ_REQUEST_ID, id.clone());
+        headers.insert(crate::header_names::X_AMZ_ID_2, id);
     }
-    headers.insert("server", HeaderValue::from_static("strict-s3"));
+    headers.insert(http::header::SERVER, HeaderValue::from_static("strict-s3"));
     // The server's clock, not hyper's system-time Date, so a moved clock shows here too.
-    if let Ok(date) = HeaderValue::from_str(&crate::dates::http_time(state.clock.now())) {
+    if let Some(date) = crate::dates::date_header(state.clock.now()) {
         headers.insert(http::header::DATE, date);
     }
     // An error may leave the body partly unread: read the rest (bounded) so the client
@@ -238,8 +238,8 @@ fn record(
     let sts = trace.sts_refusal.as_ref();
     inspector::Record {
         request_id,
-        time: inspector::timestamp(now),
-        method: sent.method.to_string(),
+        time: now,
+        method: sent.method,
         path: sent.path,
         addressing: trace.addressing,
         auth: trace.auth().map(AuthKind::as_str),
@@ -279,6 +279,7 @@ fn log(
     started: Instant,
 ) {
     use crate::escape::for_log;
+    use tracing::Level;
     let status = resp.status().as_u16();
     let auth = trace.auth().map_or("-", AuthKind::as_str);
     let op = trace.op.unwrap_or("-");
@@ -287,34 +288,40 @@ fn log(
     // message or the reason) goes through `for_log`: one request, one line.
     let (method, path) = (&sent.method, for_log(&sent.path));
     if let (None, Some(e)) = (failure, &trace.sts_refusal) {
-        tracing::warn!(
-            target: "strict_s3::request",
-            "{request_id} {method} {path} → {status} {} auth={auth} op={op}: {}{} {ms:.1}ms",
-            e.code,
-            for_log(&e.message),
-            e.reason
-                .as_deref()
-                .map(|r| format!(" — {}", for_log(r)))
-                .unwrap_or_default(),
+        let reason = e.reason.as_deref().map(for_log);
+        crate::logs::request(
+            Level::WARN,
+            format_args!(
+                "{request_id} {method} {path} → {status} {} auth={auth} op={op}: {}{}{} {ms:.1}ms",
+                e.code,
+                for_log(&e.message),
+                if reason.is_some() { " — " } else { "" },
+                reason.as_deref().unwrap_or(""),
+            ),
         );
         return;
     }
     match failure {
-        None => tracing::info!(
-            target: "strict_s3::request",
-            "{request_id} {method} {path} → {status} {op} auth={auth} key={} {ms:.1}ms",
-            for_log(trace.access_key().unwrap_or("-")),
+        None => crate::logs::request(
+            Level::INFO,
+            format_args!(
+                "{request_id} {method} {path} → {status} {op} auth={auth} key={} {ms:.1}ms",
+                for_log(trace.access_key().unwrap_or("-")),
+            ),
         ),
-        Some(e) => tracing::warn!(
-            target: "strict_s3::request",
-            "{request_id} {method} {path} → {status} {} auth={auth} op={op}: {}{} {ms:.1}ms",
-            e.code.as_str(),
-            for_log(&e.message),
-            e.reason
-                .as_deref()
-                .map(|r| format!(" — {}", for_log(r)))
-                .unwrap_or_default(),
-        ),
+        Some(e) => {
+            let reason = e.reason.as_deref().map(for_log);
+            crate::logs::request(
+                Level::WARN,
+                format_args!(
+                    "{request_id} {method} {path} → {status} {} auth={auth} op={op}: {}{}{} {ms:.1}ms",
+                    e.code.as_str(),
+                    for_log(&e.message),
+                    if reason.is_some() { " — " } else { "" },
+                    reason.as_deref().unwrap_or(""),
+                ),
+            )
+        }
     }
 }
 

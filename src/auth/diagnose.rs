@@ -114,7 +114,7 @@ fn content_type_variant(a: &Mismatch<'_>) -> Option<String> {
     if !a.signed("content-type") {
         return None;
     }
-    let sent = a.req.header("content-type").unwrap_or("");
+    let sent = a.req.header(http::header::CONTENT_TYPE).unwrap_or("");
     for ct in CONTENT_TYPES.iter().filter(|ct| **ct != sent) {
         if a.matches(&a.with_header("content-type", ct), a.key) {
             let signed = if ct.is_empty() {
@@ -133,7 +133,7 @@ fn content_type_variant(a: &Mismatch<'_>) -> Option<String> {
 /// The path encoded twice (`%2520` for a space) or not re-encoded at all.
 fn path_variants(a: &Mismatch<'_>) -> Option<String> {
     let c = a.canonical;
-    let twice = uri_encode_path(&c.uri);
+    let twice = uri_encode_path(&c.uri).into_owned();
     for (label, uri) in [
         ("encoded twice", twice),
         ("left as sent", a.req.raw_path.clone()),
@@ -225,7 +225,7 @@ fn host_variants(a: &Mismatch<'_>) -> Option<String> {
     if !a.signed("host") {
         return None;
     }
-    let sent = a.req.header("host").unwrap_or("");
+    let sent = a.req.header(http::header::HOST).unwrap_or("");
     let (name, port) = sent
         .rsplit_once(':')
         .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
@@ -347,7 +347,7 @@ fn repeated_parameter(a: &Mismatch<'_>) -> Option<String> {
     let mut pairs: Vec<(String, String)> = q
         .iter()
         .filter(|(k, _)| k != "X-Amz-Signature")
-        .map(|(k, v)| (uri_encode(k), uri_encode(v)))
+        .map(|(k, v)| (uri_encode(k).into_owned(), uri_encode(v).into_owned()))
         .collect();
     pairs.sort_unstable();
     let mut v = a.canonical.clone();

@@ -122,7 +122,7 @@ fn date_variants(a: &AttemptV2<'_>) -> Option<String> {
     if a.query {
         return None;
     }
-    let date = a.req.header("date").unwrap_or("");
+    let date = a.req.header(http::header::DATE).unwrap_or("");
     if a.req.headers.contains_key("x-amz-date")
         && !date.is_empty()
         && a.with(|v| v.date_or_expires = date.to_string())

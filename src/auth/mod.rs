@@ -26,6 +26,7 @@ mod verify;
 
 use std::sync::Arc;
 
+use http::HeaderName;
 use sha2::{Digest, Sha256};
 
 use crate::addressing::Address;
@@ -291,7 +292,7 @@ impl Authenticator {
 /// The region a SigV4 request's credential scope names (header or presigned), if any:
 /// the region of the endpoint the client meant to reach.
 pub fn signed_region(req: &S3Request) -> Option<&str> {
-    let credential = match req.header("authorization") {
+    let credential = match req.header(http::header::AUTHORIZATION) {
         Some(a) => a
             .strip_prefix(params::ALGORITHM_V4)?
             .split(',')
@@ -328,22 +329,23 @@ const AUTH_QUERY_PARAMS: &[&str] = &[
 /// (AuthorizationQueryParametersError, as before), the others 400 InvalidArgument
 /// naming the part.
 pub(crate) fn check_single_parts(req: &S3Request) -> Result<(), AuthError> {
-    let repeated = |name: &str| {
+    use crate::header_names::{X_AMZ_CONTENT_SHA256, X_AMZ_DATE, X_AMZ_SECURITY_TOKEN};
+    let repeated = |name: &HeaderName| {
         let mut values = req.headers.get_all(name).iter();
         values.next();
         values
             .next()
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     };
-    for name in ["x-amz-date", "date"] {
-        if repeated(name).is_some() {
+    for (name, header) in [("x-amz-date", &X_AMZ_DATE), ("date", &http::header::DATE)] {
+        if repeated(header).is_some() {
             return Err(AuthError::RepeatedDate { name });
         }
     }
-    if repeated("x-amz-content-sha256").is_some() {
+    if repeated(&X_AMZ_CONTENT_SHA256).is_some() {
         let joined: Vec<String> = req
             .headers
-            .get_all("x-amz-content-sha256")
+            .get_all(X_AMZ_CONTENT_SHA256)
             .iter()
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect();
@@ -351,8 +353,11 @@ pub(crate) fn check_single_parts(req: &S3Request) -> Result<(), AuthError> {
             joined: joined.join(","),
         });
     }
-    for name in ["authorization", "x-amz-security-token"] {
-        if let Some(second) = repeated(name) {
+    for (name, header) in [
+        ("authorization", &http::header::AUTHORIZATION),
+        ("x-amz-security-token", &X_AMZ_SECURITY_TOKEN),
+    ] {
+        if let Some(second) = repeated(header) {
             return Err(AuthError::RepeatedHeader { name, second });
         }
     }

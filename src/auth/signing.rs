@@ -171,11 +171,22 @@ impl From<[u8; 32]> for Signature {
 
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.as_bytes() {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        write_hex(f, self.as_bytes())
     }
+}
+
+/// Lower-case hex of at most 32 bytes (a hash, a signature) in one `write_str`.
+///
+/// Why not `{b:02x}` per byte: that is 32 trips through `fmt`'s padding code, and the
+/// string to sign of every request and every aws-chunked chunk carries a hash written
+/// this way (it was 13 % of the instructions of a presigned GET under callgrind).
+pub(crate) fn write_hex(f: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {
+    let mut buf = [0u8; 64];
+    let bytes = &bytes[..bytes.len().min(32)];
+    let out = &mut buf[..bytes.len() * 2];
+    hex::encode_to_slice(bytes, out).map_err(|_| fmt::Error)?;
+    // hex digits are ASCII.
+    f.write_str(std::str::from_utf8(out).map_err(|_| fmt::Error)?)
 }
 
 impl fmt::Debug for Signature {

@@ -30,19 +30,19 @@ impl Authenticator {
         };
         match super::detect(req) {
             AuthKind::V4Header => {
-                let auth = req.header("authorization").unwrap_or_default();
+                let auth = req.header(http::header::AUTHORIZATION).unwrap_or_default();
                 let header = V4Header::parse(auth)?;
                 let (date_text, date) = request_date(req)?;
                 let sent = req
-                    .header("x-amz-date")
-                    .or_else(|| req.header("date"))
+                    .header(crate::header_names::X_AMZ_DATE)
+                    .or_else(|| req.header(http::header::DATE))
                     .unwrap_or(&date_text);
                 let amz = AmzDate {
                     raw: &date_text,
                     time: date,
                 };
                 check_scope(&header.credential, amz.day(), region, Via::Header, SERVICE)?;
-                let token = req.header("x-amz-security-token");
+                let token = req.header(crate::header_names::X_AMZ_SECURITY_TOKEN);
                 let cred = self.credential(header.credential.access_key, token, None)?;
                 self.check_skew(sent, date)?;
                 check_signed_headers(req, header.signed_headers)?;

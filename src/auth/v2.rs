@@ -37,7 +37,7 @@ impl Authenticator {
             })?;
         claim.access_key = Some(access_key);
         let (raw_date, date) = v2_request_date(req)?;
-        let cred = self.credential(access_key, req.header("x-amz-security-token"), None)?;
+        let cred = self.credential(access_key, req.header(crate::header_names::X_AMZ_SECURITY_TOKEN), None)?;
         self.check_skew(&raw_date, date)?;
         let date_line = if req.headers.contains_key("x-amz-date") {
             String::new()
@@ -85,7 +85,7 @@ impl Authenticator {
         });
         let token = req
             .query_param("x-amz-security-token")
-            .or_else(|| req.header("x-amz-security-token"));
+            .or_else(|| req.header(crate::header_names::X_AMZ_SECURITY_TOKEN));
         let cred = self.credential(access_key, token, Some(expires_at))?;
         if now >= expires_at {
             return Err(AuthError::ExpiredV2 { expires_at, now });
@@ -104,8 +104,8 @@ impl Authenticator {
 /// `x-amz-date` or `Date`, as an HTTP date.
 fn v2_request_date(req: &S3Request) -> Result<(String, OffsetDateTime), AuthError> {
     let raw = req
-        .header("x-amz-date")
-        .or_else(|| req.header("date"))
+        .header(crate::header_names::X_AMZ_DATE)
+        .or_else(|| req.header(http::header::DATE))
         .ok_or(AuthError::MissingDate { detail: None })?;
     let t = crate::dates::parse_http_date(raw).ok_or_else(|| AuthError::MissingDate {
         detail: Some(format!(

@@ -37,19 +37,19 @@ impl Authenticator {
         let (date_text, date) = request_date(req)?;
         // RequestTimeTooSkewed echoes the header as sent (`Date` keeps its HTTP form).
         let sent_date = req
-            .header("x-amz-date")
-            .or_else(|| req.header("date"))
+            .header(crate::header_names::X_AMZ_DATE)
+            .or_else(|| req.header(http::header::DATE))
             .unwrap_or(&date_text);
         let amz = AmzDate {
             raw: &date_text,
             time: date,
         };
         check_scope(&header.credential, amz.day(), region, Via::Header, "s3")?;
-        let token = req.header("x-amz-security-token");
+        let token = req.header(crate::header_names::X_AMZ_SECURITY_TOKEN);
         let cred = self.credential(header.credential.access_key, token, None)?;
         self.check_skew(sent_date, date)?;
         let payload_value = req
-            .header("x-amz-content-sha256")
+            .header(crate::header_names::X_AMZ_CONTENT_SHA256)
             .ok_or(AuthError::MissingContentSha256)?;
         let payload =
             PayloadHash::parse(payload_value).ok_or_else(|| AuthError::InvalidContentSha256 {
@@ -238,14 +238,14 @@ impl Authenticator {
 /// as S3 requires it) and the checksum `x-amz-trailer` announces.
 fn streaming_limits(req: &S3Request, trailer: bool) -> Result<DecodeLimits, AuthError> {
     let declared = req
-        .header("x-amz-decoded-content-length")
+        .header(crate::header_names::X_AMZ_DECODED_CONTENT_LENGTH)
         .ok_or(AuthError::MissingDecodedLength)?;
     let decoded_length = declared
         .parse::<u64>()
         .map_err(|_| AuthError::InvalidDecodedLength {
             value: declared.to_string(),
         })?;
-    let trailer_checksum = match req.header("x-amz-trailer").filter(|_| trailer) {
+    let trailer_checksum = match req.header(crate::header_names::X_AMZ_TRAILER).filter(|_| trailer) {
         None => None,
         Some(name) => Some(ChecksumAlgorithm::from_header(name.trim()).ok_or_else(|| {
             AuthError::UnsupportedTrailer {
@@ -273,7 +273,7 @@ pub(super) fn request_date(req: &S3Request) -> Result<(String, OffsetDateTime), 
         return Ok((text.to_string(), d.time));
     }
     let date = req
-        .header("date")
+        .header(http::header::DATE)
         .and_then(crate::dates::parse_http_date)
         .map(|t| t.to_offset(time::UtcOffset::UTC))
         .ok_or(AuthError::MissingDate { detail: None })?;

@@ -138,11 +138,11 @@ fn create_bucket(bucket: &str, req: &S3Request) -> Vec<(&'static str, String)> {
     let mut out = vec![("s3:CreateBucket", arn.clone())];
     let header = |name: &str| req.header(name);
     if crate::acl::request::has_acl_headers(&header, true)
-        && req.header("x-amz-acl") != Some("private")
+        && req.header(crate::header_names::X_AMZ_ACL) != Some("private")
     {
         out.push(("s3:PutBucketAcl", arn.clone()));
     }
-    if req.header("x-amz-object-ownership").is_some() {
+    if req.header(crate::header_names::X_AMZ_OBJECT_OWNERSHIP).is_some() {
         out.push(("s3:PutBucketOwnershipControls", arn));
     }
     out
@@ -152,7 +152,7 @@ fn create_bucket(bucket: &str, req: &S3Request) -> Vec<(&'static str, String)> {
 /// source that is authorized is the source that is read. One it cannot parse names no
 /// source here; the operation refuses it.
 pub fn copy_source(req: &S3Request) -> Option<(String, String)> {
-    let raw = req.header("x-amz-copy-source")?;
+    let raw = req.header(crate::header_names::X_AMZ_COPY_SOURCE)?;
     // The version does not change the object's ARN; it changes the action.
     let path = raw.split_once('?').map_or(raw, |(p, _)| p);
     super::copy::copy_source(path, usize::MAX)
@@ -163,7 +163,7 @@ pub fn copy_source(req: &S3Request) -> Option<(String, String)> {
 /// Reading a copy's source: s3:GetObjectVersion when it names a version.
 fn source_read(req: &S3Request) -> &'static str {
     let names_version = req
-        .header("x-amz-copy-source")
+        .header(crate::header_names::X_AMZ_COPY_SOURCE)
         .and_then(|raw| raw.split_once('?'))
         .is_some_and(|(_, q)| q.starts_with("versionId="));
     if names_version {

@@ -276,7 +276,7 @@ fn new_bucket_documents(
     ctx: &Ctx<'_>,
     owner: &str,
 ) -> Result<Vec<(&'static str, bytes::Bytes)>, S3Error> {
-    let ownership = match ctx.req.header("x-amz-object-ownership") {
+    let ownership = match ctx.req.header(crate::header_names::X_AMZ_OBJECT_OWNERSHIP) {
         Some(v) => Some(ObjectOwnership::from_header(v)?),
         None => {
             (!ctx.config.legacy_bucket_defaults).then_some(ObjectOwnership::BucketOwnerEnforced)

@@ -35,8 +35,8 @@ impl Condition {
 }
 
 fn parse(req: &S3Request) -> Result<Option<Condition>, S3Error> {
-    let if_none = req.header("if-none-match").map(str::trim);
-    let if_match = req.header("if-match").map(str::to_string);
+    let if_none = req.header(http::header::IF_NONE_MATCH).map(str::trim);
+    let if_match = req.header(http::header::IF_MATCH).map(str::to_string);
     match (if_none, if_match) {
         (Some(_), Some(_)) => Err(not_implemented_header("If-Match,If-None-Match")
             .extra(

@@ -64,7 +64,7 @@ pub async fn preflight(
             .extra("Method", "OPTIONS")
             .extra("ResourceType", "SERVICE"));
     };
-    let origin = req.header("origin").ok_or_else(|| {
+    let origin = req.header(http::header::ORIGIN).ok_or_else(|| {
         S3Error::with_message(
             S3ErrorCode::BadRequest,
             "Insufficient information. Origin request header needed.",
@@ -74,7 +74,7 @@ pub async fn preflight(
     // a missing bucket and a bucket without CORS are 403 AccessForbidden for the BUCKET
     // (Method OPTIONS when no Access-Control-Request-Method came).
     let method_or_options = req
-        .header("access-control-request-method")
+        .header(http::header::ACCESS_CONTROL_REQUEST_METHOD)
         .unwrap_or("OPTIONS");
     if storage.bucket(bucket).await.is_err() {
         return Err(S3Error::with_message(
@@ -88,7 +88,7 @@ pub async fn preflight(
     let config = load(storage, bucket)
         .await?
         .ok_or_else(|| crate::cors::not_enabled(method_or_options, "BUCKET"))?;
-    let method = req.header("access-control-request-method").ok_or_else(|| {
+    let method = req.header(http::header::ACCESS_CONTROL_REQUEST_METHOD).ok_or_else(|| {
         S3Error::with_message(
             S3ErrorCode::BadRequest,
             "Invalid Access-Control-Request-Method: null",

@@ -178,7 +178,7 @@ pub async fn upload_part_copy(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let limits = &ctx.config.limits;
-    let raw = ctx.req.header("x-amz-copy-source").unwrap_or_default();
+    let raw = ctx.req.header(crate::header_names::X_AMZ_COPY_SOURCE).unwrap_or_default();
     let (src_bucket, src_key, src_version) = copy_source(raw, limits.max_key_bytes)?;
     if let Some(v) = src_version.as_deref()
         && !crate::versioning::is_well_formed(v)
@@ -321,7 +321,7 @@ pub async fn complete(
         }
         Err(e) => return Err(e),
     };
-    let host = ctx.req.header("host").unwrap_or("localhost");
+    let host = ctx.req.header(http::header::HOST).unwrap_or("localhost");
     let mut w = XmlWriter::new();
     w.open_ns("CompleteMultipartUploadResult");
     w.elem(
@@ -352,7 +352,7 @@ pub async fn complete(
             .map(|v| v.id.clone())
             .filter(|id| id != crate::versioning::NULL)
     }) {
-        resp = resp.header("x-amz-version-id", id);
+        resp = resp.header(crate::header_names::X_AMZ_VERSION_ID, id);
     }
     resp.header(http::header::CONTENT_TYPE, "application/xml")
         .body(body::full(w.finish()))

@@ -32,10 +32,10 @@ pub fn declared_length(ctx: &Ctx<'_>, max: u64) -> Result<u64, S3Error> {
     // The decoded length counts only for aws-chunked bodies (whose decoder enforces it);
     // for any other body the Content-Length hyper enforces is the size.
     let decoded = match ctx.auth.payload {
-        crate::auth::PayloadCheck::Streaming(..) => req.header("x-amz-decoded-content-length"),
+        crate::auth::PayloadCheck::Streaming(..) => req.header(crate::header_names::X_AMZ_DECODED_CONTENT_LENGTH),
         _ => None,
     };
-    let len = match decoded.or_else(|| req.header("content-length")) {
+    let len = match decoded.or_else(|| req.header(http::header::CONTENT_LENGTH)) {
         Some(v) => v.parse::<u64>().map_err(|_| {
             S3Error::invalid_argument("", "Content-Length", v).reason("not a non-negative integer")
         })?,
@@ -88,7 +88,7 @@ pub fn declared_checksum(req: &S3Request) -> Result<Option<(ChecksumAlgorithm, S
     }
     if let Some((alg, value)) = &first {
         alg.check_value(value)?;
-        if let Some(sdk) = req.header("x-amz-sdk-checksum-algorithm")
+        if let Some(sdk) = req.header(crate::header_names::X_AMZ_SDK_CHECKSUM_ALGORITHM)
             && ChecksumAlgorithm::from_name(sdk) != Some(*alg)
         {
             return Err(S3Error::with_message(
@@ -260,7 +260,7 @@ pub async fn put_object(
     let result = ctx.storage.put_object(bucket, key, req).await;
     let mut resp = Response::builder().status(StatusCode::OK);
     if let Some(id) = super::versions::write_version_header(write.stamp.as_ref()) {
-        resp = resp.header("x-amz-version-id", id);
+        resp = resp.header(crate::header_names::X_AMZ_VERSION_ID, id);
     }
     versioned.finish_write(write, result.is_ok()).await?;
     let meta = result?;
@@ -292,7 +292,7 @@ pub(crate) fn check_read_conditions(
             .and_then(crate::dates::parse_http_date)
             .map(|t| t.unix_timestamp())
     };
-    match req.header("if-match") {
+    match req.header(http::header::IF_MATCH) {
         Some(list) if !etag_matches(list, &meta.etag) => {
             return Err(precondition_failed("If-Match")
                 .reason(format!("If-Match {list} but the ETag is \"{}\"", meta.etag)));
@@ -307,7 +307,7 @@ pub(crate) fn check_read_conditions(
             }
         }
     }
-    let not_modified = match req.header("if-none-match") {
+    let not_modified = match req.header(http::header::IF_NONE_MATCH) {
         Some(list) => etag_matches(list, &meta.etag),
         None => date("if-modified-since").is_some_and(|since| modified <= since),
     };
@@ -345,34 +345,31 @@ fn check_overrides(req: &S3Request) -> Result<(), S3Error> {
 /// clients that validate would reject the part (S3 omits it too).
 fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta, ranged: bool) -> Builder {
     let a = &meta.attrs;
-    let over = |param: &str| req.query_param(param).map(str::to_string);
+    let over = |param: &str| req.query_param(param);
     let pairs = [
         (
             CONTENT_TYPE,
             over("response-content-type")
-                .or_else(|| a.content_type.clone())
-                .or_else(|| Some(DEFAULT_CONTENT_TYPE.into())),
+                .or(a.content_type.as_deref())
+                .or(Some(DEFAULT_CONTENT_TYPE)),
         ),
         (
             CONTENT_ENCODING,
-            over("response-content-encoding").or_else(|| a.content_encoding.clone()),
+            over("response-content-encoding").or(a.content_encoding.as_deref()),
         ),
         (
             CONTENT_DISPOSITION,
-            over("response-content-disposition").or_else(|| a.content_disposition.clone()),
+            over("response-content-disposition").or(a.content_disposition.as_deref()),
         ),
         (
             CACHE_CONTROL,
-            over("response-cache-control").or_else(|| a.cache_control.clone()),
+            over("response-cache-control").or(a.cache_control.as_deref()),
         ),
         (
             CONTENT_LANGUAGE,
-            over("response-content-language").or_else(|| a.content_language.clone()),
+            over("response-content-language").or(a.content_language.as_deref()),
         ),
-        (
-            EXPIRES,
-            over("response-expires").or_else(|| a.expires.clone()),
-        ),
+        (EXPIRES, over("response-expires").or(a.expires.as_deref())),
     ];
     for (name, value) in pairs {
         if let Some(v) = value {
@@ -387,7 +384,7 @@ fn object_headers(mut resp: Builder, req: &S3Request, meta: &ObjectMeta, ranged:
     }
     let checksum_mode = !ranged
         && req
-            .header("x-amz-checksum-mode")
+            .header(crate::header_names::X_AMZ_CHECKSUM_MODE)
             .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
     for (k, v) in &a.extra {
         if (!k.starts_with("x-amz-checksum-") || checksum_mode)
@@ -425,7 +422,7 @@ pub async fn get_object(
         return Ok(not_modified);
     }
     let size = object.meta.size;
-    let range = match (ctx.req.query_param("partNumber"), ctx.req.header("range")) {
+    let range = match (ctx.req.query_param("partNumber"), ctx.req.header(http::header::RANGE)) {
         (Some(_), Some(_)) => {
             return Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
@@ -438,7 +435,7 @@ pub async fn get_object(
     };
     let mut resp = object_headers(Response::builder(), ctx.req, &object.meta, range.is_some());
     if let Some(id) = super::versions::read_version_header(ctx, bucket, &object.meta) {
-        resp = resp.header("x-amz-version-id", id);
+        resp = resp.header(crate::header_names::X_AMZ_VERSION_ID, id);
     }
     // "The number of tags, if any, on the object, when you have the relevant permission
     // to read object tags" (GetObject's API reference): absent without tags, and for a
@@ -450,7 +447,7 @@ pub async fn get_object(
             &crate::access::object_arn(bucket, key),
         )
     {
-        resp = resp.header("x-amz-tagging-count", tags);
+        resp = resp.header(crate::header_names::X_AMZ_TAGGING_COUNT, tags);
     }
     let len = match range {
         Some((a, b)) => {
@@ -466,7 +463,7 @@ pub async fn get_object(
     };
     resp = resp.header(CONTENT_LENGTH, len);
     if ctx.req.has_query("partNumber") && !object.meta.parts.is_empty() {
-        resp = resp.header("x-amz-mp-parts-count", object.meta.parts.len());
+        resp = resp.header(crate::header_names::X_AMZ_MP_PARTS_COUNT, object.meta.parts.len());
     }
     let body = if head {
         body::empty()
@@ -535,7 +532,7 @@ pub async fn delete_object(
         resp = resp.header("x-amz-delete-marker", "true");
     }
     if let Some(id) = &deleted.version_id {
-        resp = resp.header("x-amz-version-id", id.as_str());
+        resp = resp.header(crate::header_names::X_AMZ_VERSION_ID, id.as_str());
     }
     resp.body(body::empty()).map_err(S3Error::internal)
 }

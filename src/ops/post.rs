@@ -82,7 +82,7 @@ fn success(
     etag: &str,
     form: &PostForm,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let host = ctx.req.header("host").unwrap_or("localhost");
+    let host = ctx.req.header(http::header::HOST).unwrap_or("localhost");
     let encoded_key = crate::request::form_encode(key);
     let location = match ctx.addr.style {
         crate::addressing::Style::Path => format!("http://{host}/{bucket}/{encoded_key}"),
@@ -93,7 +93,7 @@ fn success(
         .or_else(|| form.get("redirect"))
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"));
     if let Some(url) = redirect {
-        let q = |s: &str| crate::auth::sigv4::uri_encode(s);
+        let q = |s: &str| crate::auth::sigv4::uri_encode(s).into_owned();
         let sep = if url.contains('?') { '&' } else { '?' };
         let target = format!(
             "{url}{sep}bucket={}&key={}&etag={}",

@@ -8,6 +8,7 @@
 //! parameters are sorted by encoded name then value, header values are trimmed with inner
 //! runs of spaces folded. No I/O and no clock here, so tests can check each stage alone.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -24,13 +25,16 @@ const STRICT: &AsciiSet = &NON_ALPHANUMERIC
 const PATH: &AsciiSet = &STRICT.remove(b'/');
 
 /// AWS's `UriEncode` of a query name or value.
-pub fn uri_encode(s: &str) -> String {
-    utf8_percent_encode(s, STRICT).to_string()
+///
+/// Borrowed when nothing needs encoding (most names and values), and never through
+/// `fmt`: this runs on every parameter of every signed request.
+pub fn uri_encode(s: &str) -> Cow<'_, str> {
+    utf8_percent_encode(s, STRICT).into()
 }
 
 /// AWS's `UriEncode` of a path, keeping `/`.
-pub fn uri_encode_path(s: &str) -> String {
-    utf8_percent_encode(s, PATH).to_string()
+pub fn uri_encode_path(s: &str) -> Cow<'_, str> {
+    utf8_percent_encode(s, PATH).into()
 }
 
 /// The canonical URI of a raw request path: decoded (a raw `+` is a space, as S3 reads
@@ -38,7 +42,7 @@ pub fn uri_encode_path(s: &str) -> String {
 /// `%24` sign the same thing.
 pub fn canonical_uri(raw_path: &str) -> String {
     match decode_component(raw_path) {
-        Ok(decoded) => uri_encode_path(&decoded),
+        Ok(decoded) => uri_encode_path(&decoded).into_owned(),
         // Addressing has already refused undecodable paths; keep the raw form otherwise.
         Err(_) => raw_path.to_string(),
     }
@@ -52,7 +56,7 @@ pub fn canonical_uri(raw_path: &str) -> String {
 /// SignatureDoesNotMatch body in aws-sdk-go#1495), and a client that signed both
 /// `versions` of `?versions&versions=` got SignatureDoesNotMatch (JuliaCloud/AWS.jl#699).
 pub fn canonical_query(query: &[(String, String)], skip: Option<&str>) -> String {
-    let mut pairs: Vec<(String, String)> = Vec::with_capacity(query.len());
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(query.len());
     for (i, (k, v)) in query.iter().enumerate() {
         if Some(k.as_str()) != skip && !query[..i].iter().any(|(seen, _)| seen == k) {
             pairs.push((uri_encode(k), uri_encode(v)));

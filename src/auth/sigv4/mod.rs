@@ -58,10 +58,7 @@ pub fn sign(signing_key: &[u8; 32], sts: &StringToSign<'_>) -> Signature {
 }
 
 fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8; 32]) -> fmt::Result {
-    for &b in bytes {
-        write!(f, "{b:02x}")?;
-    }
-    Ok(())
+    super::signing::write_hex(f, bytes)
 }
 
 impl fmt::Display for StringToSign<'_> {
