@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(v, "Wed, 02 Dec 2026 00:51:07 GMT");
         // Within the second: the same value; the next second, or a clock moved back a
         // day: formatted anew.
-        assert_eq!(date_header(t + time::Duration::milliseconds(800)).unwrap(), v);
+        assert_eq!(
+            date_header(t + time::Duration::milliseconds(800)).unwrap(),
+            v
+        );
         let next = t + time::Duration::seconds(1);
         assert_eq!(date_header(next).unwrap(), "Wed, 02 Dec 2026 00:51:08 GMT");
         let back = t - time::Duration::days(1);

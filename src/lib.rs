@@ -115,9 +115,9 @@ pub mod dates;
 pub mod error;
 pub mod escape;
 pub mod form;
-pub mod header_names;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod header_names;
 pub mod identity;
 pub mod inspector;
 pub mod logs;

@@ -363,7 +363,8 @@ mod tests {
 
     #[test]
     fn lines_are_byte_for_byte_what_tracing_writes() {
-        let message = "4E1ED7E02FEB8D04 GET /b/k \"q\" \\x1b → 400 InvalidURI auth=- op=-: é — why 0.3ms";
+        let message =
+            "4E1ED7E02FEB8D04 GET /b/k \"q\" \\x1b → 400 InvalidURI auth=- op=-: é — why 0.3ms";
         for format in [
             Format::Text { ansi: false },
             Format::Text { ansi: true },
@@ -373,7 +374,11 @@ mod tests {
                 let mut ours = String::new();
                 format_line(&mut ours, format, level, now(), format_args!("{message}")).unwrap();
                 let theirs = tracing_line(format, level, message);
-                assert_eq!(without_time(&ours), without_time(&theirs), "{format:?} {level}");
+                assert_eq!(
+                    without_time(&ours),
+                    without_time(&theirs),
+                    "{format:?} {level}"
+                );
                 assert!(ours.ends_with('\n') && ours.matches('\n').count() == 1);
             }
         }
@@ -391,11 +396,17 @@ mod tests {
         // The same second again (the cached calendar part) and the one after it.
         for (nanos, want) in [(7_000, "00.000007Z"), (999_999_999, "00.999999Z")] {
             let mut line = String::new();
-            write_time(&mut line, std::time::UNIX_EPOCH + std::time::Duration::new(0, nanos));
+            write_time(
+                &mut line,
+                std::time::UNIX_EPOCH + std::time::Duration::new(0, nanos),
+            );
             assert_eq!(line, format!("1970-01-01T00:00:{want}"));
         }
         let mut line = String::new();
-        write_time(&mut line, std::time::UNIX_EPOCH + std::time::Duration::new(61, 5));
+        write_time(
+            &mut line,
+            std::time::UNIX_EPOCH + std::time::Duration::new(61, 5),
+        );
         assert_eq!(line, "1970-01-01T00:01:01.000000Z");
     }
 }

@@ -73,6 +73,22 @@ impl S3Request {
             .map(|v| header_value_text(v.as_bytes()))
     }
 
+    /// Whether any header's name starts with `prefix` (lower-case): one pass over the
+    /// request's few headers, where looking up each of a family's names (every checksum,
+    /// every grant) would parse and hash each name.
+    pub fn has_header_prefix(&self, prefix: &str) -> bool {
+        self.headers.keys().any(|k| k.as_str().starts_with(prefix))
+    }
+
+    /// The first of `names` (lower-case) the request carries, by one pass over its
+    /// headers.
+    pub fn first_header_of<'n>(&self, names: &[&'n str]) -> Option<&'n str> {
+        self.headers
+            .keys()
+            .find_map(|k| names.iter().find(|n| k.as_str() == **n))
+            .copied()
+    }
+
     /// Total bytes of the header section, for the `RequestHeaderSectionTooLarge` limit.
     pub fn header_bytes(&self) -> usize {
         self.headers

@@ -88,7 +88,10 @@ pub(super) fn context(
     // string parameter").
     put("s3:x-amz-content-sha256", &|| {
         (who.kind == AuthKind::V4Header)
-            .then(|| req.header(crate::header_names::X_AMZ_CONTENT_SHA256).map(str::to_string))
+            .then(|| {
+                req.header(crate::header_names::X_AMZ_CONTENT_SHA256)
+                    .map(str::to_string)
+            })
             .flatten()
     });
     request_tags(&mut c, req, keys);

@@ -37,7 +37,11 @@ impl Authenticator {
             })?;
         claim.access_key = Some(access_key);
         let (raw_date, date) = v2_request_date(req)?;
-        let cred = self.credential(access_key, req.header(crate::header_names::X_AMZ_SECURITY_TOKEN), None)?;
+        let cred = self.credential(
+            access_key,
+            req.header(crate::header_names::X_AMZ_SECURITY_TOKEN),
+            None,
+        )?;
         self.check_skew(&raw_date, date)?;
         let date_line = if req.headers.contains_key("x-amz-date") {
             String::new()

@@ -245,7 +245,10 @@ fn streaming_limits(req: &S3Request, trailer: bool) -> Result<DecodeLimits, Auth
         .map_err(|_| AuthError::InvalidDecodedLength {
             value: declared.to_string(),
         })?;
-    let trailer_checksum = match req.header(crate::header_names::X_AMZ_TRAILER).filter(|_| trailer) {
+    let trailer_checksum = match req
+        .header(crate::header_names::X_AMZ_TRAILER)
+        .filter(|_| trailer)
+    {
         None => None,
         Some(name) => Some(ChecksumAlgorithm::from_header(name.trim()).ok_or_else(|| {
             AuthError::UnsupportedTrailer {

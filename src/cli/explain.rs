@@ -297,7 +297,9 @@ fn sigv4_parts(req: &S3Request, config: &Config, auth: &mut &'static str) -> Opt
                     .map(|t| amz_date(t.to_offset(time::UtcOffset::UTC)))
                     .unwrap_or_default(),
             };
-            let payload = req.header(crate::header_names::X_AMZ_CONTENT_SHA256).unwrap_or("");
+            let payload = req
+                .header(crate::header_names::X_AMZ_CONTENT_SHA256)
+                .unwrap_or("");
             (h.credential.raw, h.signed_headers, date, payload, None)
         } else if req.has_query("X-Amz-Algorithm")
             || req.has_query("X-Amz-Signature")

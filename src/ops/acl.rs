@@ -55,8 +55,24 @@ fn known<'a>(ctx: &'a Ctx<'_>) -> impl Fn(&str) -> bool + 'a {
     move |id| crate::access::known_account(ctx.config, id)
 }
 
+/// Whether the request has any header an ACL can be given by. Most requests have none,
+/// and this says so in one pass over their headers instead of a lookup per grant.
+fn may_carry_acl(req: &crate::request::S3Request) -> bool {
+    req.has_header_prefix("x-amz-acl") || req.has_header_prefix("x-amz-grant-")
+}
+
+/// Whether the request gives an ACL by header (`x-amz-acl` or an `x-amz-grant-*` that
+/// applies: `x-amz-grant-write` only to buckets).
+pub fn carries_acl(req: &crate::request::S3Request, for_bucket: bool) -> bool {
+    may_carry_acl(req)
+        && crate::acl::request::has_acl_headers(&|name: &str| req.header(name), for_bucket)
+}
+
 /// The ACL the request's headers ask for.
 pub fn requested(ctx: &Ctx<'_>, for_bucket: bool) -> Result<Option<AclRequest>, S3Error> {
+    if !may_carry_acl(ctx.req) {
+        return Ok(None);
+    }
     let header = |name: &str| ctx.req.header(name);
     AclRequest::from_headers(&header, for_bucket, &known(ctx))
 }

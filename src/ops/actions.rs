@@ -10,8 +10,7 @@ use crate::request::S3Request;
 /// The S3 actions an operation needs, each on its resource. DeleteObjects needs
 /// `s3:DeleteObject` per key, checked by the operation as it reads the keys.
 pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
-    let header = |name: &str| req.header(name);
-    let acl = crate::acl::request::has_acl_headers(&header, false);
+    let acl = super::acl::carries_acl(req, false);
     match *op {
         Op::ListBuckets => vec![("s3:ListAllMyBuckets", "*".to_string())],
         Op::Bucket(bucket, op) => {
@@ -136,13 +135,15 @@ pub fn required(op: &Op<'_>, req: &S3Request) -> Vec<(&'static str, String)> {
 fn create_bucket(bucket: &str, req: &S3Request) -> Vec<(&'static str, String)> {
     let arn = bucket_arn(bucket);
     let mut out = vec![("s3:CreateBucket", arn.clone())];
-    let header = |name: &str| req.header(name);
-    if crate::acl::request::has_acl_headers(&header, true)
+    if super::acl::carries_acl(req, true)
         && req.header(crate::header_names::X_AMZ_ACL) != Some("private")
     {
         out.push(("s3:PutBucketAcl", arn.clone()));
     }
-    if req.header(crate::header_names::X_AMZ_OBJECT_OWNERSHIP).is_some() {
+    if req
+        .header(crate::header_names::X_AMZ_OBJECT_OWNERSHIP)
+        .is_some()
+    {
         out.push(("s3:PutBucketOwnershipControls", arn));
     }
     out

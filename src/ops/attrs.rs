@@ -44,10 +44,7 @@ pub(super) fn not_implemented_header(name: &str) -> S3Error {
 
 /// The stored properties a PUT (or a COPY with `REPLACE`) sets, from its headers.
 pub fn attrs_from_headers(req: &S3Request, max_metadata: usize) -> Result<ObjectAttrs, S3Error> {
-    if let Some(h) = UNSUPPORTED_HEADERS
-        .iter()
-        .find(|h| req.headers.contains_key(**h))
-    {
+    if let Some(h) = req.first_header_of(UNSUPPORTED_HEADERS) {
         return Err(not_implemented_header(h));
     }
     let pairs = req.headers.iter().map(|(name, value)| {

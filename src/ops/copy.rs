@@ -83,7 +83,10 @@ pub async fn copy_object(
 ) -> Result<Response<ResponseBody>, S3Error> {
     let (bucket, key) = (bucket, key);
     let limits = &ctx.config.limits;
-    let raw = ctx.req.header(crate::header_names::X_AMZ_COPY_SOURCE).unwrap_or_default();
+    let raw = ctx
+        .req
+        .header(crate::header_names::X_AMZ_COPY_SOURCE)
+        .unwrap_or_default();
     let (src_bucket, src_key, src_version) = copy_source(raw, limits.max_key_bytes)?;
     // Measured: CopyObject answers a malformed source version id with a bare
     // "Invalid Request" (docs/versioning-evidence.md §10).

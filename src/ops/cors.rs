@@ -88,12 +88,14 @@ pub async fn preflight(
     let config = load(storage, bucket)
         .await?
         .ok_or_else(|| crate::cors::not_enabled(method_or_options, "BUCKET"))?;
-    let method = req.header(http::header::ACCESS_CONTROL_REQUEST_METHOD).ok_or_else(|| {
-        S3Error::with_message(
-            S3ErrorCode::BadRequest,
-            "Invalid Access-Control-Request-Method: null",
-        )
-    })?;
+    let method = req
+        .header(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+        .ok_or_else(|| {
+            S3Error::with_message(
+                S3ErrorCode::BadRequest,
+                "Invalid Access-Control-Request-Method: null",
+            )
+        })?;
     let resource = crate::cors::resource_type(addr.key().is_some());
     let requested = crate::cors::requested_headers(req.header("access-control-request-headers"));
     let requested: Vec<&str> = requested.iter().map(String::as_str).collect();

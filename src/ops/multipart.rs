@@ -178,7 +178,10 @@ pub async fn upload_part_copy(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let limits = &ctx.config.limits;
-    let raw = ctx.req.header(crate::header_names::X_AMZ_COPY_SOURCE).unwrap_or_default();
+    let raw = ctx
+        .req
+        .header(crate::header_names::X_AMZ_COPY_SOURCE)
+        .unwrap_or_default();
     let (src_bucket, src_key, src_version) = copy_source(raw, limits.max_key_bytes)?;
     if let Some(v) = src_version.as_deref()
         && !crate::versioning::is_well_formed(v)

@@ -32,7 +32,9 @@ pub fn declared_length(ctx: &Ctx<'_>, max: u64) -> Result<u64, S3Error> {
     // The decoded length counts only for aws-chunked bodies (whose decoder enforces it);
     // for any other body the Content-Length hyper enforces is the size.
     let decoded = match ctx.auth.payload {
-        crate::auth::PayloadCheck::Streaming(..) => req.header(crate::header_names::X_AMZ_DECODED_CONTENT_LENGTH),
+        crate::auth::PayloadCheck::Streaming(..) => {
+            req.header(crate::header_names::X_AMZ_DECODED_CONTENT_LENGTH)
+        }
         _ => None,
     };
     let len = match decoded.or_else(|| req.header(http::header::CONTENT_LENGTH)) {
@@ -76,6 +78,9 @@ pub fn content_md5(req: &S3Request) -> Result<Option<[u8; 16]>, S3Error> {
 
 /// The single `x-amz-checksum-*` header of a request, validated.
 pub fn declared_checksum(req: &S3Request) -> Result<Option<(ChecksumAlgorithm, String)>, S3Error> {
+    if !req.has_header_prefix("x-amz-checksum-") {
+        return Ok(None);
+    }
     let mut found = checksum::ALL
         .into_iter()
         .filter_map(|a| req.header(a.header()).map(|v| (a, v.trim().to_string())));
@@ -422,7 +427,10 @@ pub async fn get_object(
         return Ok(not_modified);
     }
     let size = object.meta.size;
-    let range = match (ctx.req.query_param("partNumber"), ctx.req.header(http::header::RANGE)) {
+    let range = match (
+        ctx.req.query_param("partNumber"),
+        ctx.req.header(http::header::RANGE),
+    ) {
         (Some(_), Some(_)) => {
             return Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
@@ -463,7 +471,10 @@ pub async fn get_object(
     };
     resp = resp.header(CONTENT_LENGTH, len);
     if ctx.req.has_query("partNumber") && !object.meta.parts.is_empty() {
-        resp = resp.header(crate::header_names::X_AMZ_MP_PARTS_COUNT, object.meta.parts.len());
+        resp = resp.header(
+            crate::header_names::X_AMZ_MP_PARTS_COUNT,
+            object.meta.parts.len(),
+        );
     }
     let body = if head {
         body::empty()
