@@ -8,14 +8,6 @@ use clap::Parser;
 use strict_s3::config::{DEFAULT_ACCESS_KEY, DEFAULT_REGION, DEFAULT_SECRET_KEY};
 use strict_s3::{Config, Credential, Server, StorageConfig};
 
-/// mimalloc instead of glibc's malloc: a request allocates and frees dozens of small
-/// buffers and hyper's two 32 KiB header arrays (`wire::MAX_HEADERS`) on whichever worker
-/// runs it; glibc served those from its shared arenas (malloc, free and
-/// `malloc_consolidate` were 11 % of a presigned GET's CPU under `scripts/bench.sh`),
-/// mimalloc from per-thread pages. The library leaves the allocator to whoever embeds it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A local S3-compatible server that checks every request the way AWS S3 does.
 ///
 /// With no options it serves http://127.0.0.1:9000, stores objects under ./data and accepts

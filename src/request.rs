@@ -80,12 +80,12 @@ impl S3Request {
         self.headers.keys().any(|k| k.as_str().starts_with(prefix))
     }
 
-    /// The first of `names` (lower-case) the request carries, by one pass over its
-    /// headers.
+    /// The first of `names` (lower-case, in their order) the request carries, by
+    /// comparing with its few header names rather than hashing each of `names`.
     pub fn first_header_of<'n>(&self, names: &[&'n str]) -> Option<&'n str> {
-        self.headers
-            .keys()
-            .find_map(|k| names.iter().find(|n| k.as_str() == **n))
+        names
+            .iter()
+            .find(|n| self.headers.keys().any(|k| k.as_str() == **n))
             .copied()
     }
 
@@ -185,7 +185,12 @@ pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, S3Error> {
     raw.split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            // By byte: `split_once(char)` runs a char searcher, slower on these short
+            // strings (callgrind).
+            let (k, v) = match pair.bytes().position(|b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, ""),
+            };
             Ok((decode_component(k)?, decode_component(v)?))
         })
         .collect()
@@ -208,6 +213,21 @@ mod tests {
                 ("".into(), "".into()),
             ]
         );
+    }
+
+    #[test]
+    fn header_families_are_found_by_prefix_and_in_the_order_asked() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-grant-read", "id=1".parse().unwrap());
+        headers.insert("x-amz-website-redirect-location", "/x".parse().unwrap());
+        headers.insert("x-amz-object-lock-mode", "GOVERNANCE".parse().unwrap());
+        let req = S3Request::new(Method::PUT, "/b/k", None, headers, "id".into()).unwrap();
+        assert!(req.has_header_prefix("x-amz-grant-"));
+        assert!(!req.has_header_prefix("x-amz-checksum-"));
+        let names = ["x-amz-object-lock-mode", "x-amz-website-redirect-location"];
+        assert_eq!(req.first_header_of(&names), Some("x-amz-object-lock-mode"));
+        assert_eq!(req.first_header_of(&names[1..]), Some(names[1]));
+        assert_eq!(req.first_header_of(&["x-amz-acl"]), None);
     }
 
     #[test]

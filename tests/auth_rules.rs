@@ -515,7 +515,23 @@ async fn presigned_url_rules() {
         .await;
     assert_eq!(head.status, 403);
     assert!(head.body.is_empty());
-    assert!(head.header("x-amz-request-id").is_some());
+    // S3's form: 16 upper-case hex digits, the same in x-amz-id-2 here, and a new one
+    // per request.
+    let id = head.header("x-amz-request-id").unwrap().to_string();
+    assert!(
+        id.len() == 16
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)),
+        "{id}"
+    );
+    assert_eq!(head.header("x-amz-id-2"), Some(id.as_str()));
+    let again = s.send(&url()).await;
+    assert_ne!(again.header("x-amz-request-id"), Some(id.as_str()));
+    assert_eq!(
+        again.xml("RequestId").as_deref(),
+        again.header("x-amz-request-id")
+    );
 }
 
 #[tokio::test]
