@@ -52,6 +52,43 @@ pub fn http_time(t: OffsetDateTime) -> String {
     httpdate::fmt_http_date(std::time::SystemTime::from(t))
 }
 
+/// [`http_time`] as a header value, written by hand (no `fmt`): `Last-Modified` on every
+/// GET and HEAD, and each second's `Date`.
+pub fn http_date_value(t: OffsetDateTime) -> http::HeaderValue {
+    const DAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let t = utc(t);
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        // Outside what four digits hold; httpdate decides (it refuses nothing in range).
+        return http::HeaderValue::from_str(&http_time(t))
+            .unwrap_or(http::HeaderValue::from_static(""));
+    }
+    let two = |n: u8| [b'0' + n / 10, b'0' + n % 10];
+    let year = year as u16;
+    let mut out = Vec::with_capacity(29);
+    out.extend_from_slice(DAYS[t.weekday().number_days_from_monday() as usize]);
+    out.extend_from_slice(b", ");
+    out.extend_from_slice(&two(t.day()));
+    out.push(b' ');
+    out.extend_from_slice(MONTHS[u8::from(t.month()) as usize - 1]);
+    out.push(b' ');
+    out.extend_from_slice(&two((year / 100) as u8));
+    out.extend_from_slice(&two((year % 100) as u8));
+    out.push(b' ');
+    out.extend_from_slice(&two(t.hour()));
+    out.push(b':');
+    out.extend_from_slice(&two(t.minute()));
+    out.push(b':');
+    out.extend_from_slice(&two(t.second()));
+    out.extend_from_slice(b" GMT");
+    http::HeaderValue::from_maybe_shared(bytes::Bytes::from(out))
+        .unwrap_or(http::HeaderValue::from_static(""))
+}
+
 /// `t` as the value of a `Date` header. Every response carries one and most are sent
 /// within the second of the one before, so each worker thread keeps the last second's
 /// value and formats only when the second changes (hyper caches its own `Date` the same
@@ -65,7 +102,7 @@ pub fn date_header(t: OffsetDateTime) -> Option<http::HeaderValue> {
     LAST.with_borrow_mut(|last| match last {
         Some((s, v)) if *s == second => Some(v.clone()),
         _ => {
-            let v = http::HeaderValue::from_str(&http_time(t)).ok()?;
+            let v = http_date_value(t);
             *last = Some((second, v.clone()));
             Some(v)
         }
@@ -206,6 +243,18 @@ fn zone_offset(zone: &str) -> Option<UtcOffset> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn http_dates_by_hand_are_httpdates() {
+        let start = datetime!(1970-01-01 00:00:00 UTC);
+        // A spread of instants over 200 years: every weekday, month, leap day.
+        for i in 0..5000i64 {
+            let t = start + time::Duration::seconds(i * 1_262_347 + i % 61);
+            assert_eq!(http_date_value(t), http_time(t).as_str(), "{t}");
+        }
+        let leap = datetime!(2024-02-29 23:59:59 UTC);
+        assert_eq!(http_date_value(leap), "Thu, 29 Feb 2024 23:59:59 GMT");
+    }
 
     #[test]
     fn date_header_follows_the_clock_second_by_second() {

@@ -348,13 +348,13 @@ async fn serve_connection(
 ) {
     let inflight = registered.inflight.clone();
     let tracked = inflight.clone();
-    let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         tracked.begin();
-        // The client's address, for aws:SourceIp.
-        req.extensions_mut().insert(peer);
         let (state, tracked) = (state.clone(), tracked.clone());
         async move {
-            let resp = handle(state, req).await?;
+            // The client's address (for aws:SourceIp) as an argument, not a request
+            // extension: an extension costs a map allocated per request.
+            let resp = handle(state, req, Some(peer)).await?;
             Ok::<_, std::convert::Infallible>(resp.map(|b| wire::TrackedBody::new(b, tracked)))
         }
     });
