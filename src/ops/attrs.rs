@@ -123,24 +123,27 @@ fn attrs_from_pairs<'a>(
     // Content-Encoding may come as several header lines (`gzip`, then `aws-chunked`).
     let mut encodings: Vec<String> = Vec::new();
     for (name, value) in pairs {
-        let value = value.into_owned();
+        // Owned only for the headers kept (not for every header of the request).
+        let value = || value.into_owned();
         match name {
-            "content-type" => attrs.content_type = Some(value),
-            "content-encoding" => encodings.push(value),
-            "content-disposition" => attrs.content_disposition = Some(value),
-            "cache-control" => attrs.cache_control = Some(value),
-            "content-language" => attrs.content_language = Some(value),
-            "expires" => attrs.expires = Some(value),
-            "x-amz-storage-class" => class = Some(value),
-            "x-amz-server-side-encryption" => sse = Some(value),
+            "content-type" => attrs.content_type = Some(value()),
+            "content-encoding" => encodings.push(value()),
+            "content-disposition" => attrs.content_disposition = Some(value()),
+            "cache-control" => attrs.cache_control = Some(value()),
+            "content-language" => attrs.content_language = Some(value()),
+            "expires" => attrs.expires = Some(value()),
+            "x-amz-storage-class" => class = Some(value()),
+            "x-amz-server-side-encryption" => sse = Some(value()),
             n => {
                 if let Some(meta) = n.strip_prefix("x-amz-meta-") {
-                    size += add_user_metadata(&mut attrs, meta, value);
+                    size += add_user_metadata(&mut attrs, meta, value());
                 }
             }
         }
     }
-    attrs.content_encoding = strip_aws_chunked(&encodings.join(","));
+    if !encodings.is_empty() {
+        attrs.content_encoding = strip_aws_chunked(&encodings.join(","));
+    }
     // The checks run after every pair is read, in this order, so that a request with
     // several faults gets the same error whatever its header order.
     check_metadata_size(size, max_metadata)?;
