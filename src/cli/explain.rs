@@ -278,7 +278,7 @@ fn authorize(
 /// Reads the SigV4 parts of a presigned URL or an `Authorization` header, with the same
 /// parsers, canonical forms and key derivation as the server. `None` for other requests.
 fn sigv4_parts(req: &S3Request, config: &Config, auth: &mut &'static str) -> Option<SigV4> {
-    let authorization = req.header(http::header::AUTHORIZATION);
+    let authorization = req.header("authorization");
     let mut s = SigV4::default();
     let (credential, signed_headers, date, payload, skip): (_, _, String, _, _) =
         if let Some(a) = authorization {
@@ -289,17 +289,15 @@ fn sigv4_parts(req: &S3Request, config: &Config, auth: &mut &'static str) -> Opt
             *auth = AuthKind::V4Header.as_str();
             let h = V4Header::parse(a).ok()?;
             s.provided = Some(h.signature.to_string());
-            let date = match req.header(crate::header_names::X_AMZ_DATE) {
+            let date = match req.header("x-amz-date") {
                 Some(d) => d.to_string(),
                 None => req
-                    .header(http::header::DATE)
+                    .header("date")
                     .and_then(crate::dates::parse_http_date)
                     .map(|t| amz_date(t.to_offset(time::UtcOffset::UTC)))
                     .unwrap_or_default(),
             };
-            let payload = req
-                .header(crate::header_names::X_AMZ_CONTENT_SHA256)
-                .unwrap_or("");
+            let payload = req.header("x-amz-content-sha256").unwrap_or("");
             (h.credential.raw, h.signed_headers, date, payload, None)
         } else if req.has_query("X-Amz-Algorithm")
             || req.has_query("X-Amz-Signature")
