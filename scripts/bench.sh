@@ -113,6 +113,9 @@ cpu_ticks() { # PID → utime+stime in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
+# median VALUE...: the median of the values (the lower middle one of an even count).
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 # wrk_runs LABEL URL METHOD STATUS LENGTH [PUT_SIZE]: prints "median_rate cpu_us_per_req" or INVALID.
 wrk_runs() {
     local label="$1" url="$2" method="$3" status="$4" length="$5" put="${6:-0}"
@@ -132,8 +135,7 @@ wrk_runs() {
     done
     t1=$(cpu_ticks "$PID")
     local hz; hz=$(getconf CLK_TCK)
-    local median; median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    awk -v m="$median" -v t="$((t1 - t0))" -v hz="$hz" -v n="$total_requests" \
+    awk -v m="$(median "${rates[@]}")" -v t="$((t1 - t0))" -v hz="$hz" -v n="$total_requests" \
         'BEGIN {printf "%.0f %.1f\n", m, (t / hz) * 1e6 / n}'
 }
 
@@ -170,8 +172,7 @@ large_median() {
         [[ "$one" == INVALID* ]] && { echo "$one"; return 0; }
         puts+=("$(field "$one" 1)"); gets+=("$(field "$one" 2)")
     done
-    local median='sort -n | awk '"'"'{a[NR]=$1} END {print a[int((NR+1)/2)]}'"'"
-    echo "$(printf '%s\n' "${puts[@]}" | eval "$median") $(printf '%s\n' "${gets[@]}" | eval "$median")"
+    echo "$(median "${puts[@]}") $(median "${gets[@]}")"
 }
 
 # sigv4_checked GET_URL: "yes" if the server refuses the URL with one signature digit changed.
